@@ -1,0 +1,436 @@
+// Causal attention over the fp16 KV cache (layout in rope.cu), softmax in fp32, output fp16
+// (saturated) for the o_proj GEMM. Query head h reads kv head h / group, group = heads / kv_heads
+// (Hugging Face's repeat_kv). head_dim is a runtime value: a multiple of 8, at most 256.
+//
+// Decode (one new token per sequence, any number of sequences) is flash-decoding: the context is
+// cut into splits of split_tokens keys, one block per (split, kv head, <= 8 query heads of its
+// group, sequence) writes an unnormalised partial result, and a combine kernel merges the splits.
+// Prefill (n prompt tokens of one sequence) is tiled over query rows and keys with an online
+// softmax; every product is fp32 on CUDA cores.
+#include "common.cuh"
+
+constexpr int ATTENTION_MAX_HEAD_DIM = 256;
+
+constexpr int DECODE_THREADS = 256;
+constexpr int DECODE_WARPS = DECODE_THREADS / 32;
+constexpr int DECODE_HEADS = 8;                            // query heads per block
+constexpr int DECODE_KEY_TILE = 64;                        // keys scored per step
+constexpr int DECODE_KEYS_PER_WARP = DECODE_KEY_TILE / DECODE_WARPS;
+constexpr int DECODE_DIMS_PER_LANE = 8;                    // 8 halves = one 16-byte load
+constexpr int COMBINE_THREADS = 256;
+
+constexpr int PREFILL_THREADS = 256;
+constexpr int PREFILL_ROWS = 32;       // query rows per block; row = token * group + head in group
+constexpr int PREFILL_KEYS = 64;       // keys per tile
+constexpr int PREFILL_DIM_CHUNK = 32;  // head dims of q and k staged per step of q.k
+constexpr int PREFILL_V_KEYS = 16;     // value rows staged per step of p.v
+constexpr int PREFILL_ROWS_PER_THREAD = 2;
+constexpr int PREFILL_COLS = 16;       // threads across a row: tx = tid % 16
+constexpr int PREFILL_KEYS_PER_THREAD = PREFILL_KEYS / PREFILL_COLS;
+constexpr int PREFILL_DIMS_PER_THREAD = ATTENTION_MAX_HEAD_DIM / PREFILL_COLS;
+
+static_assert(DECODE_DIMS_PER_LANE * 32 == ATTENTION_MAX_HEAD_DIM, "a warp covers one key row");
+static_assert(DECODE_THREADS >= ATTENTION_MAX_HEAD_DIM, "one thread per output dim");
+static_assert(PREFILL_THREADS == (PREFILL_ROWS / PREFILL_ROWS_PER_THREAD) * PREFILL_COLS, "thread grid");
+static_assert(PREFILL_THREADS == ATTENTION_MAX_HEAD_DIM, "one thread per staged value dim");
+
+// Decode, step 1: partial attention of one split.
+//
+// q        fp16, sequence b's query heads at q + b*q_row_stride, [heads, head_dim]
+// k_cache, v_cache  fp16, one layer, [num_slots, kv_heads, max_tokens, head_dim]
+// slots    int32 [batch], lengths int32 [batch]: sequence b attends keys [0, lengths[b]) of slot
+//          slots[b] (its new token included: rope_and_cache runs first)
+// partial_max, partial_sum  fp32 [batch, heads, max_splits]; partial_out fp32 [batch, heads,
+//          max_splits, head_dim]: per split, the maximum score m, sum of exp(score - m) and
+//          sum of exp(score - m) * v. max_splits = gridDim.x.
+// scale    multiplies q.k (1/sqrt(head_dim))
+// bad_entries  int32 counter or null: +1 per sequence whose slot is outside [0, num_slots), whose
+//          length is outside [1, max_tokens] or needs more than max_splits splits; that sequence's
+//          partials are not written and attention_decode_combine writes NaN for it.
+// grid (max_splits, kv_heads * ceil(group / 8), batch), block (DECODE_THREADS).
+extern "C" __global__ void __launch_bounds__(DECODE_THREADS)
+attention_decode_partial(const __half* __restrict__ q, long long q_row_stride,
+                         const __half* __restrict__ k_cache, const __half* __restrict__ v_cache,
+                         const int* __restrict__ slots, const int* __restrict__ lengths,
+                         float* __restrict__ partial_max, float* __restrict__ partial_sum,
+                         float* __restrict__ partial_out, int heads, int kv_heads, int head_dim,
+                         int num_slots, int max_tokens, int split_tokens, float scale,
+                         int* __restrict__ bad_entries) {
+    __shared__ __align__(16) float q_shared[DECODE_HEADS][ATTENTION_MAX_HEAD_DIM];
+    __shared__ float scores[DECODE_HEADS][DECODE_KEY_TILE];  // scores, then exp(score - max)
+    __shared__ float running_max[DECODE_HEADS];
+    __shared__ float running_sum[DECODE_HEADS];
+    __shared__ float rescale[DECODE_HEADS];
+
+    const int b = blockIdx.z;
+    const int split = blockIdx.x;
+    const int max_splits = gridDim.x;
+    const int group = heads / kv_heads;
+    const int head_blocks = (group + DECODE_HEADS - 1) / DECODE_HEADS;
+    const int kv_head = blockIdx.y / head_blocks;
+    const int first_head = kv_head * group + (blockIdx.y % head_blocks) * DECODE_HEADS;
+    const int block_heads = min(DECODE_HEADS, kv_head * group + group - first_head);
+
+    const int slot = slots[b];
+    const int length = lengths[b];
+    if (slot < 0 || slot >= num_slots || length < 1 || length > max_tokens ||
+        (length + split_tokens - 1) / split_tokens > max_splits) {
+        if (split == 0 && blockIdx.y == 0 && threadIdx.x == 0 && bad_entries != nullptr) {
+            atomicAdd(bad_entries, 1);
+        }
+        return;
+    }
+    const int key_begin = split * split_tokens;
+    if (key_begin >= length) return;
+    const int key_end = min(length, key_begin + split_tokens);
+
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const int lane_dim = lane * DECODE_DIMS_PER_LANE;  // this lane's 8 dims of q.k
+    const bool lane_active = lane_dim < head_dim;
+    const int out_dim = threadIdx.x;                   // this thread's dim of p.v
+    const bool out_active = out_dim < head_dim;
+
+    for (int e = threadIdx.x; e < DECODE_HEADS * ATTENTION_MAX_HEAD_DIM; e += DECODE_THREADS) {
+        const int j = e / ATTENTION_MAX_HEAD_DIM;
+        const int d = e % ATTENTION_MAX_HEAD_DIM;
+        q_shared[j][d] = (j < block_heads && d < head_dim)
+                             ? __half2float(q[b * q_row_stride + (long long)(first_head + j) * head_dim + d])
+                             : 0.0f;
+    }
+    if (threadIdx.x < DECODE_HEADS) {
+        running_max[threadIdx.x] = -INFINITY;
+        running_sum[threadIdx.x] = 0.0f;
+    }
+    float acc[DECODE_HEADS];
+#pragma unroll
+    for (int j = 0; j < DECODE_HEADS; ++j) acc[j] = 0.0f;
+
+    const long long head_offset = ((long long)slot * kv_heads + kv_head) * max_tokens * head_dim;
+    const __half* keys = k_cache + head_offset;
+    const __half* values = v_cache + head_offset;
+    __syncthreads();  // q_shared and the running state are initialised
+
+    for (int tile = key_begin; tile < key_end; tile += DECODE_KEY_TILE) {
+        const int tile_len = min(DECODE_KEY_TILE, key_end - tile);
+
+        // Scores: warp w takes keys w, w + 8, ...; its lanes split head_dim 8 dims each.
+        uint4 k_raw[DECODE_KEYS_PER_WARP];
+#pragma unroll
+        for (int r = 0; r < DECODE_KEYS_PER_WARP; ++r) {
+            const int t = warp + r * DECODE_WARPS;
+            if (t < tile_len && lane_active) {
+                k_raw[r] = *reinterpret_cast<const uint4*>(keys + (long long)(tile + t) * head_dim + lane_dim);
+            } else {
+                k_raw[r] = make_uint4(0u, 0u, 0u, 0u);
+            }
+        }
+#pragma unroll
+        for (int r = 0; r < DECODE_KEYS_PER_WARP; ++r) {
+            const int t = warp + r * DECODE_WARPS;
+            if (t < tile_len) {  // uniform across the warp
+                const __half* kh = reinterpret_cast<const __half*>(&k_raw[r]);
+                float kf[DECODE_DIMS_PER_LANE];
+#pragma unroll
+                for (int e = 0; e < DECODE_DIMS_PER_LANE; ++e) kf[e] = __half2float(kh[e]);
+#pragma unroll
+                for (int j = 0; j < DECODE_HEADS; ++j) {
+                    if (j < block_heads) {  // uniform across the block
+                        const float4 qa = *reinterpret_cast<const float4*>(&q_shared[j][lane_dim]);
+                        const float4 qb = *reinterpret_cast<const float4*>(&q_shared[j][lane_dim + 4]);
+                        float dot = qa.x * kf[0] + qa.y * kf[1] + qa.z * kf[2] + qa.w * kf[3];
+                        dot += qb.x * kf[4] + qb.y * kf[5] + qb.z * kf[6] + qb.w * kf[7];
+                        dot = gemma4j::warp_sum(dot);
+                        if (lane == 0) scores[j][t] = dot * scale;
+                    }
+                }
+            }
+        }
+        __syncthreads();
+
+        // Online softmax: warp j updates head j's running max and sum.
+        if (warp < block_heads) {
+            const float s0 = lane < tile_len ? scores[warp][lane] : -INFINITY;
+            const float s1 = lane + 32 < tile_len ? scores[warp][lane + 32] : -INFINITY;
+            const float tile_max = gemma4j::warp_max(fmaxf(s0, s1));
+            const float old_max = running_max[warp];
+            const float new_max = fmaxf(old_max, tile_max);
+            const float p0 = lane < tile_len ? expf(s0 - new_max) : 0.0f;
+            const float p1 = lane + 32 < tile_len ? expf(s1 - new_max) : 0.0f;
+            if (lane < tile_len) scores[warp][lane] = p0;
+            if (lane + 32 < tile_len) scores[warp][lane + 32] = p1;
+            const float tile_sum = gemma4j::warp_sum(p0 + p1);
+            if (lane == 0) {
+                const float alpha = expf(old_max - new_max);  // 0 on the first tile
+                rescale[warp] = alpha;
+                running_sum[warp] = running_sum[warp] * alpha + tile_sum;
+                running_max[warp] = new_max;
+            }
+        }
+        __syncthreads();
+
+        // Output: thread d accumulates dim d of every head of the block.
+        if (out_active) {
+#pragma unroll
+            for (int j = 0; j < DECODE_HEADS; ++j) {
+                if (j < block_heads) acc[j] *= rescale[j];
+            }
+            for (int t = 0; t < tile_len; ++t) {
+                const float v = __half2float(values[(long long)(tile + t) * head_dim + out_dim]);
+#pragma unroll
+                for (int j = 0; j < DECODE_HEADS; ++j) {
+                    if (j < block_heads) acc[j] += scores[j][t] * v;
+                }
+            }
+        }
+        __syncthreads();
+    }
+
+#pragma unroll
+    for (int j = 0; j < DECODE_HEADS; ++j) {
+        if (j < block_heads) {
+            const long long part = ((long long)b * heads + first_head + j) * max_splits + split;
+            if (threadIdx.x == 0) {
+                partial_max[part] = running_max[j];
+                partial_sum[part] = running_sum[j];
+            }
+            if (out_active) partial_out[part * head_dim + out_dim] = acc[j];
+        }
+    }
+}
+
+// Decode, step 2: merges the splits of attention_decode_partial.
+//
+// partial_*, slots, lengths  as in attention_decode_partial (same max_splits, split_tokens)
+// out      fp16, sequence b's heads at out + b*out_row_stride, [heads, head_dim], written:
+//          sum_s exp(m_s - M) * acc_s / sum_s exp(m_s - M) * l_s, saturated; NaN for a sequence
+//          that attention_decode_partial rejected.
+// grid (heads, batch), block (COMBINE_THREADS).
+extern "C" __global__ void __launch_bounds__(COMBINE_THREADS)
+attention_decode_combine(const float* __restrict__ partial_max, const float* __restrict__ partial_sum,
+                         const float* __restrict__ partial_out, const int* __restrict__ slots,
+                         const int* __restrict__ lengths, __half* __restrict__ out,
+                         long long out_row_stride, int heads, int head_dim, int num_slots,
+                         int max_tokens, int max_splits, int split_tokens) {
+    const int h = blockIdx.x;
+    const int b = blockIdx.y;
+    __half* o = out + b * out_row_stride + (long long)h * head_dim;
+    const int slot = slots[b];
+    const int length = lengths[b];
+    const int splits = length >= 1 ? (length + split_tokens - 1) / split_tokens : 0;
+    if (slot < 0 || slot >= num_slots || length < 1 || length > max_tokens || splits > max_splits) {
+        for (int d = threadIdx.x; d < head_dim; d += blockDim.x) o[d] = __float2half_rn(nanf(""));
+        return;
+    }
+    const long long base = ((long long)b * heads + h) * max_splits;
+    float global_max = -INFINITY;
+    for (int s = 0; s < splits; ++s) global_max = fmaxf(global_max, partial_max[base + s]);
+    float denominator = 0.0f;
+    for (int s = 0; s < splits; ++s) {
+        denominator += partial_sum[base + s] * expf(partial_max[base + s] - global_max);
+    }
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+        float numerator = 0.0f;
+        for (int s = 0; s < splits; ++s) {
+            numerator += partial_out[(base + s) * head_dim + d] * expf(partial_max[base + s] - global_max);
+        }
+        o[d] = gemma4j::to_half_saturated(numerator / denominator);
+    }
+}
+
+// Prefill: n query tokens of one sequence at positions start_pos .. start_pos + n - 1; query
+// token i attends cache keys [0, start_pos + i] of `slot` (its own and earlier prompt tokens are
+// already in the cache: rope_and_cache runs first).
+//
+// q        fp16, token i's query heads at q + i*q_row_stride, [heads, head_dim]
+// k_cache, v_cache  fp16, one layer, [num_slots, kv_heads, max_tokens, head_dim]
+// out      fp16, token i's heads at out + i*out_row_stride, [heads, head_dim], written (saturated)
+// scale    multiplies q.k (1/sqrt(head_dim))
+// The host guarantees 0 <= slot < num_slots and 0 <= start_pos, start_pos + n <= max_tokens; the
+// kernel writes NaN to its rows otherwise.
+// grid (ceil(n * group / PREFILL_ROWS), kv_heads), block (PREFILL_THREADS); thread (ty = tid / 16,
+// tx = tid % 16) owns query rows 2ty and 2ty + 1 of the tile, key columns tx + 16c and output dims
+// tx + 16c. Two rows per thread keep it within 128 registers (two blocks per SM) without spilling.
+extern "C" __global__ void __launch_bounds__(PREFILL_THREADS)
+attention_prefill(const __half* __restrict__ q, long long q_row_stride,
+                  const __half* __restrict__ k_cache, const __half* __restrict__ v_cache,
+                  __half* __restrict__ out, long long out_row_stride, int slot, int start_pos,
+                  int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
+                  float scale) {
+    // Staging area: q and k chunks while scoring, then value rows while accumulating.
+    constexpr int kQkStride = PREFILL_DIM_CHUNK + 1;  // +1: conflict-free column reads
+    constexpr int kStageFloats = PREFILL_V_KEYS * ATTENTION_MAX_HEAD_DIM;
+    static_assert(kStageFloats >= (PREFILL_ROWS + PREFILL_KEYS) * kQkStride, "q and k chunks fit");
+    __shared__ float stage[kStageFloats];
+    __shared__ float probs[PREFILL_ROWS][PREFILL_KEYS + 1];
+    float* q_tile = stage;                                  // [PREFILL_ROWS][kQkStride]
+    float* k_tile = stage + PREFILL_ROWS * kQkStride;       // [PREFILL_KEYS][kQkStride]
+    float* v_tile = stage;                                  // [PREFILL_V_KEYS][ATTENTION_MAX_HEAD_DIM]
+
+    const int tid = threadIdx.x;
+    const int ty = tid / PREFILL_COLS;
+    const int tx = tid % PREFILL_COLS;
+    const int group = heads / kv_heads;
+    const int kv_head = blockIdx.y;
+    const int rows = n * group;
+    const int row0 = blockIdx.x * PREFILL_ROWS;
+
+    // Row r of the tile is query token (row0 + r) / group, head kv_head * group + (row0 + r) % group.
+    // Rows past the end take the last token's position so their arithmetic stays finite; they
+    // are not written.
+    int row_pos[PREFILL_ROWS_PER_THREAD];
+#pragma unroll
+    for (int i = 0; i < PREFILL_ROWS_PER_THREAD; ++i) {
+        row_pos[i] = start_pos + min(row0 + ty * PREFILL_ROWS_PER_THREAD + i, rows - 1) / group;
+    }
+    if (slot < 0 || slot >= num_slots || start_pos < 0 || start_pos + n > max_tokens) {
+        for (int e = tid; e < PREFILL_ROWS * head_dim; e += PREFILL_THREADS) {
+            const int row = row0 + e / head_dim;
+            if (row >= rows) continue;
+            __half* o = out + (row / group) * out_row_stride + (long long)(kv_head * group + row % group) * head_dim;
+            o[e % head_dim] = __float2half_rn(nanf(""));
+        }
+        return;
+    }
+
+    const long long head_offset = ((long long)slot * kv_heads + kv_head) * max_tokens * head_dim;
+    const __half* keys = k_cache + head_offset;
+    const __half* values = v_cache + head_offset;
+    const int last_row = min(row0 + PREFILL_ROWS, rows) - 1;
+    const int key_end = start_pos + last_row / group + 1;  // keys [0, key_end) are visible to some row
+
+    float row_max[PREFILL_ROWS_PER_THREAD];
+    float row_sum[PREFILL_ROWS_PER_THREAD];
+    float acc[PREFILL_ROWS_PER_THREAD][PREFILL_DIMS_PER_THREAD];
+#pragma unroll
+    for (int i = 0; i < PREFILL_ROWS_PER_THREAD; ++i) {
+        row_max[i] = -INFINITY;
+        row_sum[i] = 0.0f;
+#pragma unroll
+        for (int c = 0; c < PREFILL_DIMS_PER_THREAD; ++c) acc[i][c] = 0.0f;
+    }
+
+    for (int key0 = 0; key0 < key_end; key0 += PREFILL_KEYS) {
+        float s[PREFILL_ROWS_PER_THREAD][PREFILL_KEYS_PER_THREAD];
+#pragma unroll
+        for (int i = 0; i < PREFILL_ROWS_PER_THREAD; ++i) {
+#pragma unroll
+            for (int c = 0; c < PREFILL_KEYS_PER_THREAD; ++c) s[i][c] = 0.0f;
+        }
+
+        for (int d0 = 0; d0 < head_dim; d0 += PREFILL_DIM_CHUNK) {
+            // Stage q rows and key rows, dims [d0, d0 + 32): a warp reads 32 consecutive halves.
+            for (int e = tid; e < PREFILL_ROWS * PREFILL_DIM_CHUNK; e += PREFILL_THREADS) {
+                const int r = e / PREFILL_DIM_CHUNK;
+                const int dd = e % PREFILL_DIM_CHUNK;
+                const int d = d0 + dd;
+                const int row = row0 + r;
+                float qv = 0.0f;
+                if (row < rows && d < head_dim) {
+                    const int token = row / group;
+                    const int head = kv_head * group + row % group;
+                    qv = __half2float(q[token * q_row_stride + (long long)head * head_dim + d]);
+                }
+                q_tile[r * kQkStride + dd] = qv;
+            }
+            for (int e = tid; e < PREFILL_KEYS * PREFILL_DIM_CHUNK; e += PREFILL_THREADS) {
+                const int key = key0 + e / PREFILL_DIM_CHUNK;
+                const int dd = e % PREFILL_DIM_CHUNK;
+                const int d = d0 + dd;
+                k_tile[(e / PREFILL_DIM_CHUNK) * kQkStride + dd] =
+                    (key < key_end && d < head_dim) ? __half2float(keys[(long long)key * head_dim + d]) : 0.0f;
+            }
+            __syncthreads();
+#pragma unroll 8
+            for (int dd = 0; dd < PREFILL_DIM_CHUNK; ++dd) {
+                float a[PREFILL_ROWS_PER_THREAD];
+                float kb[PREFILL_KEYS_PER_THREAD];
+#pragma unroll
+                for (int i = 0; i < PREFILL_ROWS_PER_THREAD; ++i) {
+                    a[i] = q_tile[(ty * PREFILL_ROWS_PER_THREAD + i) * kQkStride + dd];
+                }
+#pragma unroll
+                for (int c = 0; c < PREFILL_KEYS_PER_THREAD; ++c) {
+                    kb[c] = k_tile[(tx + PREFILL_COLS * c) * kQkStride + dd];
+                }
+#pragma unroll
+                for (int i = 0; i < PREFILL_ROWS_PER_THREAD; ++i) {
+#pragma unroll
+                    for (int c = 0; c < PREFILL_KEYS_PER_THREAD; ++c) s[i][c] += a[i] * kb[c];
+                }
+            }
+            __syncthreads();
+        }
+
+        // Causal mask and online softmax; a row's 64 scores live in the 16 lanes sharing its ty.
+#pragma unroll
+        for (int i = 0; i < PREFILL_ROWS_PER_THREAD; ++i) {
+            float tile_max = -INFINITY;
+#pragma unroll
+            for (int c = 0; c < PREFILL_KEYS_PER_THREAD; ++c) {
+                const int key = key0 + tx + PREFILL_COLS * c;
+                s[i][c] = (key <= row_pos[i]) ? s[i][c] * scale : -INFINITY;
+                tile_max = fmaxf(tile_max, s[i][c]);
+            }
+            for (int offset = PREFILL_COLS / 2; offset > 0; offset >>= 1) {
+                tile_max = fmaxf(tile_max, __shfl_xor_sync(gemma4j::kFullMask, tile_max, offset));
+            }
+            // Key 0 is in the first tile and visible to every row, so new_max is finite.
+            const float new_max = fmaxf(row_max[i], tile_max);
+            const float alpha = expf(row_max[i] - new_max);
+            float tile_sum = 0.0f;
+#pragma unroll
+            for (int c = 0; c < PREFILL_KEYS_PER_THREAD; ++c) {
+                const float p = expf(s[i][c] - new_max);
+                probs[ty * PREFILL_ROWS_PER_THREAD + i][tx + PREFILL_COLS * c] = p;
+                tile_sum += p;
+            }
+            for (int offset = PREFILL_COLS / 2; offset > 0; offset >>= 1) {
+                tile_sum += __shfl_xor_sync(gemma4j::kFullMask, tile_sum, offset);
+            }
+            row_sum[i] = row_sum[i] * alpha + tile_sum;
+            row_max[i] = new_max;
+#pragma unroll
+            for (int c = 0; c < PREFILL_DIMS_PER_THREAD; ++c) acc[i][c] *= alpha;
+        }
+
+        // acc += probs . v, value rows staged 16 at a time, one dim per thread.
+        const int tile_keys = min(PREFILL_KEYS, key_end - key0);
+        for (int v0 = 0; v0 < tile_keys; v0 += PREFILL_V_KEYS) {
+            __syncthreads();  // probs written / previous value rows consumed
+#pragma unroll
+            for (int t = 0; t < PREFILL_V_KEYS; ++t) {
+                const int key = key0 + v0 + t;
+                v_tile[t * ATTENTION_MAX_HEAD_DIM + tid] =
+                    (key < key_end && tid < head_dim) ? __half2float(values[(long long)key * head_dim + tid]) : 0.0f;
+            }
+            __syncthreads();
+#pragma unroll 4
+            for (int t = 0; t < PREFILL_V_KEYS; ++t) {
+                float p[PREFILL_ROWS_PER_THREAD];
+#pragma unroll
+                for (int i = 0; i < PREFILL_ROWS_PER_THREAD; ++i) p[i] = probs[ty * PREFILL_ROWS_PER_THREAD + i][v0 + t];
+#pragma unroll
+                for (int c = 0; c < PREFILL_DIMS_PER_THREAD; ++c) {
+                    const float v = v_tile[t * ATTENTION_MAX_HEAD_DIM + tx + PREFILL_COLS * c];
+#pragma unroll
+                    for (int i = 0; i < PREFILL_ROWS_PER_THREAD; ++i) acc[i][c] += p[i] * v;
+                }
+            }
+        }
+        __syncthreads();  // value rows consumed before the next tile stages q and k
+    }
+
+#pragma unroll
+    for (int i = 0; i < PREFILL_ROWS_PER_THREAD; ++i) {
+        const int row = row0 + ty * PREFILL_ROWS_PER_THREAD + i;
+        if (row >= rows) continue;
+        __half* o = out + (row / group) * out_row_stride + (long long)(kv_head * group + row % group) * head_dim;
+        const float inv_sum = 1.0f / row_sum[i];
+#pragma unroll
+        for (int c = 0; c < PREFILL_DIMS_PER_THREAD; ++c) {
+            const int d = tx + PREFILL_COLS * c;
+            if (d < head_dim) o[d] = gemma4j::to_half_saturated(acc[i][c] * inv_sum);
+        }
+    }
+}

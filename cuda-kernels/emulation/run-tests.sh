@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds and runs the kernels' host-emulation tests: g++ and the CUDA headers, no GPU.
+# Usage: cuda-kernels/emulation/run-tests.sh [seed [name]]
+#   CUDA_INCLUDE  directory holding cuda_fp16.h (default: /usr/local/cuda/include)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+include=${CUDA_INCLUDE:-/usr/local/cuda/include}
+[ -f "$include/cuda_fp16.h" ] || { echo "run-tests: no cuda_fp16.h in $include (set CUDA_INCLUDE)" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+g++ -std=c++20 -O2 -pthread -ffp-contract=off -Wall -Wno-unknown-pragmas -I"$include" -x c++ "$here/kernel_tests.cpp" -o "$work/kernel_tests"
+"$work/kernel_tests" "$@"

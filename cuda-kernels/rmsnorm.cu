@@ -1,0 +1,30 @@
+// RMSNorm with Gemma's offset weight: y = x * rsqrt(mean(x^2) + eps) * (1 + w), all in fp32,
+// written as fp16 saturated to +-65504 because every consumer is a GEMM with fp16 operands
+// (q/k/v, gate/up and the tied logits projection).
+#include "common.cuh"
+
+constexpr int RMSNORM_THREADS = 256;
+
+// x       fp32 [n, hidden] (the residual stream)
+// weight  fp16 [hidden], the checkpoint's w (stored as an offset from 1)
+// y       fp16 [n, hidden], written
+// grid (n), block (RMSNORM_THREADS); one block reduces one row.
+extern "C" __global__ void __launch_bounds__(RMSNORM_THREADS)
+rmsnorm_f16(const float* __restrict__ x, const __half* __restrict__ weight, __half* __restrict__ y,
+            int n, int hidden, float eps) {
+    __shared__ float scratch[32];
+    const int row = blockIdx.x;
+    if (row >= n) return;
+    const float* xr = x + (long long)row * hidden;
+    __half* yr = y + (long long)row * hidden;
+    float squares = 0.0f;
+    for (int d = threadIdx.x; d < hidden; d += blockDim.x) squares += xr[d] * xr[d];
+    const float total = gemma4j::block_sum(squares, scratch);
+    // 1 / sqrtf: both correctly rounded without --use_fast_math (rsqrtf is 2 ulp).
+    const float inv_rms = 1.0f / sqrtf(total / (float)hidden + eps);
+    for (int d = threadIdx.x; d < hidden; d += blockDim.x) {
+        // Hugging Face order: (x * inv_rms) * (1 + w).
+        const float normed = __fmul_rn(xr[d], inv_rms);
+        yr[d] = gemma4j::to_half_saturated(__fmul_rn(normed, 1.0f + __half2float(weight[d])));
+    }
+}

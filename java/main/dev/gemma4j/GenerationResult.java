@@ -1,0 +1,27 @@
+package dev.gemma4j;
+
+/**
+ * What a generation produced.
+ *
+ * @param promptTokens    the prompt as token ids (BOS first when the prompt came as text)
+ * @param generatedTokens the new tokens, without the stop token that ended generation
+ * @param text            the new text, cut before a stop string when one ended generation
+ * @param stopReason      why generation ended
+ * @param prefillNanos    time to process the prompt and pick the first token
+ * @param decodeNanos     time spent on the remaining tokens
+ */
+public record GenerationResult(int[] promptTokens, int[] generatedTokens, String text, StopReason stopReason,
+                               long prefillNanos, long decodeNanos) {
+
+    /** Why a generation ended. */
+    public enum StopReason {
+        /** The model produced eos (1) or {@code <end_of_turn>} (107). */
+        END_OF_SEQUENCE,
+        /** The text reached one of the stop strings. */
+        STOP_STRING,
+        /** The limit on new tokens was reached. */
+        MAX_TOKENS,
+        /** The context (KV cache) is full. */
+        CONTEXT_FULL
+    }
+}

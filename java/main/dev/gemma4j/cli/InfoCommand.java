@@ -1,0 +1,61 @@
+package dev.gemma4j.cli;
+
+import dev.gemma4j.model.Checkpoint;
+import dev.gemma4j.model.DType;
+import dev.gemma4j.model.GemmaConfig;
+import dev.gemma4j.model.Tensor;
+import dev.gemma4j.model.WeightSource;
+import dev.gemma4j.testmodels.TestModels;
+import java.io.PrintWriter;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Prints a model's configuration, parameter count and bytes per dtype.")
+final class InfoCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR|NAME", description = "Model folder or built-in test model (default: tiny-mqa).")
+    String model = ModelOption.DEFAULT_MODEL;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        try (WeightSource weights = Checkpoint.open(TestModels.resolve(model))) {
+            GemmaConfig c = weights.config();
+            out.printf(Locale.ROOT, "model                 %s%n", model);
+            out.printf(Locale.ROOT, "layers                %d%n", c.numHiddenLayers());
+            out.printf(Locale.ROOT, "hidden                %d%n", c.hiddenSize());
+            out.printf(Locale.ROOT, "intermediate          %d%n", c.intermediateSize());
+            out.printf(Locale.ROOT, "heads / kv heads      %d / %d (%s)%n", c.numAttentionHeads(), c.numKeyValueHeads(),
+                    c.numKeyValueHeads() == 1 ? "multi-query" : c.numKeyValueHeads() == c.numAttentionHeads()
+                            ? "multi-head" : "grouped-query");
+            out.printf(Locale.ROOT, "head_dim              %d%n", c.headDim());
+            out.printf(Locale.ROOT, "vocab                 %d%n", c.vocabSize());
+            out.printf(Locale.ROOT, "max positions         %d%n", c.maxPositionEmbeddings());
+            out.printf(Locale.ROOT, "rms_norm_eps          %s%n", c.rmsNormEps());
+            out.printf(Locale.ROOT, "rope_theta            %s%n", c.ropeTheta());
+            out.printf(Locale.ROOT, "torch_dtype           %s%n", c.torchDtype());
+            out.printf(Locale.ROOT, "embedding scale       %s%n", c.embeddingScale());
+            out.printf(Locale.ROOT, "parameters            %,d%n", c.parameterCount());
+            Map<DType, long[]> perDtype = new EnumMap<>(DType.class);
+            for (Tensor t : weights.tensors().values()) {
+                long[] acc = perDtype.computeIfAbsent(t.dtype(), d -> new long[2]);
+                acc[0]++;
+                acc[1] += t.elementCount() * t.dtype().bytes();
+            }
+            perDtype.forEach((d, acc) -> out.printf(Locale.ROOT, "%-21s %d tensors, %,d bytes%n",
+                    d.safetensorsName(), acc[0], acc[1]));
+            out.printf(Locale.ROOT, "KV cache per token    %,d bytes at fp16%n",
+                    2L * c.numHiddenLayers() * c.numKeyValueHeads() * c.headDim() * 2);
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,31 @@
+package dev.gemma4j.cli;
+
+import dev.gemma4j.GenerationOptions;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** Options that choose how new tokens are picked, shared by generate and chat. */
+final class SamplingOptions {
+    @Option(names = "--max-tokens", paramLabel = "N", description = "Most new tokens (default: ${DEFAULT-VALUE}).")
+    int maxTokens = 128;
+
+    @Option(names = "--temperature", paramLabel = "T", description = "0 for greedy (default: ${DEFAULT-VALUE}).")
+    float temperature = 0f;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "Keep the K most likely tokens; 0 keeps all (default: ${DEFAULT-VALUE}).")
+    int topK = 0;
+
+    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling threshold in (0, 1] (default: ${DEFAULT-VALUE}).")
+    float topP = 1f;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Sampler seed (default: ${DEFAULT-VALUE}).")
+    long seed = 0L;
+
+    @Option(names = "--stop", paramLabel = "TEXT", description = "Stop before this text; may be repeated.")
+    List<String> stops = new ArrayList<>();
+
+    GenerationOptions toOptions() {
+        return new GenerationOptions(maxTokens, temperature, topK, topP, seed, stops);
+    }
+}

@@ -1,0 +1,169 @@
+package dev.gemma4j.cpu;
+
+import dev.gemma4j.engine.Backend;
+import dev.gemma4j.engine.KvCache;
+import dev.gemma4j.model.GemmaConfig;
+import dev.gemma4j.model.GemmaTensorNames;
+import dev.gemma4j.model.Tensor;
+import dev.gemma4j.model.WeightSource;
+
+/**
+ * The CPU reference backend: fp32 math over weights kept in their stored dtype (memory-mapped, widened
+ * in registers). Every GPU result is checked against it.
+ */
+public final class CpuBackend implements Backend {
+    private final WeightSource weights;
+    private final GemmaConfig c;
+    private final int hidden, heads, kvHeads, headDim, inter, vocab;
+    private final float eps, embeddingScale, attentionScale;
+    private final float[] ropeInvFreq;
+    private final Tensor embedding;
+    private final Layer[] layers;
+    private final float[] finalNorm;
+
+    /** Residual stream of the current batch: h [n, hidden]. */
+    private float[] h = new float[0];
+    private int n;
+
+    private record Layer(float[] inputNorm, Tensor q, Tensor k, Tensor v, Tensor o, float[] postAttentionNorm,
+                         Tensor gate, Tensor up, Tensor down) {}
+
+    /** Per-sequence cache: k and v [layer][capacity, kvHeads, headDim], fp32. */
+    private static final class CpuKvCache implements KvCache {
+        final float[][] k, v;
+        final int capacity;
+
+        CpuKvCache(int layers, int capacity, int kvHeads, int headDim) {
+            long perLayer = (long) capacity * kvHeads * headDim;
+            if (perLayer > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("KV cache of " + capacity + " tokens needs " + perLayer
+                        + " floats per layer; the CPU backend holds at most " + (Integer.MAX_VALUE - 16));
+            }
+            this.capacity = capacity;
+            k = new float[layers][(int) perLayer];
+            v = new float[layers][(int) perLayer];
+        }
+
+        @Override public int capacity() { return capacity; }
+        @Override public void close() {}
+    }
+
+    public CpuBackend(WeightSource weights) {
+        this.weights = weights;
+        this.c = weights.config();
+        hidden = c.hiddenSize();
+        heads = c.numAttentionHeads();
+        kvHeads = c.numKeyValueHeads();
+        headDim = c.headDim();
+        inter = c.intermediateSize();
+        vocab = c.vocabSize();
+        eps = (float) c.rmsNormEps();
+        embeddingScale = c.embeddingScale();
+        attentionScale = (float) (1.0 / Math.sqrt(headDim));
+        ropeInvFreq = CpuOps.ropeInverseFrequencies(headDim, c.ropeTheta());
+        embedding = weights.tensor(GemmaTensorNames.embed());
+        layers = new Layer[c.numHiddenLayers()];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = new Layer(
+                    MatMul.widen(weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.INPUT_LAYERNORM))),
+                    weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.Q_PROJ)),
+                    weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.K_PROJ)),
+                    weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.V_PROJ)),
+                    weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.O_PROJ)),
+                    MatMul.widen(weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.POST_ATTENTION_LAYERNORM))),
+                    weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.GATE_PROJ)),
+                    weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.UP_PROJ)),
+                    weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.DOWN_PROJ)));
+        }
+        finalNorm = MatMul.widen(weights.tensor(GemmaTensorNames.finalNorm()));
+    }
+
+    @Override public String name() { return "cpu"; }
+
+    @Override public GemmaConfig config() { return c; }
+
+    @Override
+    public KvCache newCache(int capacity) {
+        return new CpuKvCache(layers.length, capacity, kvHeads, headDim);
+    }
+
+    @Override
+    public void embed(int[] tokens) {
+        n = tokens.length;
+        h = new float[n * hidden];
+        for (int t = 0; t < n; t++) {
+            if (tokens[t] < 0 || tokens[t] >= vocab) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " at position " + t
+                        + " is outside the vocabulary [0, " + vocab + ")");
+            }
+            MatMul.widenRow(embedding, tokens[t], h, t * hidden);
+            for (int i = 0; i < hidden; i++) {
+                h[t * hidden + i] *= embeddingScale;
+            }
+        }
+    }
+
+    @Override
+    public void attentionBlock(int layer, KvCache cache, int startPos) {
+        Layer w = layers[layer];
+        CpuKvCache kv = (CpuKvCache) cache;
+        if (startPos + n > kv.capacity) {
+            throw new IllegalArgumentException("KV cache holds " + kv.capacity + " tokens; positions "
+                    + startPos + ".." + (startPos + n - 1) + " do not fit");
+        }
+        float[] x = new float[n * hidden];               // [n, hidden]
+        CpuOps.rmsNorm(h, w.inputNorm, eps, n, hidden, x);
+        float[] q = new float[n * heads * headDim];      // [n, heads, headDim]
+        float[] k = new float[n * kvHeads * headDim];    // [n, kvHeads, headDim]
+        float[] v = new float[n * kvHeads * headDim];
+        MatMul.matmul(w.q, x, n, q, false);
+        MatMul.matmul(w.k, x, n, k, false);
+        MatMul.matmul(w.v, x, n, v, false);
+        CpuOps.rope(q, n, heads, headDim, startPos, ropeInvFreq);
+        CpuOps.rope(k, n, kvHeads, headDim, startPos, ropeInvFreq);
+        int kvRow = kvHeads * headDim;
+        System.arraycopy(k, 0, kv.k[layer], startPos * kvRow, n * kvRow);
+        System.arraycopy(v, 0, kv.v[layer], startPos * kvRow, n * kvRow);
+        float[] att = new float[n * heads * headDim];    // [n, heads, headDim]
+        CpuOps.attention(q, kv.k[layer], kv.v[layer], n, startPos, heads, kvHeads, headDim, attentionScale, att);
+        MatMul.matmul(w.o, att, n, h, true);
+    }
+
+    @Override
+    public void mlpBlock(int layer) {
+        Layer w = layers[layer];
+        float[] x = new float[n * hidden];               // [n, hidden]
+        CpuOps.rmsNorm(h, w.postAttentionNorm, eps, n, hidden, x);
+        float[] gate = new float[n * inter];             // [n, intermediate]
+        float[] up = new float[n * inter];
+        MatMul.matmul(w.gate, x, n, gate, false);
+        MatMul.matmul(w.up, x, n, up, false);
+        CpuOps.geglu(gate, up, n * inter, gate);
+        MatMul.matmul(w.down, gate, n, h, true);
+    }
+
+    @Override
+    public float[] logits(int firstRow, int rows) {
+        if (firstRow < 0 || rows < 0 || firstRow + rows > n) {
+            throw new IllegalArgumentException("logits rows [" + firstRow + ", " + (firstRow + rows)
+                    + ") outside the batch of " + n + " tokens");
+        }
+        float[] sel = new float[rows * hidden];
+        System.arraycopy(h, firstRow * hidden, sel, 0, rows * hidden);
+        float[] x = new float[rows * hidden];
+        CpuOps.rmsNorm(sel, finalNorm, eps, rows, hidden, x);
+        float[] out = new float[rows * vocab];           // [rows, vocab]
+        MatMul.matmul(embedding, x, rows, out, false);
+        return out;
+    }
+
+    @Override
+    public float[] residual() {
+        return h.clone();
+    }
+
+    @Override
+    public void close() {
+        h = new float[0];
+    }
+}

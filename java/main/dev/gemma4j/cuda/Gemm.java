@@ -1,0 +1,76 @@
+package dev.gemma4j.cuda;
+
+import dev.gemma4j.cuda.bindings.cublas_h;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The projections of the forward pass as cuBLAS GEMMs: {@code y[n, out] = x[n, in] · W[out, in]ᵀ}
+ * (+ y when accumulating), with W and x fp16, accumulation in fp32 ({@code CUBLAS_COMPUTE_32F}) and
+ * y fp16 or fp32. Accumulating into the fp32 residual stream (beta = 1) fuses the residual add of
+ * o_proj and down_proj.
+ *
+ * <p>cuBLAS is column-major. A row-major [out, in] W is, read column-major, an [in x out] matrix
+ * with leading dimension in; a row-major x [n, in] is [in x n] with ld in; a row-major y [n, out]
+ * is [out x n] with ld out. So {@code y = x Wᵀ} row-major is {@code C(out x n) = op_T(A) · B}
+ * column-major with A = W (lda = in), B = x (ldb = in), C = y (ldc = out), m = out, n = n, k = in.
+ */
+final class Gemm {
+    /** Element type of y. */
+    enum Output {
+        F16, F32;
+
+        int cudaType() {
+            return this == F16 ? cublas_h.CUDA_R_16F() : cublas_h.CUDA_R_32F();
+        }
+    }
+
+    /** The arguments of one cublasGemmEx call (device operands as addresses; alpha and beta fp32 host values). */
+    record Call(int transa, int transb, int m, int n, int k, float alpha, long a, int aType, int lda, long b,
+                int bType, int ldb, float beta, long c, int cType, int ldc, int computeType, int algo) {}
+
+    private final CudaContext context;
+
+    Gemm(CudaContext context) {
+        this.context = context;
+    }
+
+    /**
+     * The cublasGemmEx call computing {@code y[rows, out] = x[rows, in] · w[out, in]ᵀ (+ y)}.
+     *
+     * @param accumulate beta = 1 (y += ...) instead of beta = 0
+     */
+    static Call projection(long x, long w, long y, int rows, int in, int out, Output output, boolean accumulate) {
+        if (rows < 1 || in < 1 || out < 1) {
+            throw new IllegalArgumentException("GEMM dimensions must be positive: rows " + rows + ", in " + in
+                    + ", out " + out);
+        }
+        return new Call(cublas_h.CUBLAS_OP_T(), cublas_h.CUBLAS_OP_N(), out, rows, in, 1f,
+                w, cublas_h.CUDA_R_16F(), in,
+                x, cublas_h.CUDA_R_16F(), in,
+                accumulate ? 1f : 0f,
+                y, output.cudaType(), out,
+                cublas_h.CUBLAS_COMPUTE_32F(), cublas_h.CUBLAS_GEMM_DEFAULT());
+    }
+
+    /** Enqueues {@code y = x · wᵀ (+ y)} on the context's stream. */
+    void project(long x, long w, long y, int rows, int in, int out, Output output, boolean accumulate, String what) {
+        run(projection(x, w, y, rows, in, out, output, accumulate), what);
+    }
+
+    void run(Call c, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment alpha = arena.allocateFrom(ValueLayout.JAVA_FLOAT, c.alpha());
+            MemorySegment beta = arena.allocateFrom(ValueLayout.JAVA_FLOAT, c.beta());
+            CudaCheck.cublas(cublas_h.cublasGemmEx(context.cublasHandle(), c.transa(), c.transb(), c.m(), c.n(), c.k(),
+                    alpha, MemorySegment.ofAddress(c.a()), c.aType(), c.lda(),
+                    MemorySegment.ofAddress(c.b()), c.bType(), c.ldb(),
+                    beta, MemorySegment.ofAddress(c.c()), c.cType(), c.ldc(),
+                    c.computeType(), c.algo()), "cublasGemmEx",
+                    () -> what + " (m " + c.m() + ", n " + c.n() + ", k " + c.k() + ", C type "
+                            + (c.cType() == cublas_h.CUDA_R_16F() ? "fp16" : "fp32") + ", beta " + c.beta() + ")");
+        }
+        context.afterGemm(what);
+    }
+}

@@ -1,0 +1,82 @@
+package dev.gemma4j.cuda;
+
+import java.util.List;
+
+/**
+ * The kernels of gemma4j.fatbin that the CUDA backend launches: each one's {@code extern "C"} name,
+ * threads per block (the {@code *_THREADS} constant its .cu file declares and its
+ * {@code __launch_bounds__} names) and C parameter types in order, written as in its signature with
+ * {@code __restrict__} and the names left out. A test reads cuda-kernels/*.cu and checks every
+ * entry against the source, so a kernel whose parameters change cannot be launched with stale ones.
+ */
+enum Kernel {
+    EMBEDDING_GATHER("embedding_gather", "embedding.cu", "EMBEDDING_THREADS", 256,
+            "const __half*", "const int*", "float*", "int", "int", "int", "float", "int*"),
+    RMSNORM_F16("rmsnorm_f16", "rmsnorm.cu", "RMSNORM_THREADS", 256,
+            "const float*", "const __half*", "__half*", "int", "int", "float"),
+    ROPE_AND_CACHE("rope_and_cache", "rope.cu", "ROPE_THREADS", 128,
+            "__half*", "long long", "const __half*", "long long", "const __half*", "long long",
+            "__half*", "__half*", "const int*", "const int*",
+            "int", "int", "int", "int", "int", "int", "float", "int*"),
+    GEGLU_F32("geglu_f32", "geglu.cu", "GEGLU_THREADS", 256,
+            "const float*", "const float*", "long long", "__half*", "int", "int"),
+    ATTENTION_DECODE_PARTIAL("attention_decode_partial", "attention.cu", "DECODE_THREADS", 256,
+            "const __half*", "long long", "const __half*", "const __half*", "const int*", "const int*",
+            "float*", "float*", "float*", "int", "int", "int", "int", "int", "int", "float", "int*"),
+    ATTENTION_DECODE_COMBINE("attention_decode_combine", "attention.cu", "COMBINE_THREADS", 256,
+            "const float*", "const float*", "const float*", "const int*", "const int*", "__half*", "long long",
+            "int", "int", "int", "int", "int", "int"),
+    ATTENTION_PREFILL("attention_prefill", "attention.cu", "PREFILL_THREADS", 256,
+            "const __half*", "long long", "const __half*", "const __half*", "__half*", "long long",
+            "int", "int", "int", "int", "int", "int", "int", "int", "float"),
+    CONVERT_BF16_TO_F16("convert_bf16_to_f16", "convert.cu", "CONVERT_THREADS", 256,
+            "const __nv_bfloat16*", "__half*", "long long", "unsigned long long*", "unsigned long long*"),
+    CONVERT_F32_TO_F16("convert_f32_to_f16", "convert.cu", "CONVERT_THREADS", 256,
+            "const float*", "__half*", "long long", "unsigned long long*", "unsigned long long*"),
+    SYNTHETIC_FILL("synthetic_fill", "synthetic.cu", "SYNTHETIC_THREADS", 256,
+            "__half*", "long long", "unsigned long long", "int", "float", "float");
+
+    /** How an argument is passed: its Java box type and byte size. */
+    enum ArgKind {
+        /** A device pointer (a {@code long} address, 0 for null), 8 bytes. */
+        POINTER(Long.class),
+        /** {@code long long} or {@code unsigned long long}, 8 bytes. */
+        INT64(Long.class),
+        /** {@code int}, 4 bytes. */
+        INT32(Integer.class),
+        /** {@code float}, 4 bytes. */
+        FLOAT32(Float.class);
+
+        final Class<?> javaType;
+
+        ArgKind(Class<?> javaType) {
+            this.javaType = javaType;
+        }
+
+        static ArgKind of(String cType) {
+            if (cType.endsWith("*")) return POINTER;
+            return switch (cType) {
+                case "long long", "unsigned long long" -> INT64;
+                case "int" -> INT32;
+                case "float" -> FLOAT32;
+                default -> throw new IllegalArgumentException("no argument kind for the C type '" + cType + "'");
+            };
+        }
+    }
+
+    final String symbol;
+    final String sourceFile;
+    final String threadsConstant;
+    final int threads;
+    final List<String> parameterTypes;
+    final List<ArgKind> argKinds;
+
+    Kernel(String symbol, String sourceFile, String threadsConstant, int threads, String... parameterTypes) {
+        this.symbol = symbol;
+        this.sourceFile = sourceFile;
+        this.threadsConstant = threadsConstant;
+        this.threads = threads;
+        this.parameterTypes = List.of(parameterTypes);
+        this.argKinds = this.parameterTypes.stream().map(ArgKind::of).toList();
+    }
+}

@@ -1,0 +1,51 @@
+package dev.gemma4j.engine;
+
+import dev.gemma4j.model.GemmaConfig;
+
+/**
+ * The steps of Gemma's forward pass that a backend computes. Coarse enough for a GPU to fuse (a
+ * whole attention block, a whole MLP block), fine enough to compare backends after every step.
+ *
+ * <p>A backend holds the activations of one batch of {@code n} tokens of one sequence between
+ * calls: {@link #embed} starts a batch, the block steps update its residual stream in place, and
+ * {@link #logits} reads it out. Not thread-safe: {@link Forward} serialises access.
+ */
+public interface Backend extends AutoCloseable {
+    /** "cpu" or "cuda". */
+    String name();
+
+    GemmaConfig config();
+
+    /** The most tokens {@link #embed} takes at once; {@link Forward} runs longer inputs in chunks. */
+    default int maxBatchTokens() {
+        return Integer.MAX_VALUE;
+    }
+
+    /** A key/value cache for one sequence of at most {@code capacity} tokens. */
+    KvCache newCache(int capacity);
+
+    /** Starts a batch: {@code h[t] = embed[tokens[t]] · embeddingScale}, h is [n, hidden] fp32. */
+    void embed(int[] tokens);
+
+    /**
+     * {@code h += o_proj(attention(rope(q), rope(k), v))} over {@code input_layernorm(h)}; the batch's
+     * keys and values are written to {@code cache} at positions {@code [startPos, startPos + n)}.
+     */
+    void attentionBlock(int layer, KvCache cache, int startPos);
+
+    /** {@code h += down(gelu_tanh(gate(x)) · up(x))} with {@code x = post_attention_layernorm(h)}. */
+    void mlpBlock(int layer);
+
+    /**
+     * Final norm and tied output projection for batch rows {@code [firstRow, firstRow + rows)}.
+     *
+     * @return logits [rows, vocab] fp32
+     */
+    float[] logits(int firstRow, int rows);
+
+    /** A copy of the residual stream [n, hidden] of the current batch, for parity checks. */
+    float[] residual();
+
+    @Override
+    void close();
+}

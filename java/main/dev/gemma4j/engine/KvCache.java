@@ -1,0 +1,10 @@
+package dev.gemma4j.engine;
+
+/** Keys and values of one sequence, for every layer; owned by the backend that made it. */
+public interface KvCache extends AutoCloseable {
+    /** Tokens the cache can hold. */
+    int capacity();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,338 @@
+package dev.gemma4j.testmodels;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gemma4j.Home;
+import dev.gemma4j.model.Checkpoint;
+import dev.gemma4j.model.DType;
+import dev.gemma4j.model.ModelFormatException;
+import dev.gemma4j.model.SafeTensorsWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Built-in tiny Gemma models with deterministic weights, generated on first use.
+ *
+ * <p>Presets (all with Gemma's 256000-entry vocabulary, so the real tokenizer applies, hidden 64,
+ * GeGLU 256, 2 layers, 4 query heads):
+ * <ul>
+ *   <li>{@code tiny-mqa}: 1 key/value head, head_dim 32. Multi-query like Gemma 2B, and q_proj is
+ *       128 x 64 (heads x head_dim wider than hidden) like Gemma 7B.</li>
+ *   <li>{@code tiny-mha}: 4 key/value heads, head_dim 32: multi-head with q_proj 128 x 64, the shape
+ *       of Gemma 7B.</li>
+ *   <li>{@code tiny-gqa}: 2 key/value heads, head_dim 16: heads x head_dim equals hidden as in Gemma 2B,
+ *       and groups of two query heads per key/value head, which tells apart kv-head indexing mistakes
+ *       that multi-query and multi-head models both hide.</li>
+ *   <li>{@code tiny-mqa-attn}: {@code tiny-mqa} with every down_proj zero, so the MLP adds nothing;
+ *       its other weights equal tiny-mqa's. For comparisons with llama.cpp, whose fp16 GELU table
+ *       is then out of the picture.</li>
+ * </ul>
+ * A built-in name may end in {@code -f32} (the default), {@code -bf16} or {@code -f16}. Generated
+ * folders live in {@link Home#generatedModels()} as {@code <preset>-<dtype>}.
+ */
+public final class TestModels {
+    private TestModels() {}
+
+    /** Changes whenever the weight recipe changes, so stale generated folders are regenerated. */
+    static final int GENERATOR_VERSION = 2;
+    /** The recipe file written beside the weights; a folder whose recipe differs is regenerated. */
+    static final String RECIPE = "test-model.json";
+    static final String TOKENIZER_CONFIG = "tokenizer_config.json";
+
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
+    private static final Map<String, TestModelSpec> PRESETS = presets();
+
+    private static Map<String, TestModelSpec> presets() {
+        Map<String, TestModelSpec> m = new LinkedHashMap<>();
+        m.put("tiny-mqa", new TestModelSpec("tiny-mqa", 256000, 64, 256, 2, 4, 1, 32, DType.F32,
+                0x6A09E667F3BCC908L, false, false));
+        m.put("tiny-mha", new TestModelSpec("tiny-mha", 256000, 64, 256, 2, 4, 4, 32, DType.F32,
+                0xBB67AE8584CAA73BL, false, false));
+        m.put("tiny-gqa", new TestModelSpec("tiny-gqa", 256000, 64, 256, 2, 4, 2, 16, DType.F32,
+                0x3C6EF372FE94F82BL, false, false));
+        m.put("tiny-mqa-attn", new TestModelSpec("tiny-mqa-attn", 256000, 64, 256, 2, 4, 1, 32, DType.F32,
+                0x6A09E667F3BCC908L, true, false));
+        return m;
+    }
+
+    /** The preset names, without dtype suffix. */
+    public static List<String> presetNames() {
+        return List.copyOf(PRESETS.keySet());
+    }
+
+    /** @throws IllegalArgumentException naming the unknown preset and the known ones */
+    public static TestModelSpec preset(String name, DType dtype) {
+        TestModelSpec spec = PRESETS.get(name);
+        if (spec == null) {
+            throw new IllegalArgumentException("unknown test model '" + name + "', expected one of " + presetNames());
+        }
+        return spec.withDtype(dtype);
+    }
+
+    /**
+     * Writes the model folder for {@code spec} into {@code dir} (created if needed): config.json,
+     * model.safetensors, Gemma's tokenizer.json from {@link Home#gemmaTokenizerJson()},
+     * tokenizer_config.json and the recipe test-model.json.
+     */
+    public static Path write(TestModelSpec spec, Path dir) throws IOException {
+        return write(spec, dir, Home.gemmaTokenizerJson());
+    }
+
+    /** As {@link #write(TestModelSpec, Path)}, copying {@code tokenizerJson} as the model's tokenizer.json. */
+    public static Path write(TestModelSpec spec, Path dir, Path tokenizerJson) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(Checkpoint.CONFIG), spec.config().toJson());
+        try (Arena arena = Arena.ofConfined()) {
+            SafeTensorsWriter.write(dir.resolve(Checkpoint.SINGLE_FILE), TestModelWeights.generate(spec, arena),
+                    Map.of("format", "pt"));
+        }
+        Files.copy(tokenizerJson, dir.resolve(Checkpoint.TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+        Files.writeString(dir.resolve(TOKENIZER_CONFIG), tokenizerConfig());
+        Files.writeString(dir.resolve(RECIPE), recipe(spec));
+        return dir;
+    }
+
+    /** Whether {@code nameOrDir} is a preset name, optionally with a -f32/-bf16/-f16 suffix. */
+    public static boolean isBuiltIn(String nameOrDir) {
+        return parse(nameOrDir) != null;
+    }
+
+    /**
+     * The model folder for {@code nameOrDir}: a built-in name is generated into
+     * {@link Home#generatedModels()} when its folder is missing or was made by another recipe;
+     * anything else is taken as a directory path. Built-in names win over same-named directories
+     * in the working directory (write {@code ./tiny-mqa} for those).
+     *
+     * @throws ModelFormatException when nameOrDir is neither a built-in name nor a directory
+     */
+    public static Path resolve(String nameOrDir) {
+        TestModelSpec spec = parse(nameOrDir);
+        if (spec == null) return existingDirectory(nameOrDir);
+        Path root = Home.generatedModels();
+        Path target = root.resolve(spec.folderName()).toAbsolutePath();
+        if (isCurrent(target, spec)) return target;             // no tokenizer needed for a folder already made
+        return resolve(nameOrDir, root, Home.gemmaTokenizerJson());
+    }
+
+    /**
+     * As {@link #resolve(String)} with an explicit generated-models root and tokenizer; one
+     * generation at a time in this JVM ({@link #generate} coordinates separate processes).
+     */
+    static synchronized Path resolve(String nameOrDir, Path root, Path tokenizerJson) {
+        TestModelSpec spec = parse(nameOrDir);
+        if (spec == null) return existingDirectory(nameOrDir);
+        return generate(spec, root, tokenizerJson);
+    }
+
+    /**
+     * The folder {@code root/<spec.folderName()>}, generated unless it holds this spec's recipe and
+     * every file. Safe to call from several processes at once: each writes a private temporary folder
+     * and renames it into place; a process that loses the race uses the winner's folder, and a stale
+     * folder is first renamed aside, then deleted.
+     */
+    static Path generate(TestModelSpec spec, Path root, Path tokenizerJson) {
+        Path target = root.resolve(spec.folderName()).toAbsolutePath();
+        if (isCurrent(target, spec)) return target;
+        try {
+            Files.createDirectories(root);
+            Path tmp = Files.createTempDirectory(root, ".tmp-" + spec.folderName() + "-");
+            try {
+                write(spec, tmp, tokenizerJson);
+                if (Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+                    // createTempDirectory makes the folder owner-only; the model folder is as readable as its files.
+                    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+                }
+                for (int attempt = 0; ; attempt++) {
+                    try {
+                        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                        return target;
+                    } catch (IOException e) {
+                        if (!Files.exists(target) || attempt == 3) throw e;
+                        if (isCurrent(target, spec)) return target;
+                        moveAsideAndDelete(root, target);
+                    }
+                }
+            } finally {
+                if (Files.exists(tmp)) deleteTree(tmp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("generating test model " + spec.folderName() + " in " + root + ": " + e, e);
+        }
+    }
+
+    /**
+     * Generates presets: {@code TestModels <out-dir> [preset...] [--dtype f32|bf16|f16[,...]|all]
+     * [--tokenizer tokenizer.json]}. Without presets, all are written; each goes to
+     * {@code <out-dir>/<preset>-<dtype>}.
+     */
+    public static void main(String[] args) {
+        int rc = run(args, System.out, System.err);
+        if (rc != 0) System.exit(rc);
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        String usage = "usage: TestModels <out-dir> [preset...] [--dtype f32|bf16|f16[,...]|all] "
+                + "[--tokenizer tokenizer.json]; presets: " + presetNames();
+        Path outDir = null;
+        List<String> names = new ArrayList<>();
+        List<DType> dtypes = new ArrayList<>();
+        Path tokenizer = null;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (a.equals("--dtype") || a.equals("--tokenizer")) {
+                    if (i + 1 == args.length) throw new IllegalArgumentException(a + " needs a value");
+                    String v = args[++i];
+                    if (a.equals("--tokenizer")) {
+                        tokenizer = Path.of(v);
+                    } else if (v.equals("all")) {
+                        dtypes.addAll(List.of(DType.values()));
+                    } else {
+                        for (String d : v.split(",")) dtypes.add(DType.parse(d));
+                    }
+                } else if (a.equals("-h") || a.equals("--help")) {
+                    out.println(usage);
+                    return 0;
+                } else if (a.startsWith("-")) {
+                    throw new IllegalArgumentException("unknown option " + a);
+                } else if (outDir == null) {
+                    outDir = Path.of(a);
+                } else {
+                    preset(a, DType.F32);
+                    names.add(a);
+                }
+            }
+            if (outDir == null) throw new IllegalArgumentException("missing <out-dir>");
+            if (names.isEmpty()) names.addAll(presetNames());
+            if (dtypes.isEmpty()) dtypes.add(DType.F32);
+            Path tok = tokenizer != null ? tokenizer : Home.gemmaTokenizerJson();
+            for (String name : names) {
+                for (DType dtype : dtypes.stream().distinct().toList()) {
+                    TestModelSpec spec = preset(name, dtype);
+                    long start = System.nanoTime();
+                    Path dir = write(spec, outDir.resolve(spec.folderName()), tok);
+                    out.printf("%s: %,d parameters, %,d bytes of weights, %.1f s%n", dir,
+                            spec.config().parameterCount(), Files.size(dir.resolve(Checkpoint.SINGLE_FILE)),
+                            (System.nanoTime() - start) / 1e9);
+                }
+            }
+            return 0;
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            err.println("TestModels: " + e.getMessage());
+            err.println(usage);
+            return 2;
+        } catch (IOException e) {
+            err.println("TestModels: " + e);
+            return 1;
+        }
+    }
+
+    /** The spec a built-in name denotes, or null. */
+    static TestModelSpec parse(String nameOrDir) {
+        if (nameOrDir == null) return null;
+        DType dtype = DType.F32;
+        String base = nameOrDir;
+        for (DType d : DType.values()) {
+            String suffix = "-" + d.shortName();
+            if (nameOrDir.endsWith(suffix)) {
+                dtype = d;
+                base = nameOrDir.substring(0, nameOrDir.length() - suffix.length());
+            }
+        }
+        TestModelSpec spec = PRESETS.get(base);
+        return spec == null ? null : spec.withDtype(dtype);
+    }
+
+    private static Path existingDirectory(String nameOrDir) {
+        Path p = Path.of(nameOrDir).toAbsolutePath();
+        if (!Files.isDirectory(p)) {
+            throw new ModelFormatException("'" + nameOrDir + "' is neither a built-in test model (" + presetNames()
+                    + ", optionally ending in -f32, -bf16 or -f16) nor a directory (" + p + ")");
+        }
+        return p;
+    }
+
+    private static boolean isCurrent(Path dir, TestModelSpec spec) {
+        try {
+            return Files.readString(dir.resolve(RECIPE)).equals(recipe(spec))
+                    && Stream.of(Checkpoint.CONFIG, Checkpoint.SINGLE_FILE, Checkpoint.TOKENIZER, TOKENIZER_CONFIG)
+                            .allMatch(f -> Files.isRegularFile(dir.resolve(f)));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Renames a stale folder out of the way atomically, then deletes it; a concurrent rename wins silently. */
+    private static void moveAsideAndDelete(Path root, Path target) throws IOException {
+        Path aside = Files.createTempDirectory(root, ".stale-" + target.getFileName() + "-");
+        Files.delete(aside);
+        try {
+            Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        deleteTree(aside);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
+    /** The recipe file's text: the spec and the generator version, as JSON. */
+    static String recipe(TestModelSpec spec) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("generator_version", GENERATOR_VERSION);
+        o.put("name", spec.name());
+        o.put("vocab_size", spec.vocabSize());
+        o.put("hidden_size", spec.hiddenSize());
+        o.put("intermediate_size", spec.intermediateSize());
+        o.put("layers", spec.layers());
+        o.put("heads", spec.heads());
+        o.put("kv_heads", spec.kvHeads());
+        o.put("head_dim", spec.headDim());
+        o.put("dtype", spec.dtype().safetensorsName());
+        o.put("seed", Long.toUnsignedString(spec.seed(), 16));
+        o.put("zero_down_proj", spec.zeroDownProj());
+        o.put("zero_o_proj", spec.zeroOProj());
+        return pretty(o);
+    }
+
+    /** Gemma's special tokens as the tokenizer_config.json of google/gemma-2b states them. */
+    private static String tokenizerConfig() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("add_bos_token", true);
+        o.put("add_eos_token", false);
+        o.put("bos_token", "<bos>");
+        o.put("eos_token", "<eos>");
+        o.put("pad_token", "<pad>");
+        o.put("unk_token", "<unk>");
+        o.put("tokenizer_class", "GemmaTokenizer");
+        return pretty(o);
+    }
+
+    private static String pretty(ObjectNode o) {
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
+        } catch (JacksonException e) {
+            throw new IllegalStateException("serialising a JSON tree of numbers and strings failed", e);
+        }
+    }
+}

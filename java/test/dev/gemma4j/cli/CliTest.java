@@ -1,0 +1,149 @@
+package dev.gemma4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemma4j.testmodels.TestModels;
+import dev.gemma4j.tokenizer.GemmaTokenizer;
+import java.util.Arrays;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliTest {
+    record Run(int exit, String out, String err) {}
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int exit = Main.run(new java.io.ByteArrayInputStream(new byte[0]), new PrintWriter(out, true), new PrintWriter(err, true), args);
+        System.out.println("gemma4j " + String.join(" ", args) + " -> exit " + exit + "\n" + err);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    static void assertFails(Run r, String... fragments) {
+        assertTrue(r.exit != 0, "expected a non-zero exit, found 0");
+        for (String f : fragments) {
+            assertTrue(r.err.contains(f), "error output lacks '" + f + "':\n" + r.err);
+        }
+    }
+
+    @Test
+    void generateStreamsTextAndSaysTheBuiltInModelIsRandom() {
+        Run r = run("generate", "--prompt", "Hello", "--max-tokens", "5");
+        assertEquals(0, r.exit);
+        assertTrue(r.out.startsWith("Hello"));
+        assertTrue(r.err.contains("random weights"));
+        assertTrue(r.err.contains("5 new"), r.err);
+    }
+
+    @Test
+    void chatAnswersEachMessageUntilExit() {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        byte[] input = "Hi there\n/reset\nSecond\nThird\n/exit\n".getBytes(StandardCharsets.UTF_8);
+        int exit = Main.run(new java.io.ByteArrayInputStream(input), new PrintWriter(out, true), new PrintWriter(err, true),
+                "chat", "--max-tokens", "4");
+        assertEquals(0, exit, err.toString());
+        // Three messages answered (the /reset line is not one), each reply after a "model> " prompt.
+        assertEquals(3, out.toString().split("model> ", -1).length - 1, out.toString());
+    }
+
+    @Test
+    void sameSeedSameText() {
+        Run a = run("generate", "-m", "tiny-mha", "--prompt", "Once", "--max-tokens", "12", "--temperature", "1.2", "--seed", "5");
+        Run b = run("generate", "-m", "tiny-mha", "--prompt", "Once", "--max-tokens", "12", "--temperature", "1.2", "--seed", "5");
+        assertEquals(0, a.exit);
+        assertEquals(a.out, b.out);
+    }
+
+    @Test
+    void maxTokensZeroOrNegative() {
+        assertFails(run("generate", "--max-tokens", "0"), "max new tokens must be at least 1, found 0");
+        assertFails(run("generate", "--max-tokens", "-4"), "found -4");
+    }
+
+    @Test
+    void tokenIdOutsideVocabulary() {
+        assertFails(run("logits", "--tokens", "2,256000", "--out", "x.npy"), "256000", "outside the vocabulary [0, 256000)");
+        assertFails(run("logits", "--tokens", "2,-1", "--out", "x.npy"), "-1", "outside the vocabulary");
+    }
+
+    @Test
+    void promptLongerThanTheContext() {
+        assertFails(run("generate", "--context", "4", "--prompt", "a b c d e f g h"), "tokens; the context holds 4");
+    }
+
+    @Test
+    void directoryThatIsNotAModel(@TempDir Path dir) {
+        assertFails(run("generate", "--model", dir.toString()), dir.toString(), "config.json");
+        assertFails(run("info", "--model", dir.resolve("missing").toString()), "missing");
+    }
+
+    @Test
+    void truncatedSafetensors(@TempDir Path dir) throws IOException {
+        Path model = copyOfTinyModel(dir);
+        Path st = model.resolve("model.safetensors");
+        long size = Files.size(st);
+        try (var ch = java.nio.channels.FileChannel.open(st, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(size / 2);
+        }
+        assertFails(run("generate", "--model", model.toString()), "model.safetensors");
+    }
+
+    @Test
+    void corruptHeaderLength(@TempDir Path dir) throws IOException {
+        Path model = copyOfTinyModel(dir);
+        Path st = model.resolve("model.safetensors");
+        try (var ch = java.nio.channels.FileChannel.open(st, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, Long.MAX_VALUE / 2), 0);
+        }
+        assertFails(run("info", "--model", model.toString()), "model.safetensors", "header");
+    }
+
+    @Test
+    void logitsWritesNpy(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("l.npy");
+        Run r = run("logits", "--tokens", "2,651,1234", "--out", out.toString());
+        assertEquals(0, r.exit);
+        byte[] b = Files.readAllBytes(out);
+        String header = new String(b, 10, 118, StandardCharsets.US_ASCII);
+        assertTrue(header.contains("'shape': (3, 256000)"), header);
+        assertEquals(128 + 3L * 256000 * 4, b.length);
+        float first = ByteBuffer.wrap(b, 128, 4).order(ByteOrder.LITTLE_ENDIAN).getFloat();
+        assertTrue(Float.isFinite(first));
+    }
+
+    @Test
+    void tokenizeJsonFile(@TempDir Path dir) throws IOException {
+        Path in = dir.resolve("in.jsonl");
+        Files.writeString(in, "\"Hello world\"\n\"<start_of_turn>user\"\n");
+        Run r = run("tokenize", "--file", in.toString(), "--json");
+        assertEquals(0, r.exit);
+        String[] lines = r.out.strip().split("\n");
+        assertEquals(2, lines.length);
+        GemmaTokenizer tok = GemmaTokenizer.load(TestModels.resolve("tiny-mqa").resolve("tokenizer.json"));
+        assertEquals(Arrays.toString(tok.encodeWithBos("Hello world")).replace(" ", ""), lines[0]);
+        assertEquals(Arrays.toString(tok.encodeWithBos("<start_of_turn>user")).replace(" ", ""), lines[1]);
+        Files.writeString(in, "not json\n");
+        assertFails(run("tokenize", "--file", in.toString(), "--json"), "line 1", "expected a JSON string");
+    }
+
+    private static Path copyOfTinyModel(Path dir) throws IOException {
+        Path src = TestModels.resolve("tiny-mqa");
+        Path dst = dir.resolve("model");
+        Files.createDirectories(dst);
+        try (var files = Files.list(src)) {
+            for (Path p : files.toList()) {
+                Files.copy(p, dst.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return dst;
+    }
+}

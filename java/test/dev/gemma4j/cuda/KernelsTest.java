@@ -1,0 +1,111 @@
+package dev.gemma4j.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemma4j.model.DType;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class KernelsTest {
+    @Test
+    void decodeSplitsCoverTheContextInWholeKeyTiles() {
+        long seed = System.nanoTime();
+        System.out.println("KernelsTest.decodeSplitsCoverTheContextInWholeKeyTiles seed " + seed);
+        SplittableRandom random = new SplittableRandom(seed);
+        int[][] headShapes = {{8, 1}, {16, 16}, {4, 1}, {4, 4}, {4, 2}, {32, 4}, {64, 1}};
+        for (int trial = 0; trial < 20_000; trial++) {
+            int[] hs = headShapes[random.nextInt(headShapes.length)];
+            int length = trial < 10 ? trial + 1 : 1 + random.nextInt(trial % 3 == 0 ? 1 << 20 : 9000);
+            int sms = 1 + random.nextInt(200);
+            Kernels.DecodeSplit s = Kernels.decodeSplit(length, hs[0], hs[1], sms);
+            String where = "length " + length + ", heads " + hs[0] + "/" + hs[1] + ", " + sms + " SMs: " + s;
+            assertEquals(0, s.splitTokens() % Kernels.DECODE_KEY_TILE, where);
+            assertTrue(s.splits() >= 1 && s.splits() <= Kernels.MAX_DECODE_SPLITS, where);
+            // The kernel rejects a sequence needing more than gridDim.x splits; each split holds keys.
+            assertTrue((long) s.splits() * s.splitTokens() >= length, where);
+            assertTrue((long) (s.splits() - 1) * s.splitTokens() < length, where);
+            int wanted = Math.min(Kernels.MAX_DECODE_SPLITS, Math.ceilDiv(2 * sms,
+                    Kernels.decodeBlocksPerSplit(hs[0], hs[1])));
+            assertTrue(s.splits() <= wanted, where + " exceeds the " + wanted + " splits that fill the device");
+        }
+    }
+
+    @Test
+    void decodeGridHasABlockPerKvHeadAndHeadGroup() {
+        // 7B: 16 kv heads of 1 query head; 2B: 1 kv head of 8; 64 query heads on 1 kv head need 8 blocks.
+        assertEquals(16, Kernels.decodeBlocksPerSplit(16, 16));
+        assertEquals(1, Kernels.decodeBlocksPerSplit(8, 1));
+        assertEquals(8, Kernels.decodeBlocksPerSplit(64, 1));
+        assertEquals(4 * 2, Kernels.decodeBlocksPerSplit(36, 4));
+        Kernels.DecodeSplit split = Kernels.decodeSplit(5000, 16, 16, 132);
+        KernelLaunch partial = Kernels.attentionDecodePartial(split, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 16, 256, 1,
+                8192, 0.0625f);
+        assertEquals(new Dim3(split.splits(), 16, 1), partial.grid());
+        assertEquals(split.splitTokens(), partial.args().get(14));
+        assertEquals(0.0625f, partial.args().get(15));
+        KernelLaunch combine = Kernels.attentionDecodeCombine(split, 1, 7, 8, 9, 5, 6, 10, 4096, 16, 256, 1, 8192);
+        assertEquals(new Dim3(16, 1, 1), combine.grid());
+        assertEquals(List.of(split.splits(), split.splitTokens()), combine.args().subList(11, 13));
+    }
+
+    @Test
+    void prefillGridCoversEveryQueryRowOfEveryKvHead() {
+        // 2B: group 8, 37 tokens = 296 rows = 10 tiles of 32; 7B: group 1, 512 tokens = 16 tiles, 16 kv heads.
+        assertEquals(new Dim3(10, 1, 1), Kernels.attentionPrefill(1, 2, 3, 4, 5, 6, 0, 0, 37, 8, 1, 256, 1, 64, 1f).grid());
+        assertEquals(new Dim3(16, 16, 1), Kernels.attentionPrefill(1, 2, 3, 4, 5, 6, 0, 0, 512, 16, 16, 256, 1, 600, 1f).grid());
+        assertEquals(new Dim3(1, 4, 1), Kernels.attentionPrefill(1, 2, 3, 4, 5, 6, 0, 9, 2, 4, 4, 32, 1, 64, 1f).grid());
+    }
+
+    @Test
+    void rowKernelsTakeOneBlockPerRowAndGridStrideKernelsAreCapped() {
+        assertEquals(Dim3.of(7), Kernels.rmsnorm(1, 2, 3, 7, 2048, 1e-6f).grid());
+        assertEquals(Dim3.of(3), Kernels.embeddingGather(1, 2, 3, 3, 64, 100, 8f).grid());
+        assertEquals(Dim3.of(5), Kernels.ropeAndCache(1, 384, 2, 384, 3, 384, 4, 5, 6, 7, 5, 8, 1, 256, 1, 100, 1e4f).grid());
+        // 512 x 24576 GeGLU values at 256 per block: 49,152 blocks, one pass.
+        assertEquals(Dim3.of(49_152), Kernels.geglu(1, 2, 2 * 24576, 3, 512, 24576).grid());
+        assertEquals(Dim3.of(1), Kernels.geglu(1, 2, 2, 3, 1, 1).grid());
+        assertEquals(Kernels.MAX_GRID_STRIDE_BLOCKS, Kernels.gridStrideBlocks(1L << 40, 256));
+        assertEquals(3, Kernels.gridStrideBlocks(513, 256));
+        assertEquals(Dim3.of(2), Kernels.convert(DType.BF16, 1, 2, 300, 3, 4).grid());
+        assertEquals(Kernel.CONVERT_F32_TO_F16, Kernels.convert(DType.F32, 1, 2, 300, 3, 4).kernel());
+        assertThrows(IllegalArgumentException.class, () -> Kernels.convert(DType.F16, 1, 2, 300, 3, 4));
+        assertThrows(IllegalArgumentException.class, () -> Kernels.convert(DType.F32, 1, 2, 1L << 32, 3, 4));
+        assertEquals(Dim3.of(4), Kernels.syntheticFill(1, 1000, -5L, 3, 0.5f, 2f).grid());
+    }
+
+    @Test
+    void argumentsArePassedInSignatureOrder() {
+        KernelLaunch rope = Kernels.ropeAndCache(11, 384, 12, 385, 13, 386, 14, 15, 16, 17, 5, 8, 1, 256, 1, 100, 1e4f);
+        assertEquals(List.<Object>of(11L, 384L, 12L, 385L, 13L, 386L, 14L, 15L, 16L, 17L, 5, 8, 1, 256, 1, 100, 1e4f, 0L),
+                rope.args());
+        KernelLaunch fill = Kernels.syntheticFill(21, 1000, -5L, 3, 0.5f, 2f);
+        assertEquals(List.<Object>of(21L, 1000L, -5L, 3, 0.5f, 2f), fill.args());
+        KernelLaunch embed = Kernels.embeddingGather(1, 2, 3, 4, 5, 6, 7f);
+        assertEquals(List.<Object>of(1L, 2L, 3L, 4, 5, 6, 7f, 0L), embed.args());
+    }
+
+    @Test
+    void launchesWithWrongArgumentsAreRejectedBeforeTheDriverSeesThem() {
+        IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
+                () -> KernelLaunch.of(Kernel.RMSNORM_F16, Dim3.of(1), 1L, 2L, 3L, 4, 5));
+        assertTrue(count.getMessage().contains("rmsnorm_f16 takes 6 parameters"), count.getMessage());
+        IllegalArgumentException type = assertThrows(IllegalArgumentException.class,
+                () -> KernelLaunch.of(Kernel.RMSNORM_F16, Dim3.of(1), 1L, 2L, 3L, 4L, 5, 1e-6f));
+        assertTrue(type.getMessage().contains("rmsnorm_f16 parameter 3 (int): expected a Integer, found Long 4"),
+                type.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new Dim3(0, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new Dim3(1, 65536, 1));
+    }
+
+    @Test
+    void attentionShapesOutsideTheKernelsAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> Kernels.checkAttentionShape(8, 1, 260));
+        assertThrows(IllegalArgumentException.class, () -> Kernels.checkAttentionShape(8, 1, 12));
+        assertThrows(IllegalArgumentException.class, () -> Kernels.checkAttentionShape(8, 3, 256));
+        Kernels.checkAttentionShape(8, 1, 256);
+        Kernels.checkAttentionShape(4, 2, 16);
+    }
+}

@@ -1,0 +1,137 @@
+package dev.gemma4j.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemma4j.model.GemmaConfig;
+import dev.gemma4j.model.GemmaTensorNames;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+
+class MemoryPlanTest {
+    private static final long GIB = 1L << 30;
+
+    /** Activation bytes before alignment, from the shapes ActivationLayout documents. */
+    private static long unalignedActivations(GemmaConfig c, long b, long logitRows, long splits) {
+        long hidden = c.hiddenSize();
+        long q = c.queryDim();
+        long kv = c.kvDim();
+        long inter = c.intermediateSize();
+        long heads = c.numAttentionHeads();
+        return 4 * b * hidden + 2 * b * hidden + 2 * b * (q + 2 * kv) + 2 * b * q + 4 * b * 2 * inter
+                + 2 * b * inter + 2 * 4 * heads * splits + 4 * heads * splits * c.headDim()
+                + 4 * logitRows * c.vocabSize() + 3 * 4 * b + 4;
+    }
+
+    private static String n(long v) {
+        return String.format(Locale.ROOT, "%,d", v);
+    }
+
+    @Test
+    void gemma7BIn18GiBLeavesAtLeast2048KvTokens() {
+        GemmaConfig c = GemmaConfig.gemma7B();
+        MemoryPlan plan = MemoryPlan.of(c, 18 * GIB, 512, 2048);
+        System.out.print(plan.describe());
+        // DESIGN.md: 7B keeps 2 x 28 layers x 16 kv heads x 256 dims x 2 bytes per token.
+        assertEquals(458_752, plan.kvBytesPerToken());
+        // Every weight once at fp16 (8.54 B parameters, embedding counted once), plus < 256 bytes of
+        // alignment per tensor.
+        long fp16 = 2 * c.parameterCount();
+        int tensors = GemmaTensorNames.expectedShapes(c).size();
+        assertTrue(plan.weightBytes() >= fp16 && plan.weightBytes() < fp16 + 256L * tensors,
+                "weights " + plan.weightBytes() + " vs 2 x parameters " + fp16);
+        assertEquals(17.08e9, plan.weightBytes(), 0.005e9, "DESIGN.md: 17.08 GB of fp16 weights");
+        long unaligned = unalignedActivations(c, 512, MemoryPlan.LOGIT_ROWS, Kernels.MAX_DECODE_SPLITS);
+        assertTrue(plan.activationBytes() >= unaligned && plan.activationBytes() < unaligned + 256 * 14,
+                "activations " + plan.activationBytes() + " vs regions " + unaligned);
+        long left = 18 * GIB - plan.weightBytes() - MemoryPlan.WORKSPACE_BYTES - plan.activationBytes();
+        assertEquals(left / 458_752, plan.kvTokens());
+        assertTrue(plan.kvTokens() >= 2048, "KV tokens " + plan.kvTokens());
+        // DESIGN.md: 2.25 GB after the weights, "about 4,500 tokens" before workspace and activations.
+        assertTrue(plan.kvTokens() > 4_000 && plan.kvTokens() < 4_600, "KV tokens " + plan.kvTokens());
+        assertTrue(plan.fits());
+        assertEquals(0, plan.shortfallBytes());
+        assertEquals(64L << 20, plan.loadScratchBytes() - 16L * tensors, "conversion scratch: the 64 MiB staging size");
+        assertTrue(plan.describe().contains(n(plan.kvTokens()) + " tokens x 458,752 bytes"), plan.describe());
+        assertThrows(IllegalStateException.class, plan::refusal);
+    }
+
+    @Test
+    void gemma2BIn8GiBHoldsItsFullContext() {
+        GemmaConfig c = GemmaConfig.gemma2B();
+        MemoryPlan plan = MemoryPlan.of(c, 8 * GIB, 512, 8192);
+        System.out.print(plan.describe());
+        assertEquals(18_432, plan.kvBytesPerToken(), "DESIGN.md: 2 x 18 layers x 1 kv head x 256 dims x 2 bytes");
+        assertEquals(5.01e9, plan.weightBytes(), 0.005e9, "DESIGN.md: 5.01 GB of fp16 weights");
+        assertTrue(plan.fits());
+        assertTrue(plan.kvTokens() >= 8192, "KV tokens " + plan.kvTokens());
+        long left = 8 * GIB - plan.fixedBytes();
+        assertEquals(left / 18_432, plan.kvTokens());
+    }
+
+    @Test
+    void budgetBelowTheWeightsIsRefusedNamingBothNumbers() {
+        GemmaConfig c = GemmaConfig.gemma7B();
+        long budget = 16 * GIB;
+        MemoryPlan plan = MemoryPlan.of(c, budget, 512, 1024);
+        assertFalse(plan.fits());
+        assertEquals(0, plan.kvTokens());
+        String message = plan.refusal();
+        System.out.println(message);
+        assertTrue(message.contains(n(budget) + " bytes (16.00 GiB)"), message);
+        assertTrue(message.contains("weights (fp16) need " + n(plan.weightBytes()) + " bytes"), message);
+        assertEquals(plan.requiredBytes() - budget, plan.shortfallBytes());
+        assertTrue(message.contains(n(plan.shortfallBytes()) + " bytes"), message);
+        assertTrue(plan.describe().contains("does not fit"), plan.describe());
+    }
+
+    @Test
+    void contextBeyondWhatIsLeftIsRefusedWithTheShortfall() {
+        GemmaConfig c = GemmaConfig.gemma7B();
+        MemoryPlan plan = MemoryPlan.of(c, 18 * GIB, 512, 8192);
+        assertFalse(plan.fits());
+        long expected = plan.fixedBytes() + 8192L * 458_752 - 18 * GIB;
+        assertEquals(expected, plan.shortfallBytes());
+        String message = plan.refusal();
+        System.out.println(message);
+        assertTrue(message.contains("a KV cache of 8,192 tokens " + n(8192L * 458_752) + " bytes"), message);
+        assertTrue(message.contains(n(expected) + " bytes"), message);
+        assertTrue(message.contains("(" + n(plan.kvTokens()) + " KV tokens fit)"), message);
+    }
+
+    @Test
+    void loadScratchMustFitWhenTheContextIsSmall() {
+        GemmaConfig c = GemmaConfig.of(256000, 64, 256, 2, 4, 1, 32, "float32");
+        MemoryPlan probe = MemoryPlan.of(c, 1L << 30, 4, 4);
+        assertEquals(2L * 2 * 1 * 32 * 2, probe.kvBytesPerToken());
+        // The largest tensor, the 256000 x 64 embedding, is 65,536,000 bytes at fp32, under the 64 MiB
+        // staging size: the scratch holds it whole, plus two uint64 counters per tensor.
+        int tensors = GemmaTensorNames.expectedShapes(c).size();
+        assertEquals(4L * 256000 * 64 + 16L * tensors, probe.loadScratchBytes());
+        long needed = probe.fixedBytes() + probe.loadScratchBytes();
+        assertEquals(needed, probe.requiredBytes(), "4 KV tokens take less than the scratch");
+        MemoryPlan exact = MemoryPlan.of(c, needed, 4, 4);
+        assertTrue(exact.fits(), exact.describe());
+        MemoryPlan short1 = MemoryPlan.of(c, needed - 1, 4, 4);
+        assertFalse(short1.fits());
+        assertEquals(1, short1.shortfallBytes());
+        assertTrue(short1.refusal().contains("the weight conversion scratch " + n(probe.loadScratchBytes())),
+                short1.refusal());
+    }
+
+    @Test
+    void logitRowsNeverExceedTheBatch() {
+        assertEquals(1, MemoryPlan.of(GemmaConfig.gemma2B(), 8 * GIB, 1, 10).logitRows());
+        assertEquals(MemoryPlan.LOGIT_ROWS, MemoryPlan.of(GemmaConfig.gemma2B(), 8 * GIB, 512, 10).logitRows());
+    }
+
+    @Test
+    void invalidArgumentsAreRejected() {
+        GemmaConfig c = GemmaConfig.gemma2B();
+        assertThrows(IllegalArgumentException.class, () -> MemoryPlan.of(c, 0, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> MemoryPlan.of(c, GIB, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> MemoryPlan.of(c, GIB, 1, 0));
+    }
+}
