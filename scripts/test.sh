@@ -12,4 +12,11 @@ scripts/install-oracle.sh
 # The CUDA kernels, compiled with g++ against a host emulation of the CUDA runtime and checked
 # against float64 references: the kernels' math is tested even where no GPU is present.
 cuda-kernels/emulation/run-tests.sh
-exec ./mvnw -B verify "$@"
+./mvnw -B verify "$@"
+# The CUDA backend's Java side (bindings, launches, memory plan, whole-model parity with the CPU)
+# against a stand-in driver that runs the real kernels under the same emulation. The gpu-tagged
+# tests run on a real GPU through scripts/gpu-check.sh.
+fake=.cache/fakecuda/libfakecuda.so
+cuda-kernels/emulation/build-fake-driver.sh "$fake"
+GEMMA4J_CUDA_LIB="$root/$fake" GEMMA4J_CUBLAS_LIB="$root/$fake" \
+  ./mvnw -B -o surefire:test -Dgroups=gpu -DexcludedGroups=none -Dtest='KernelsGpuTest,CudaBackendGpuTest' "$@"

@@ -142,7 +142,7 @@ final class BenchCommand implements Callable<Integer> {
                 f.put("prefill_fraction_of_limit", r.prefillTokensPerSecond() / prefillLimit);
             }
         }
-        f.put("dtype", c.torchDtype());
+        f.put("checkpoint_dtype", c.torchDtype());
         f.put("layers", c.numHiddenLayers());
         f.put("prefill_tokens_per_s", r.prefillTokensPerSecond());
         f.put("time_to_first_token_s", r.timeToFirstTokenSeconds());
