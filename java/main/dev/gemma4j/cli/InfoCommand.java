@@ -1,5 +1,9 @@
 package dev.gemma4j.cli;
 
+import dev.gemma4j.cuda.CudaContext;
+import dev.gemma4j.cuda.CudaProbe;
+import dev.gemma4j.cuda.DeviceBudget;
+import dev.gemma4j.cuda.MemoryPlan;
 import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.DType;
 import dev.gemma4j.model.GemmaConfig;
@@ -23,6 +27,16 @@ final class InfoCommand implements Callable<Integer> {
 
     @Option(names = {"-m", "--model"}, paramLabel = "DIR|NAME", description = "Model folder or built-in test model (default: tiny-mqa).")
     String model = ModelOption.DEFAULT_MODEL;
+
+    @Option(names = "--gpu-memory", paramLabel = "SIZE",
+            description = "Also print the CUDA memory plan for this budget, e.g. 18GiB; 'all' asks the GPU for its free memory.")
+    String gpuMemory;
+
+    @Option(names = "--context", paramLabel = "TOKENS", description = "Context the plan must hold (default: the model's max_position_embeddings).")
+    int context;
+
+    @Option(names = "--max-batch", paramLabel = "TOKENS", description = "Prompt tokens per forward step in the plan (default: ${DEFAULT-VALUE}).")
+    int maxBatch = 512;
 
     @Override
     public Integer call() {
@@ -52,10 +66,41 @@ final class InfoCommand implements Callable<Integer> {
             }
             perDtype.forEach((d, acc) -> out.printf(Locale.ROOT, "%-21s %d tensors, %,d bytes%n",
                     d.safetensorsName(), acc[0], acc[1]));
-            out.printf(Locale.ROOT, "KV cache per token    %,d bytes at fp16%n",
-                    2L * c.numHiddenLayers() * c.numKeyValueHeads() * c.headDim() * 2);
+            out.printf(Locale.ROOT, "KV cache per token    %,d bytes at fp16%n", MemoryPlan.kvBytesPerToken(c));
+            if (gpuMemory != null) {
+                MemoryPlan plan = plan(c);
+                out.println(plan.describe());
+                if (!plan.fits()) {
+                    out.flush();
+                    spec.commandLine().getErr().println("gemma4j info: " + plan.refusal());
+                    return Main.EXIT_BAD_INPUT;
+                }
+            }
         }
         out.flush();
         return 0;
+    }
+
+    /** The plan for a stated budget needs no GPU; "all" asks device 0 for its free memory. */
+    private MemoryPlan plan(GemmaConfig c) {
+        if (context < 0 || maxBatch < 1) {
+            throw new IllegalArgumentException("--context must be >= 0 and --max-batch >= 1, found " + context + " and " + maxBatch);
+        }
+        DeviceBudget budget = DeviceBudget.parse(gpuMemory);
+        long bytes;
+        if (budget.isAllFree()) {
+            String why = CudaProbe.unavailableReason().orElse(null);
+            if (why != null) {
+                throw new IllegalArgumentException("--gpu-memory all needs a GPU to ask for its free memory (" + why
+                        + "); give a size such as 18GiB to see the plan for it");
+            }
+            try (CudaContext ctx = CudaContext.open(0)) {
+                bytes = budget.resolve(ctx.memoryInfo().freeBytes());
+            }
+        } else {
+            bytes = budget.bytes();
+        }
+        int tokens = context == 0 ? c.maxPositionEmbeddings() : context;
+        return MemoryPlan.of(c, bytes, Math.min(maxBatch, tokens), tokens);
     }
 }

@@ -56,6 +56,16 @@ class CliTest {
     }
 
     @Test
+    void infoPrintsTheCudaMemoryPlanAndRefusesABudgetTooSmall() {
+        Run fits = run("info", "-m", "tiny-mha", "--gpu-memory", "1GiB", "--context", "4096");
+        assertEquals(0, fits.exit, fits.err);
+        assertTrue(fits.out.contains("device memory plan, budget 1,073,741,824 bytes"), fits.out);
+        assertTrue(fits.out.contains("context of 4,096 tokens: fits"), fits.out);
+        assertFails(run("info", "-m", "tiny-mha", "--gpu-memory", "10MiB"), "does not fit the device memory budget", "more than the budget");
+        assertFails(run("info", "--gpu-memory", "lots"), "lots");
+    }
+
+    @Test
     void sameSeedSameText() {
         Run a = run("generate", "-m", "tiny-mha", "--prompt", "Once", "--max-tokens", "12", "--temperature", "1.2", "--seed", "5");
         Run b = run("generate", "-m", "tiny-mha", "--prompt", "Once", "--max-tokens", "12", "--temperature", "1.2", "--seed", "5");
