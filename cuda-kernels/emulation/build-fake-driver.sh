@@ -3,6 +3,8 @@
 # kernels through the host emulation, so the CUDA backend's Java side (bindings, launches, memory
 # plan, parity) is exercised where no GPU exists. Device memory is host memory with guard pages;
 # cublasGemmEx is a plain loop; misuse a real driver would reject returns an error and says why.
+# Stream capture records work into CUDA graphs that cuGraphLaunch replays (see fake_driver.cpp);
+# gemma4j_fake_counters reports the work run directly and through graphs.
 # Usage: build-fake-driver.sh OUT.so   (CUDA_INCLUDE: directory with cuda_fp16.h)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -1,6 +1,7 @@
 // Checks every gemma4j kernel, run by the host emulation, against a float64 reference on random
 // inputs. Usage: kernel_tests [seed [name]]; with a name, only the tests whose name contains it
 // run. Prints one line per check and exits non-zero on a failure.
+#include "test_check.h"
 #include "cuda_emulation.h"
 
 #include "../gemma4j.cu"
@@ -13,18 +14,6 @@
 #include <random>
 
 namespace {
-
-int failures = 0;
-
-void check(bool ok, const char* format, ...) {
-    va_list args;
-    va_start(args, format);
-    std::printf("%s ", ok ? "ok  " : "FAIL");
-    std::vprintf(format, args);
-    std::printf("\n");
-    va_end(args);
-    if (!ok) ++failures;
-}
 
 // ||a - b|| / ||b||; any NaN or infinity in a gives infinity, so it never passes a tolerance.
 double relative_error(const std::vector<double>& a, const std::vector<double>& b) {

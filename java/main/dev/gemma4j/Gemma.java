@@ -3,7 +3,7 @@ package dev.gemma4j;
 import dev.gemma4j.cpu.CpuBackend;
 import dev.gemma4j.engine.Backend;
 import dev.gemma4j.engine.Forward;
-import dev.gemma4j.engine.Generation;
+import dev.gemma4j.engine.Batcher;
 import dev.gemma4j.engine.KvCache;
 import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.GemmaConfig;
@@ -21,7 +21,8 @@ import dev.gemma4j.cuda.MemoryPlan;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 
 /**
@@ -33,25 +34,32 @@ import java.util.function.Consumer;
  * }
  * }</pre>
  *
- * <p>Threads: every method may be called from several threads at once. Each call gets its own KV
- * cache; calls that run the model are serialised on one lock (a single call already uses every core
- * on the CPU backend), so concurrent calls wait their turn and never see each other's state.
- * {@link #close()} waits for a running call to end; calls after close fail with
+ * <p>Threads: every method may be called from several threads at once. One engine thread runs the
+ * model ({@link Batcher}): concurrent {@link #generate} and {@link #chat} calls, up to
+ * {@link LoadOptions#maxSequences()} of them, advance together, one token each per decode step that
+ * reads the weights once for all; further calls wait for a free slot, first come first served. Each
+ * call has its own KV cache and sampler and never sees another's state; its tokens equal those of the
+ * same call made alone, up to the rounding of batched matrix products (up to about 1e-6 relative in the
+ * logits on the CPU backend), which can swap two near-tied tokens. A call's {@code onText} runs on the
+ * engine thread, so it should be quick, and must not call back into this model (such calls are refused).
+ * {@link #logits} runs between decode steps. {@link #close()} fails calls still waiting for a
+ * slot, lets running ones finish, and then frees the model; calls after close fail with
  * {@link IllegalStateException}.
  */
 public final class Gemma implements AutoCloseable {
     private final WeightSource weights;
     private final GemmaTokenizer tokenizer;
-    private final Forward forward;
+    private final Backend backend;
+    private final Batcher batcher;
     private final int contextLength;
-    private final ReentrantLock lock = new ReentrantLock();
-    private volatile boolean closed;
+    private boolean closed;
 
-    private Gemma(WeightSource weights, GemmaTokenizer tokenizer, Backend backend, int contextLength) {
+    private Gemma(WeightSource weights, GemmaTokenizer tokenizer, Backend backend, int contextLength, int maxSequences) {
         this.weights = weights;
         this.tokenizer = tokenizer;
-        this.forward = new Forward(backend);
+        this.backend = backend;
         this.contextLength = contextLength;
+        this.batcher = new Batcher(new Forward(backend), tokenizer, maxSequences);
     }
 
     /**
@@ -89,7 +97,7 @@ public final class Gemma implements AutoCloseable {
                 case CUDA -> openCuda(weights, options, context, monitor);
                 case AUTO -> throw new IllegalStateException("device choice left AUTO");
             };
-            return open(weights, tokenizer, backend, options.contextLength());
+            return open(weights, tokenizer, backend, options.contextLength(), options.maxSequences());
         } catch (RuntimeException | Error e) {
             if (backend != null) backend.close();
             weights.close();
@@ -108,7 +116,7 @@ public final class Gemma implements AutoCloseable {
 
     private static Backend openCuda(WeightSource weights, LoadOptions options, int context, LoadMonitor monitor) {
         CudaBackend.Settings settings = CudaBackend.Settings.of(DeviceBudget.parse(options.gpuMemory()),
-                Math.min(options.maxBatchTokens(), context), context);
+                Math.min(options.maxBatchTokens(), context), context).withMaxSequences(options.maxSequences());
         return CudaBackend.open(weights, settings, new LoadListener() {
             @Override
             public void planned(MemoryPlan plan, CudaContext.DeviceInfo device, CudaContext.MemoryInfo memory) {
@@ -122,8 +130,22 @@ public final class Gemma implements AutoCloseable {
         });
     }
 
-    /** Wraps weights and a backend made from them; the model owns and closes both. */
+    /**
+     * Wraps weights and a backend made from them, one sequence at a time; the model owns and closes both.
+     */
     public static Gemma open(WeightSource weights, GemmaTokenizer tokenizer, Backend backend, int contextLength) {
+        return open(weights, tokenizer, backend, contextLength, 1);
+    }
+
+    /**
+     * Wraps weights and a backend made from them; the model owns and closes both.
+     *
+     * @param contextLength tokens per sequence (prompt + new); 0 for the model's max_position_embeddings
+     * @param maxSequences  the most generate calls decoded together (at least 1; the backend's
+     *                      {@link Backend#maxDecodeBatch()} caps it further); more wait for a free slot
+     */
+    public static Gemma open(WeightSource weights, GemmaTokenizer tokenizer, Backend backend, int contextLength,
+                             int maxSequences) {
         int max = weights.config().maxPositionEmbeddings();
         if (contextLength < 0 || contextLength > max) {
             throw new IllegalArgumentException("context length must be in [0, " + max
@@ -133,7 +155,10 @@ public final class Gemma implements AutoCloseable {
             throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize()
                     + " tokens but the model's vocab_size is " + weights.config().vocabSize());
         }
-        return new Gemma(weights, tokenizer, backend, contextLength == 0 ? max : contextLength);
+        if (maxSequences < 1) {
+            throw new IllegalArgumentException("max sequences must be >= 1, found " + maxSequences);
+        }
+        return new Gemma(weights, tokenizer, backend, contextLength == 0 ? max : contextLength, maxSequences);
     }
 
     public GemmaConfig config() {
@@ -151,7 +176,17 @@ public final class Gemma implements AutoCloseable {
 
     /** Name of the backend computing this model ("cpu" or "cuda"). */
     public String backendName() {
-        return forward.backend().name();
+        return backend.name();
+    }
+
+    /** The most generate calls decoded together. */
+    public int maxSequences() {
+        return batcher.maxSequences();
+    }
+
+    /** What the engine has done so far: decode steps, rows decoded, the largest batch, prompts run. */
+    public Batcher.Stats batchStats() {
+        return batcher.stats();
     }
 
     /** Generates from a text prompt (BOS is added first). */
@@ -169,8 +204,14 @@ public final class Gemma implements AutoCloseable {
         return generate(promptTokens, options, null);
     }
 
+    /**
+     * Generates from token ids, used as given (no BOS is added), handing text to {@code onText} (on the
+     * engine thread) as it is produced. Waits for a free sequence slot when {@link #maxSequences()} calls
+     * are already running.
+     */
     public GenerationResult generate(int[] promptTokens, GenerationOptions options, Consumer<String> onText) {
-        return locked(() -> Generation.run(forward, tokenizer, promptTokens.clone(), options, contextLength, onText));
+        requireOffEngineThread();
+        return await(batcher.submit(promptTokens, options, contextLength, onText));
     }
 
     /**
@@ -198,11 +239,12 @@ public final class Gemma implements AutoCloseable {
             throw new IllegalArgumentException("logits need 1 to " + contextLength + " tokens, found " + tokens.length);
         }
         int[] copy = tokens.clone();
-        float[] flat = locked(() -> {
+        requireOffEngineThread();
+        float[] flat = await(batcher.call(forward -> {
             try (KvCache cache = forward.backend().newCache(copy.length)) {
                 return forward.run(copy, cache, 0, copy.length);
             }
-        });
+        }));
         float[][] out = new float[copy.length][];
         for (int t = 0; t < copy.length; t++) {
             out[t] = java.util.Arrays.copyOfRange(flat, t * vocab, (t + 1) * vocab);
@@ -210,26 +252,44 @@ public final class Gemma implements AutoCloseable {
         return out;
     }
 
-    private <T> T locked(java.util.function.Supplier<T> body) {
-        lock.lock();
-        try {
-            if (closed) throw new IllegalStateException("this Gemma model is closed");
-            return body.get();
-        } finally {
-            lock.unlock();
+    /** A call that waits for the engine cannot run on the engine thread (inside onText). */
+    private void requireOffEngineThread() {
+        if (batcher.onEngineThread()) {
+            throw new IllegalStateException("this model was called from inside an onText callback, which runs on"
+                    + " the engine thread and would wait for itself; call it from another thread");
         }
     }
 
-    @Override
-    public void close() {
-        lock.lock();
+    /** The future's value, or its failure rethrown as it was thrown on the engine thread. */
+    private static <T> T await(CompletableFuture<T> future) {
         try {
-            if (closed) return;
-            closed = true;
-            forward.backend().close();
-            weights.close();
+            return future.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw e;
+        }
+    }
+
+    /**
+     * Fails calls still waiting for a sequence slot, lets running ones finish, then frees the backend and
+     * the weights. Calling it again does nothing.
+     *
+     * @throws IllegalStateException when called from inside an onText callback
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        requireOffEngineThread();
+        closed = true;
+        try {
+            batcher.close();
         } finally {
-            lock.unlock();
+            try {
+                backend.close();
+            } finally {
+                weights.close();
+            }
         }
     }
 }

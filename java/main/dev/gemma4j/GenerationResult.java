@@ -7,11 +7,14 @@ package dev.gemma4j;
  * @param generatedTokens the new tokens, without the stop token that ended generation
  * @param text            the new text, cut before a stop string when one ended generation
  * @param stopReason      why generation ended
- * @param prefillNanos    time to process the prompt and pick the first token
- * @param decodeNanos     time spent on the remaining tokens
+ * @param prefillNanos    time from the start of work on the request to its first token: the prompt's
+ *                        forward pass and the first pick
+ * @param decodeNanos     time spent on the remaining tokens (shared decode steps with other sequences
+ *                        when several generate at once)
+ * @param queueNanos      time the request waited for a free sequence slot before work on it started
  */
 public record GenerationResult(int[] promptTokens, int[] generatedTokens, String text, StopReason stopReason,
-                               long prefillNanos, long decodeNanos) {
+                               long prefillNanos, long decodeNanos, long queueNanos) {
 
     /** Why a generation ended. */
     public enum StopReason {

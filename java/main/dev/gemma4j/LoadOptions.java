@@ -9,8 +9,11 @@ package dev.gemma4j;
  *                       such as "18GiB"; ignored on the CPU
  * @param maxBatchTokens the most prompt tokens one forward step processes on the GPU; longer prompts
  *                       run in chunks of this size
+ * @param maxSequences   the most sequences decoded together: concurrent generate calls beyond it wait
+ *                       for one to finish. On the GPU each has a KV cache of {@code contextLength}
+ *                       tokens allocated at load, so the load is refused when they do not all fit
  */
-public record LoadOptions(Device device, int contextLength, String gpuMemory, int maxBatchTokens) {
+public record LoadOptions(Device device, int contextLength, String gpuMemory, int maxBatchTokens, int maxSequences) {
     /** Backend choice. */
     public enum Device {
         /** CUDA when a driver and a GPU are found, else the CPU (with a one-line notice). */
@@ -28,6 +31,14 @@ public record LoadOptions(Device device, int contextLength, String gpuMemory, in
         if (maxBatchTokens < 1) {
             throw new IllegalArgumentException("max batch tokens must be >= 1, found " + maxBatchTokens);
         }
+        if (maxSequences < 1) {
+            throw new IllegalArgumentException("max sequences must be >= 1, found " + maxSequences);
+        }
+    }
+
+    /** One sequence at a time. */
+    public LoadOptions(Device device, int contextLength, String gpuMemory, int maxBatchTokens) {
+        this(device, contextLength, gpuMemory, maxBatchTokens, 1);
     }
 
     /** The CPU backend with the model's full context. */
@@ -36,10 +47,14 @@ public record LoadOptions(Device device, int contextLength, String gpuMemory, in
     }
 
     public LoadOptions withDevice(Device d) {
-        return new LoadOptions(d, contextLength, gpuMemory, maxBatchTokens);
+        return new LoadOptions(d, contextLength, gpuMemory, maxBatchTokens, maxSequences);
     }
 
     public LoadOptions withContextLength(int tokens) {
-        return new LoadOptions(device, tokens, gpuMemory, maxBatchTokens);
+        return new LoadOptions(device, tokens, gpuMemory, maxBatchTokens, maxSequences);
+    }
+
+    public LoadOptions withMaxSequences(int sequences) {
+        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, sequences);
     }
 }

@@ -1,75 +1,196 @@
 package dev.gemma4j.bench;
 
+import dev.gemma4j.GenerationOptions;
+import dev.gemma4j.engine.Backend;
 import dev.gemma4j.engine.Forward;
 import dev.gemma4j.engine.KvCache;
 import dev.gemma4j.engine.Sampler;
 import dev.gemma4j.model.GemmaConfig;
-import dev.gemma4j.model.Tensor;
-import dev.gemma4j.model.WeightSource;
+import java.util.Arrays;
 import java.util.SplittableRandom;
-import java.util.function.IntConsumer;
+import java.util.function.Supplier;
 
 /**
- * Prefill and batch-1 decode speed of a forward pass, with the bytes a decode step must read so the
- * caller can state it against a bandwidth limit.
+ * Times one batch size on a backend: B sequences, each prefilled with its own prompt through
+ * {@link Forward#run}, then decode steps that advance all B sequences in one
+ * {@link Backend#decodeStep} call each, with greedy samplers. A warm-up (a short prefill and a few
+ * decode steps of the same batch size) runs before the timed part; KV caches are closed after each.
  */
 public final class Benchmark {
-    private Benchmark() {}
+    /** Decode steps of a warm-up (fewer when the run decodes fewer). */
+    static final int WARM_UP_STEPS = 3;
+    /**
+     * Prompt tokens of a warm-up prefill. The first warm-up of a benchmark prefills a whole prompt
+     * instead, so the prefill's shapes (GEMM kernels, chunking) have run once before any timing.
+     */
+    static final int WARM_UP_PROMPT_TOKENS = 8;
+
+    private final Backend backend;
+    private final Forward forward;
+    private final int newTokens;
+    private boolean warmedUp;
 
     /**
-     * @param weightBytes    bytes of weights one decode step reads (every tensor once; the embedding
-     *                       once, as the output projection)
-     * @param kvBytesPerStep average KV-cache bytes one decode step reads
+     * @param newTokens new tokens per sequence, at least 2: the first comes from the prefill, the
+     *                  other {@code newTokens - 1} from timed decode steps
      */
-    public record Result(int promptTokens, int newTokens, double prefillSeconds, double timeToFirstTokenSeconds,
-                         double decodeSeconds, long weightBytes, long kvBytesPerStep) {
-        public double prefillTokensPerSecond() { return promptTokens / prefillSeconds; }
-        public double decodeTokensPerSecond() { return (newTokens - 1) / decodeSeconds; }
-        public long bytesPerDecodeStep() { return weightBytes + kvBytesPerStep; }
-    }
-
-    /** Bytes of every tensor (the embedding once: it is both the lookup table and the output projection). */
-    public static long weightBytes(WeightSource w) {
-        long b = 0;
-        for (Tensor t : w.tensors().values()) b += t.elementCount() * t.dtype().bytes();
-        return b;
-    }
-
-    /**
-     * Runs a prompt of random token ids (seeded), then greedy decode of {@code newTokens} tokens.
-     *
-     * @param kvBytesPerToken bytes of K and V one cached token occupies on the backend (all layers)
-     * @param onToken         called after each decoded token with its count, for a progress bar
-     */
-    public static Result run(Forward forward, long weightBytes, long kvBytesPerToken, int promptTokens,
-                             int newTokens, long seed, IntConsumer onToken) {
-        if (promptTokens < 1 || newTokens < 2) {
-            throw new IllegalArgumentException("bench needs at least 1 prompt token and 2 new tokens, found "
-                    + promptTokens + " and " + newTokens);
+    public Benchmark(Backend backend, int newTokens) {
+        if (newTokens < 2) {
+            throw new IllegalArgumentException("a benchmark needs at least 2 new tokens per sequence (the first"
+                    + " comes from the prefill, the rest from timed decode steps), found " + newTokens);
         }
-        GemmaConfig c = forward.config();
-        SplittableRandom rnd = new SplittableRandom(seed);
-        int[] prompt = new int[promptTokens];
-        prompt[0] = c.bosTokenId();
-        // Ordinary vocabulary ids, away from the control tokens at the start.
-        for (int i = 1; i < promptTokens; i++) prompt[i] = 1000 + rnd.nextInt(c.vocabSize() - 1000);
-        try (KvCache cache = forward.backend().newCache(promptTokens + newTokens)) {
-            long t0 = System.nanoTime();
-            float[] logits = forward.run(prompt, cache, 0, 1);
-            long t1 = System.nanoTime();
-            int next = Sampler.argmax(logits, 0, c.vocabSize());
-            long t2 = System.nanoTime();
-            if (onToken != null) onToken.accept(1);
-            for (int i = 1; i < newTokens; i++) {
-                logits = forward.run(new int[] {next}, cache, promptTokens + i - 1, 1);
-                next = Sampler.argmax(logits, 0, c.vocabSize());
-                if (onToken != null) onToken.accept(i + 1);
+        this.backend = backend;
+        this.forward = new Forward(backend);
+        this.newTokens = newTokens;
+    }
+
+    /**
+     * {@code count} prompts of {@code promptTokens} ids: BOS, then ids drawn uniformly from the ordinary
+     * vocabulary (above the first 1,000 ids, where Gemma keeps its control tokens). Prompt b depends
+     * only on (seed, b), so a batch of B takes the first B prompts of any larger set.
+     */
+    public static int[][] prompts(GemmaConfig c, int count, int promptTokens, long seed) {
+        if (count < 1 || promptTokens < 1) {
+            throw new IllegalArgumentException("prompts need a count and a length of at least 1, found " + count
+                    + " prompts of " + promptTokens + " tokens");
+        }
+        int low = Math.min(1000, c.vocabSize() / 4);
+        int[][] prompts = new int[count][promptTokens];
+        for (int b = 0; b < count; b++) {
+            SplittableRandom rnd = new SplittableRandom(seed + 0x9E3779B97F4A7C15L * b);
+            prompts[b][0] = c.bosTokenId();
+            for (int i = 1; i < promptTokens; i++) prompts[b][i] = low + rnd.nextInt(c.vocabSize() - low);
+        }
+        return prompts;
+    }
+
+    /** What a warm-up runs, for reports. */
+    public static String warmUpDescription() {
+        return "before each batch size: one prefill of the first sequence (a whole prompt the first time, then "
+                + WARM_UP_PROMPT_TOKENS + " tokens) and up to " + WARM_UP_STEPS + " decode steps of the whole batch";
+    }
+
+    /** Progress steps {@link #run} reports for a batch: the warm-up's prefill and decode steps, one per prefill, one per decode step. */
+    public int steps(int batch) {
+        return 1 + warmUpSteps() + batch + (newTokens - 1);
+    }
+
+    /**
+     * Warms up, then times a batch of {@code prompts.length} sequences, one prompt each (all of one
+     * length). Each sequence's KV cache holds {@code prompt + newTokens} tokens.
+     *
+     * @param onStep after each prefill and each decode step, warm-up included (for a progress bar)
+     * @param memory read after the last decode step, before the caches close; null for none
+     */
+    public BatchRun run(int[][] prompts, Runnable onStep, Supplier<BatchRun.MemoryUse> memory) {
+        int batch = prompts.length;
+        if (batch < 1) throw new IllegalArgumentException("a batch needs at least one prompt");
+        int promptTokens = prompts[0].length;
+        for (int b = 0; b < batch; b++) {
+            if (prompts[b].length != promptTokens || promptTokens < 1) {
+                throw new IllegalArgumentException("every prompt of a batch needs the same length of at least 1 token;"
+                        + " prompt 0 has " + promptTokens + ", prompt " + b + " has " + prompts[b].length);
             }
-            long t3 = System.nanoTime();
-            // Mean context during decode: promptTokens + newTokens / 2 cached tokens read per step.
-            long kv = kvBytesPerToken * (promptTokens + newTokens / 2);
-            return new Result(promptTokens, newTokens, (t1 - t0) / 1e9, (t2 - t0) / 1e9, (t3 - t2) / 1e9,
-                    weightBytes, kv);
+        }
+        int context = promptTokens + newTokens;
+        int vocab = backend.config().vocabSize();
+        Sampler[] samplers = new Sampler[batch];
+        for (int b = 0; b < batch; b++) samplers[b] = new Sampler(GenerationOptions.greedy(newTokens));
+        warmUp(prompts, context, samplers, onStep);
+
+        int[][] tokens = new int[batch][newTokens];      // [batch][newTokens]
+        try (Caches caches = Caches.open(backend, batch, context)) {
+            int[] next = new int[batch];
+            long t0 = System.nanoTime();
+            long firstToken = t0;
+            for (int b = 0; b < batch; b++) {
+                float[] logits = forward.run(prompts[b], caches.all[b], 0, 1);
+                next[b] = samplers[b].sample(logits, 0, vocab);
+                tokens[b][0] = next[b];
+                if (b == 0) firstToken = System.nanoTime();
+                onStep.run();
+            }
+            long t1 = System.nanoTime();
+            for (int s = 1; s < newTokens; s++) {
+                int[] positions = new int[batch];
+                Arrays.fill(positions, promptTokens + s - 1);
+                next = backend.decodeStep(next, caches.all, positions, samplers);
+                for (int b = 0; b < batch; b++) tokens[b][s] = next[b];
+                onStep.run();
+            }
+            long t2 = System.nanoTime();
+            BatchRun.MemoryUse used = memory == null ? null : memory.get();
+            return new BatchRun(batch, promptTokens, newTokens, (firstToken - t0) / 1e9, (t1 - t0) / 1e9,
+                    (t2 - t1) / 1e9, tokens, used);
+        }
+    }
+
+    private int warmUpSteps() {
+        return Math.min(WARM_UP_STEPS, newTokens - 1);
+    }
+
+    /**
+     * Prefills the first sequence (a whole prompt the first time, else a few tokens), then runs
+     * {@link #warmUpSteps()} decode steps of the whole batch: the first sequence after its prompt, the
+     * others from position 0 with their prompts' first token. Positions stay below
+     * {@code prompt + newTokens - 1}, inside the caches.
+     */
+    private void warmUp(int[][] prompts, int context, Sampler[] samplers, Runnable onStep) {
+        int batch = prompts.length;
+        int prefill = warmedUp ? Math.min(prompts[0].length, WARM_UP_PROMPT_TOKENS) : prompts[0].length;
+        try (Caches caches = Caches.open(backend, batch, context)) {
+            float[] logits = forward.run(Arrays.copyOf(prompts[0], prefill), caches.all[0], 0, 1);
+            onStep.run();
+            int[] tokens = new int[batch];
+            int[] positions = new int[batch];
+            tokens[0] = samplers[0].sample(logits, 0, backend.config().vocabSize());
+            positions[0] = prefill;
+            for (int b = 1; b < batch; b++) tokens[b] = prompts[b][0];
+            for (int s = 0; s < warmUpSteps(); s++) {
+                tokens = backend.decodeStep(tokens, caches.all, positions.clone(), samplers);
+                for (int b = 0; b < batch; b++) positions[b]++;
+                onStep.run();
+            }
+        }
+        warmedUp = true;
+    }
+
+    /** The KV caches of one batch, closed together. */
+    private record Caches(KvCache[] all) implements AutoCloseable {
+        static Caches open(Backend backend, int count, int capacity) {
+            KvCache[] all = new KvCache[count];
+            try {
+                for (int b = 0; b < count; b++) all[b] = backend.newCache(capacity);
+            } catch (RuntimeException | Error e) {
+                new Caches(all).closeAfter(e);
+                throw e;
+            }
+            return new Caches(all);
+        }
+
+        private void closeAfter(Throwable failure) {
+            for (KvCache c : all) {
+                if (c == null) continue;
+                try {
+                    c.close();
+                } catch (RuntimeException e) {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            RuntimeException failure = null;
+            for (KvCache c : all) {
+                try {
+                    c.close();
+                } catch (RuntimeException e) {
+                    if (failure == null) failure = e;
+                    else failure.addSuppressed(e);
+                }
+            }
+            if (failure != null) throw failure;
         }
     }
 }

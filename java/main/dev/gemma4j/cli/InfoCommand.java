@@ -38,6 +38,10 @@ final class InfoCommand implements Callable<Integer> {
     @Option(names = "--max-batch", paramLabel = "TOKENS", description = "Prompt tokens per forward step in the plan (default: ${DEFAULT-VALUE}).")
     int maxBatch = 512;
 
+    @Option(names = "--max-sequences", paramLabel = "N",
+            description = "Sequences the plan holds at once, each with a KV cache of the context (default: ${DEFAULT-VALUE}).")
+    int maxSequences = 1;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -83,8 +87,9 @@ final class InfoCommand implements Callable<Integer> {
 
     /** The plan for a stated budget needs no GPU; "all" asks device 0 for its free memory. */
     private MemoryPlan plan(GemmaConfig c) {
-        if (context < 0 || maxBatch < 1) {
-            throw new IllegalArgumentException("--context must be >= 0 and --max-batch >= 1, found " + context + " and " + maxBatch);
+        if (context < 0 || maxBatch < 1 || maxSequences < 1) {
+            throw new IllegalArgumentException("--context must be >= 0, --max-batch >= 1 and --max-sequences >= 1, found "
+                    + context + ", " + maxBatch + " and " + maxSequences);
         }
         DeviceBudget budget = DeviceBudget.parse(gpuMemory);
         long bytes;
@@ -101,6 +106,6 @@ final class InfoCommand implements Callable<Integer> {
             bytes = budget.bytes();
         }
         int tokens = context == 0 ? c.maxPositionEmbeddings() : context;
-        return MemoryPlan.of(c, bytes, Math.min(maxBatch, tokens), tokens);
+        return MemoryPlan.of(c, bytes, Math.min(maxBatch, tokens), tokens, maxSequences);
     }
 }

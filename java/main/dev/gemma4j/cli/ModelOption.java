@@ -32,6 +32,10 @@ final class ModelOption {
             description = "Most prompt tokens per forward step on the GPU; longer prompts run in chunks (default: ${DEFAULT-VALUE}).")
     int maxBatch = 512;
 
+    @Option(names = "--max-sequences", paramLabel = "N",
+            description = "Most sequences decoded together; on the GPU each gets a KV cache of the context length at load (default: ${DEFAULT-VALUE}).")
+    int maxSequences = 1;
+
     String modelOrDefault() {
         return model == null ? DEFAULT_MODEL : model;
     }
@@ -51,7 +55,7 @@ final class ModelOption {
             err.println("note: '" + name + "' is a built-in test model with random weights; its text is"
                     + " gibberish. Pass --model DIR to run a real Gemma checkpoint.");
         }
-        LoadOptions options = new LoadOptions(parseDevice(device), context, gpuMemory, maxBatch);
+        LoadOptions options = new LoadOptions(parseDevice(device), context, gpuMemory, maxBatch, maxSequences);
         ProgressBar[] bar = {null};
         Gemma gemma = Gemma.load(name, options, new Gemma.LoadMonitor() {
             @Override

@@ -1,6 +1,9 @@
 package dev.gemma4j.cpu;
 
 import dev.gemma4j.engine.Backend;
+import dev.gemma4j.engine.DecodeBatch;
+import dev.gemma4j.engine.Forward;
+import dev.gemma4j.engine.Sampler;
 import dev.gemma4j.engine.KvCache;
 import dev.gemma4j.model.GemmaConfig;
 import dev.gemma4j.model.GemmaTensorNames;
@@ -127,6 +130,53 @@ public final class CpuBackend implements Backend {
         float[] att = new float[n * heads * headDim];    // [n, heads, headDim]
         CpuOps.attention(q, kv.k[layer], kv.v[layer], n, startPos, heads, kvHeads, headDim, attentionScale, att);
         MatMul.matmul(w.o, att, n, h, true);
+    }
+
+    @Override
+    public void decodeAttentionBlock(int layer, KvCache[] caches, int[] positions) {
+        if (caches.length != n || positions.length != n) {
+            throw new IllegalArgumentException("a decode batch of " + n + " rows needs " + n
+                    + " caches and positions, found " + caches.length + " and " + positions.length);
+        }
+        Layer w = layers[layer];
+        float[] x = new float[n * hidden];               // [n, hidden]
+        CpuOps.rmsNorm(h, w.inputNorm, eps, n, hidden, x);
+        int qRow = heads * headDim;
+        int kvRow = kvHeads * headDim;
+        float[] q = new float[n * qRow];                 // [n, heads, headDim]
+        float[] k = new float[n * kvRow];                // [n, kvHeads, headDim]
+        float[] v = new float[n * kvRow];
+        MatMul.matmul(w.q, x, n, q, false);
+        MatMul.matmul(w.k, x, n, k, false);
+        MatMul.matmul(w.v, x, n, v, false);
+        float[] att = new float[n * qRow];               // [n, heads, headDim]
+        float[] qb = new float[qRow];
+        float[] kb = new float[kvRow];
+        float[] ab = new float[qRow];
+        for (int b = 0; b < n; b++) {
+            CpuKvCache kv = (CpuKvCache) caches[b];
+            int pos = positions[b];
+            if (pos < 0 || pos >= kv.capacity) {
+                throw new IllegalArgumentException("position " + pos + " of row " + b + " is outside its KV cache of "
+                        + kv.capacity + " tokens");
+            }
+            System.arraycopy(q, b * qRow, qb, 0, qRow);
+            System.arraycopy(k, b * kvRow, kb, 0, kvRow);
+            CpuOps.rope(qb, 1, heads, headDim, pos, ropeInvFreq);
+            CpuOps.rope(kb, 1, kvHeads, headDim, pos, ropeInvFreq);
+            System.arraycopy(kb, 0, kv.k[layer], pos * kvRow, kvRow);
+            System.arraycopy(v, b * kvRow, kv.v[layer], pos * kvRow, kvRow);
+            CpuOps.attention(qb, kv.k[layer], kv.v[layer], 1, pos, heads, kvHeads, headDim, attentionScale, ab);
+            System.arraycopy(ab, 0, att, b * qRow, qRow);
+        }
+        MatMul.matmul(w.o, att, n, h, true);
+    }
+
+    @Override
+    public int[] decodeStep(int[] tokens, KvCache[] caches, int[] positions, Sampler[] samplers) {
+        DecodeBatch.check(tokens, caches, positions, samplers, vocab, maxDecodeBatch());
+        float[] logits = new Forward(this).decode(tokens, caches, positions, null);
+        return Sampler.sampleRows(logits, samplers, vocab);
     }
 
     @Override

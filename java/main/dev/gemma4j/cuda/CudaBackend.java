@@ -1,6 +1,9 @@
 package dev.gemma4j.cuda;
 
+import dev.gemma4j.GenerationOptions;
 import dev.gemma4j.engine.Backend;
+import dev.gemma4j.engine.DecodeBatch;
+import dev.gemma4j.engine.Sampler;
 import dev.gemma4j.engine.KvCache;
 import dev.gemma4j.model.GemmaConfig;
 import dev.gemma4j.model.WeightSource;
@@ -8,6 +11,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -19,10 +23,19 @@ import java.util.SequencedSet;
  * kernels for everything else and an fp16 KV cache.
  *
  * <p>Everything is allocated at load, within the budget, by the {@link MemoryPlan}: the weights, the
- * cuBLAS workspace and the activations of the largest batch; KV caches come from what the plan
- * left. No step allocates. Work is queued on one stream; the host waits only where it reads a
- * result back ({@link #logits}, {@link #residual}). Not thread-safe (as {@link Backend} says); any
- * thread may call it, one at a time.
+ * cuBLAS workspace, the activations of the largest batch and a pool of KV caches, one slot of
+ * {@code contextTokens} per sequence ({@link Settings#maxSequences()} slots); {@link #newCache} hands
+ * out a free slot. No step allocates. Work is queued on one stream; the host waits only where it
+ * reads a result back ({@link #logits}, {@link #residual}, the sampled tokens of {@link #decodeStep}).
+ * Not thread-safe (as {@link Backend} says); any thread may call it, one at a time.
+ *
+ * <p>{@link #decodeStep} runs a whole decode step of up to {@code maxSequences} sequences as one CUDA
+ * graph: the step's inputs (tokens, slots, positions, sampling parameters and random numbers) go up
+ * in one copy, the graph replays embedding, every layer, the logits GEMM and the sampling kernels,
+ * and the sampled tokens come back in one copy. Graphs are captured on first use, one per
+ * (batch bucket, decode split size), and kept until close. Setting the system property
+ * {@code gemma4j.cuda.graphs=false} (or {@code gemma4j.cuda.checkLaunches=true}) queues the same
+ * launches one by one instead.
  *
  * <p>Per layer: attention is {@code rmsnorm -> qkv GEMM (fp16) -> rope_and_cache -> attention (prefill
  * kernel for a batch, flash-decoding for one token) -> o_proj GEMM into the residual (beta = 1)}; the
@@ -36,19 +49,31 @@ public final class CudaBackend implements Backend {
      * @param device         CUDA device index
      * @param budget         device memory the engine may allocate for itself
      * @param maxBatchTokens the largest batch {@link #embed} takes; a longer prompt must be run in chunks
-     * @param contextTokens  the KV cache tokens that must fit for the load to go ahead
+     * @param contextTokens  tokens of one sequence's KV cache (prompt + new)
+     * @param maxSequences   KV caches of {@code contextTokens} allocated at load, as one pool of slots;
+     *                       also the most sequences one decode step takes
      */
-    public record Settings(int device, DeviceBudget budget, int maxBatchTokens, int contextTokens) {
+    public record Settings(int device, DeviceBudget budget, int maxBatchTokens, int contextTokens, int maxSequences) {
         public Settings {
             if (device < 0) throw new IllegalArgumentException("device index must be >= 0, found " + device);
             if (budget == null) throw new IllegalArgumentException("no device memory budget given");
             if (maxBatchTokens < 1) throw new IllegalArgumentException("max batch tokens must be >= 1, found " + maxBatchTokens);
             if (contextTokens < 1) throw new IllegalArgumentException("context tokens must be >= 1, found " + contextTokens);
+            if (maxSequences < 1) throw new IllegalArgumentException("max sequences must be >= 1, found " + maxSequences);
         }
 
-        /** On device 0. */
+        /** One sequence. */
+        public Settings(int device, DeviceBudget budget, int maxBatchTokens, int contextTokens) {
+            this(device, budget, maxBatchTokens, contextTokens, 1);
+        }
+
+        /** On device 0, one sequence. */
         public static Settings of(DeviceBudget budget, int maxBatchTokens, int contextTokens) {
-            return new Settings(0, budget, maxBatchTokens, contextTokens);
+            return new Settings(0, budget, maxBatchTokens, contextTokens, 1);
+        }
+
+        public Settings withMaxSequences(int sequences) {
+            return new Settings(device, budget, maxBatchTokens, contextTokens, sequences);
         }
     }
 
@@ -63,7 +88,11 @@ public final class CudaBackend implements Backend {
     private final ActivationLayout a;
     private final DeviceBuffer weights;
     private final DeviceBuffer activations;
-    private final PinnedInts hostInts;
+    private final PinnedBlock inputs;
+    private final DeviceBuffer pool;
+    private final boolean[] slotUsed;
+    private final boolean useGraphs;
+    private final java.util.Map<Long, CudaGraph> graphs = new java.util.HashMap<>();
     private final Gemm gemm;
     private final List<Fp16Overflow> overflows;
     private final int hidden, heads, kvHeads, headDim, inter, vocab, qkvWidth;
@@ -72,12 +101,12 @@ public final class CudaBackend implements Backend {
 
     /** Tokens in the current batch; 0 before the first {@link #embed}. */
     private int n;
-    /** The start position whose positions and length the device holds for this batch, or -1. */
-    private int positionsFor = -1;
+    /** The slots and positions the device holds for this batch, or null. */
+    private int[] uploadedSlots, uploadedPositions;
     private boolean closed;
 
     private CudaBackend(CudaContext ctx, DeviceMemory memory, MemoryPlan plan, DeviceBuffer weights,
-                        DeviceBuffer activations, PinnedInts hostInts, List<Fp16Overflow> overflows) {
+                        DeviceBuffer activations, DeviceBuffer pool, PinnedBlock inputs, List<Fp16Overflow> overflows) {
         this.ctx = ctx;
         this.memory = memory;
         this.plan = plan;
@@ -86,7 +115,10 @@ public final class CudaBackend implements Backend {
         this.a = plan.activationLayout();
         this.weights = weights;
         this.activations = activations;
-        this.hostInts = hostInts;
+        this.pool = pool;
+        this.inputs = inputs;
+        this.slotUsed = new boolean[plan.sequences()];
+        this.useGraphs = !CudaContext.checksLaunches() && !"false".equals(System.getProperty(GRAPHS_PROPERTY));
         this.gemm = new Gemm(ctx);
         this.overflows = List.copyOf(overflows);
         hidden = c.hiddenSize();
@@ -134,16 +166,20 @@ public final class CudaBackend implements Backend {
                                 LoadListener listener);
     }
 
+    /** System property: {@code false} queues decode steps launch by launch instead of replaying CUDA graphs. */
+    public static final String GRAPHS_PROPERTY = "gemma4j.cuda.graphs";
+
     private static CudaBackend load(GemmaConfig config, Settings settings, LoadListener listener, WeightFill fill) {
         LoadListener l = listener == null ? LoadListener.NONE : listener;
         Kernels.checkAttentionShape(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
         CudaContext ctx = CudaContext.open(settings.device());
         DeviceMemory memory = null;
-        PinnedInts hostInts = null;
+        PinnedBlock inputs = null;
         try {
             CudaContext.MemoryInfo free = ctx.memoryInfo();
             long budget = settings.budget().resolve(free.freeBytes());
-            MemoryPlan plan = MemoryPlan.of(config, budget, settings.maxBatchTokens(), settings.contextTokens());
+            MemoryPlan plan = MemoryPlan.of(config, budget, settings.maxBatchTokens(), settings.contextTokens(),
+                    settings.maxSequences());
             l.planned(plan, ctx.info(), free);
             if (!plan.fits()) throw new DeviceMemoryException(plan.refusal());
             if (plan.requiredBytes() > free.freeBytes()) {
@@ -157,13 +193,15 @@ public final class CudaBackend implements Backend {
             DeviceBuffer activations = memory.allocate("activations", plan.activationBytes());
             DeviceBuffer weights = memory.allocate("weights", plan.weightBytes());
             List<Fp16Overflow> overflows = fill.fill(ctx, memory, plan, weights, l);
+            DeviceBuffer pool = memory.allocate(String.format(Locale.ROOT, "KV cache pool (%d x %,d tokens)",
+                    plan.sequences(), plan.contextTokens()), plan.kvPoolBytes());
             ActivationLayout act = plan.activationLayout();
-            ctx.zero(activations.address(act.slots, 4L * act.batch), 4L * act.batch, "the sequence slots");
-            hostInts = new PinnedInts(ctx, 2 * act.batch + 1);
+            ctx.zero(activations.address(act.inputs, act.inputBytes), act.inputBytes, "the step inputs");
+            inputs = new PinnedBlock(ctx, act.inputBytes, "the step inputs");
             ctx.synchronize("finishing the load");
-            return new CudaBackend(ctx, memory, plan, weights, activations, hostInts, overflows);
+            return new CudaBackend(ctx, memory, plan, weights, activations, pool, inputs, overflows);
         } catch (RuntimeException | Error e) {
-            if (hostInts != null) closeQuietly(hostInts, e);
+            if (inputs != null) closeQuietly(inputs, e);
             if (memory != null) closeQuietly(memory, e);
             closeQuietly(ctx, e);
             throw e;
@@ -220,27 +258,38 @@ public final class CudaBackend implements Backend {
         return overflows;
     }
 
+    /** The most sequences one decode step takes: the KV pool's slots. */
+    @Override
+    public int maxDecodeBatch() {
+        return plan.sequences();
+    }
+
     /**
-     * A device KV cache of {@code capacity} tokens (fp16, every layer), from the space the plan left.
+     * A free slot of the KV pool for a sequence of at most {@code capacity} tokens (fp16, every layer).
      *
-     * @throws DeviceMemoryException when it does not fit what the plan left, or what other caches leave
+     * @throws IllegalArgumentException when {@code capacity} exceeds the context the pool was made for
+     * @throws DeviceMemoryException    when every slot is taken
      */
     @Override
     public KvCache newCache(int capacity) {
         requireOpen();
         if (capacity < 1) throw new IllegalArgumentException("a KV cache holds at least 1 token, found " + capacity);
-        long bytes = capacity * plan.kvBytesPerToken();
-        if (capacity > plan.kvTokens()) {
-            throw new DeviceMemoryException(String.format(Locale.ROOT,
-                    "a KV cache of %,d tokens needs %s (%,d bytes per token), but the device memory plan left room "
-                            + "for %,d tokens; raise the device memory budget or shorten the context",
-                    capacity, Bytes.format(bytes), plan.kvBytesPerToken(), plan.kvTokens()));
+        if (capacity > plan.contextTokens()) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "a KV cache of %,d tokens exceeds the context of %,d tokens the CUDA backend's KV pool was made "
+                            + "for; load with a longer context", capacity, plan.contextTokens()));
         }
-        ctx.makeCurrent();
-        DeviceBuffer buffer = memory.allocate(String.format(Locale.ROOT, "KV cache of %,d tokens", capacity), bytes);
-        CudaKvCache cache = new CudaKvCache(this, buffer, capacity);
-        caches.add(cache);
-        return cache;
+        for (int slot = 0; slot < slotUsed.length; slot++) {
+            if (!slotUsed[slot]) {
+                slotUsed[slot] = true;
+                CudaKvCache cache = new CudaKvCache(this, slot, capacity);
+                caches.add(cache);
+                return cache;
+            }
+        }
+        throw new DeviceMemoryException("all " + slotUsed.length + " KV cache slots are in use (the backend was loaded "
+                + "for at most " + slotUsed.length + " sequences at once); close a sequence's cache or load with more "
+                + "sequences");
     }
 
     @Override
@@ -259,14 +308,14 @@ public final class CudaBackend implements Backend {
             }
         }
         ctx.makeCurrent();
-        hostInts.begin();
-        for (int t = 0; t < count; t++) hostInts.set(t, tokens[t]);
-        hostInts.copy(0, count, act(a.tokens), "token ids");
-        hostInts.end();
+        inputs.begin();
+        for (int t = 0; t < count; t++) inputs.setInt(4L * t, tokens[t]);
+        inputs.copy(0, 4L * count, act(a.tokens), "token ids");
+        inputs.end();
         ctx.launch(Kernels.embeddingGather(weight(w.embedding()), act(a.tokens), act(a.residual), count, hidden, vocab,
                 embeddingScale));
         n = count;
-        positionsFor = -1;
+        uploadedSlots = null;
     }
 
     @Override
@@ -279,31 +328,204 @@ public final class CudaBackend implements Backend {
         }
         checkLayer(layer);
         ctx.makeCurrent();
-        uploadPositions(startPos);
-        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.inputNorm(layer)), act(a.normed), n, hidden, eps));
-        gemm.project(act(a.normed), weight(w.qkv(layer)), act(a.qkv), n, hidden, qkvWidth, Gemm.Output.F16, false,
+        int[] slots = new int[n];
+        int[] positions = new int[n];
+        Arrays.fill(slots, kv.slot);
+        for (int t = 0; t < n; t++) positions[t] = startPos + t;
+        // A single token attends like a decode row: keys [0, startPos + 1).
+        uploadPositions(slots, positions, new int[] {startPos + n});
+        if (n == 1) {
+            enqueueAttention(layer, 1, Kernels.decodeSplit(1, startPos + 1, heads, kvHeads, ctx.info().multiprocessors(),
+                    a.partialUnits));
+        } else {
+            enqueueAttentionInput(layer, n);
+            long q = act(a.qkv);
+            ctx.launch(Kernels.attentionPrefill(q, qkvWidth, keys(layer), values(layer), act(a.attention), c.queryDim(),
+                    kv.slot, startPos, n, heads, kvHeads, headDim, slotUsed.length, plan.contextTokens(), attentionScale));
+            gemm.project(act(a.attention), weight(w.o(layer)), act(a.residual), n, c.queryDim(), hidden, Gemm.Output.F32,
+                    true, "layer " + layer + " o_proj");
+        }
+    }
+
+    @Override
+    public void decodeAttentionBlock(int layer, KvCache[] caches, int[] positions) {
+        requireBatch();
+        checkLayer(layer);
+        if (caches.length != n || positions.length != n) {
+            throw new IllegalArgumentException("a decode batch of " + n + " rows needs " + n
+                    + " caches and positions, found " + caches.length + " and " + positions.length);
+        }
+        int[] slots = new int[n];
+        int[] lengths = new int[n];
+        int maxLength = 1;
+        for (int b = 0; b < n; b++) {
+            CudaKvCache kv = ownCache(caches[b]);
+            if (positions[b] < 0 || positions[b] >= kv.capacity) {
+                throw new IllegalArgumentException("position " + positions[b] + " of row " + b
+                        + " is outside its KV cache of " + kv.capacity + " tokens");
+            }
+            for (int e = 0; e < b; e++) {
+                if (caches[e] == caches[b]) throw new IllegalArgumentException("rows " + e + " and " + b + " share a KV cache");
+            }
+            slots[b] = kv.slot;
+            lengths[b] = positions[b] + 1;
+            maxLength = Math.max(maxLength, lengths[b]);
+        }
+        ctx.makeCurrent();
+        uploadPositions(slots, positions, lengths);
+        enqueueAttention(layer, n, Kernels.decodeSplit(n, maxLength, heads, kvHeads, ctx.info().multiprocessors(),
+                a.partialUnits));
+    }
+
+    /**
+     * Decode steps captured as CUDA graphs so far, by (rows bucket, split size); for tests and
+     * benchmarks.
+     */
+    public int capturedGraphs() {
+        return graphs.size();
+    }
+
+    @Override
+    public int[] decodeStep(int[] tokens, KvCache[] caches, int[] positions, Sampler[] samplers) {
+        requireOpen();
+        DecodeBatch.check(tokens, caches, positions, samplers, vocab, maxDecodeBatch());
+        int rows = tokens.length;
+        int bucket = decodeBucket(rows, maxDecodeBatch());
+        int[] slots = new int[rows];
+        int maxLength = 1;
+        for (int b = 0; b < rows; b++) {
+            slots[b] = ownCache(caches[b]).slot;
+            maxLength = Math.max(maxLength, positions[b] + 1);
+        }
+        // Sampling parameters; a row the kernels cannot sample (top_k above their k) is picked on the
+        // host from its logits with the same random number.
+        double[] uniforms = new double[rows];
+        boolean[] onHost = new boolean[rows];
+        for (int b = 0; b < rows; b++) {
+            if (!samplers[b].options().isGreedy()) uniforms[b] = samplers[b].nextUniform();
+            onHost[b] = samplers[b].options().topK() > a.sampleK;
+        }
+        Kernels.DecodeSplit split = Kernels.decodeSplit(bucket, maxLength, heads, kvHeads, ctx.info().multiprocessors(),
+                a.partialUnits);
+        ctx.makeCurrent();
+        inputs.begin();
+        for (int b = 0; b < bucket; b++) {
+            boolean real = b < rows;
+            long i4 = 4L * b;
+            inputs.setInt(a.tokens - a.inputs + i4, real ? tokens[b] : 0);
+            // Padding rows name no slot: rope_and_cache leaves them out of every cache, and attention
+            // writes NaN for them, which stays in their own rows; their sampled codes are ignored.
+            inputs.setInt(a.slots - a.inputs + i4, real ? slots[b] : -1);
+            inputs.setInt(a.positions - a.inputs + i4, real ? positions[b] : 0);
+            inputs.setInt(a.lengths - a.inputs + i4, real ? positions[b] + 1 : 1);
+            GenerationOptions o = real ? samplers[b].options() : null;
+            boolean greedy = !real || o.isGreedy();
+            inputs.setInt(a.topK - a.inputs + i4, greedy || onHost[b] ? 0 : o.topK());
+            inputs.setFloat(a.temperature - a.inputs + i4, greedy ? 0f : o.temperature());
+            inputs.setFloat(a.topP - a.inputs + i4, greedy || onHost[b] ? 1f : o.topP());
+            inputs.setDouble(a.uniform - a.inputs + 8L * b, real ? uniforms[b] : 0.0);
+        }
+        inputs.copy(0, a.inputBytes, act(a.inputs), "the decode step's inputs");
+        inputs.end();
+        if (useGraphs) {
+            long key = ((long) bucket << 32) | split.splitTokens();
+            CudaGraph graph = graphs.get(key);
+            if (graph == null) {
+                String what = "a decode step of " + bucket + " rows, splits of " + split.splitTokens() + " keys";
+                graph = CudaGraph.capture(ctx, what, () -> enqueueDecodeStep(bucket, split));
+                graphs.put(key, graph);
+            }
+            graph.launch();
+        } else {
+            enqueueDecodeStep(bucket, split);
+        }
+        n = 0;   // the step's activations are not a batch the block methods may continue
+        uploadedSlots = null;
+        int[] next = new int[rows];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(ValueLayout.JAVA_INT, rows);
+            ctx.copyToHost(host, act(a.sampled), 4L * rows, "the sampled tokens");
+            MemorySegment row = null;
+            for (int b = 0; b < rows; b++) {
+                int code = host.getAtIndex(ValueLayout.JAVA_INT, b);
+                if (code >= 0 && !onHost[b]) {
+                    next[b] = code;
+                } else if (code == -1) {
+                    throw new ArithmeticException("the logits of sequence " + b + " of the decode step hold a NaN");
+                } else if (onHost[b] || code == -3) {
+                    if (row == null) row = arena.allocate(ValueLayout.JAVA_FLOAT, vocab);
+                    ctx.copyToHost(row, act(a.logits) + 4L * b * vocab, 4L * vocab, "the logits of sequence " + b);
+                    next[b] = samplers[b].sample(row.toArray(ValueLayout.JAVA_FLOAT), 0, vocab, uniforms[b]);
+                } else {
+                    throw new IllegalStateException("sample_pick returned code " + code + " for sequence " + b
+                            + " (invalid sampling parameters " + samplers[b].options() + ")");
+                }
+            }
+        }
+        return next;
+    }
+
+    /** Rows a decode step of {@code rows} sequences runs as: 1, 2, 4, 8, then multiples of 8, at most {@code max}. */
+    static int decodeBucket(int rows, int max) {
+        int bucket = rows <= 8 ? Integer.highestOneBit(rows) << (Integer.bitCount(rows) > 1 ? 1 : 0) : Math.ceilDiv(rows, 8) * 8;
+        return Math.min(bucket, max);
+    }
+
+    /**
+     * Queues a whole decode step of {@code rows} rows whose inputs are on the device: embedding, every
+     * layer, the final norm, the logits GEMM and the sampling kernels, which write the tokens.
+     */
+    private void enqueueDecodeStep(int rows, Kernels.DecodeSplit split) {
+        ctx.launch(Kernels.embeddingGather(weight(w.embedding()), act(a.tokens), act(a.residual), rows, hidden, vocab,
+                embeddingScale));
+        for (int layer = 0; layer < c.numHiddenLayers(); layer++) {
+            enqueueAttention(layer, rows, split);
+            enqueueMlp(layer, rows);
+        }
+        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.finalNorm()), act(a.normed), rows, hidden, eps));
+        gemm.project(act(a.normed), weight(w.embedding()), act(a.logits), rows, hidden, vocab, Gemm.Output.F32, false,
+                "logits of the decode step");
+        int k = a.sampleK;
+        ctx.launch(Kernels.sampleCandidates(act(a.logits), vocab, vocab, k, act(a.candValue), act(a.candToken), rows));
+        ctx.launch(Kernels.sampleSoftmaxSums(act(a.logits), vocab, vocab, act(a.candValue), k, act(a.temperature),
+                act(a.chunkSum), rows));
+        ctx.launch(Kernels.samplePick(act(a.logits), vocab, vocab, act(a.candValue), act(a.candToken), k,
+                act(a.chunkSum), act(a.temperature), act(a.topK), act(a.topP), act(a.uniform), act(a.sampled), rows));
+    }
+
+    /** rmsnorm and the q/k/v GEMM of {@code rows} rows. */
+    private void enqueueAttentionInput(int layer, int rows) {
+        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.inputNorm(layer)), act(a.normed), rows, hidden, eps));
+        gemm.project(act(a.normed), weight(w.qkv(layer)), act(a.qkv), rows, hidden, qkvWidth, Gemm.Output.F16, false,
                 "layer " + layer + " q/k/v projection");
         long q = act(a.qkv);
         long k = q + 2L * c.queryDim();
         long v = k + 2L * c.kvDim();
-        long kCache = kv.keys(layer);
-        long vCache = kv.values(layer);
-        long slots = act(a.slots);
-        ctx.launch(Kernels.ropeAndCache(q, qkvWidth, k, qkvWidth, v, qkvWidth, kCache, vCache, slots, act(a.positions),
-                n, heads, kvHeads, headDim, 1, kv.capacity, ropeTheta));
-        if (n == 1) {
-            Kernels.DecodeSplit split = Kernels.decodeSplit(startPos + 1, heads, kvHeads, ctx.info().multiprocessors());
-            ctx.launch(Kernels.attentionDecodePartial(split, 1, q, qkvWidth, kCache, vCache, slots, act(a.lengths),
-                    act(a.partialMax), act(a.partialSum), act(a.partialOut), heads, kvHeads, headDim, 1, kv.capacity,
-                    attentionScale));
-            ctx.launch(Kernels.attentionDecodeCombine(split, 1, act(a.partialMax), act(a.partialSum), act(a.partialOut),
-                    slots, act(a.lengths), act(a.attention), c.queryDim(), heads, headDim, 1, kv.capacity));
-        } else {
-            ctx.launch(Kernels.attentionPrefill(q, qkvWidth, kCache, vCache, act(a.attention), c.queryDim(), 0, startPos,
-                    n, heads, kvHeads, headDim, 1, kv.capacity, attentionScale));
-        }
-        gemm.project(act(a.attention), weight(w.o(layer)), act(a.residual), n, c.queryDim(), hidden, Gemm.Output.F32,
+        ctx.launch(Kernels.ropeAndCache(q, qkvWidth, k, qkvWidth, v, qkvWidth, keys(layer), values(layer), act(a.slots),
+                act(a.positions), rows, heads, kvHeads, headDim, slotUsed.length, plan.contextTokens(), ropeTheta));
+    }
+
+    /** The attention block of {@code rows} decode rows (one token per sequence; inputs on the device). */
+    private void enqueueAttention(int layer, int rows, Kernels.DecodeSplit split) {
+        enqueueAttentionInput(layer, rows);
+        long q = act(a.qkv);
+        ctx.launch(Kernels.attentionDecodePartial(split, rows, q, qkvWidth, keys(layer), values(layer), act(a.slots),
+                act(a.lengths), act(a.partialMax), act(a.partialSum), act(a.partialOut), heads, kvHeads, headDim,
+                slotUsed.length, plan.contextTokens(), attentionScale));
+        ctx.launch(Kernels.attentionDecodeCombine(split, rows, act(a.partialMax), act(a.partialSum), act(a.partialOut),
+                act(a.slots), act(a.lengths), act(a.attention), c.queryDim(), heads, headDim, slotUsed.length,
+                plan.contextTokens()));
+        gemm.project(act(a.attention), weight(w.o(layer)), act(a.residual), rows, c.queryDim(), hidden, Gemm.Output.F32,
                 true, "layer " + layer + " o_proj");
+    }
+
+    private void enqueueMlp(int layer, int rows) {
+        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.postAttentionNorm(layer)), act(a.normed), rows, hidden, eps));
+        gemm.project(act(a.normed), weight(w.gateUp(layer)), act(a.gateUp), rows, hidden, 2 * inter, Gemm.Output.F32,
+                false, "layer " + layer + " gate/up projection");
+        ctx.launch(Kernels.geglu(act(a.gateUp), act(a.gateUp) + 4L * inter, 2L * inter, act(a.geglu), rows, inter));
+        gemm.project(act(a.geglu), weight(w.down(layer)), act(a.residual), rows, inter, hidden, Gemm.Output.F32, true,
+                "layer " + layer + " down_proj");
     }
 
     @Override
@@ -311,12 +533,7 @@ public final class CudaBackend implements Backend {
         requireBatch();
         checkLayer(layer);
         ctx.makeCurrent();
-        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.postAttentionNorm(layer)), act(a.normed), n, hidden, eps));
-        gemm.project(act(a.normed), weight(w.gateUp(layer)), act(a.gateUp), n, hidden, 2 * inter, Gemm.Output.F32,
-                false, "layer " + layer + " gate/up projection");
-        ctx.launch(Kernels.geglu(act(a.gateUp), act(a.gateUp) + 4L * inter, 2L * inter, act(a.geglu), n, inter));
-        gemm.project(act(a.geglu), weight(w.down(layer)), act(a.residual), n, inter, hidden, Gemm.Output.F32, true,
-                "layer " + layer + " down_proj");
+        enqueueMlp(layer, n);
     }
 
     @Override
@@ -367,23 +584,42 @@ public final class CudaBackend implements Backend {
         // Queued kernels may still read the buffers about to be freed.
         failure = CudaContext.attempt(failure, () -> ctx.synchronize("closing the CUDA backend"));
         for (CudaKvCache cache : new ArrayList<>(caches)) failure = CudaContext.attempt(failure, cache::close);
-        failure = CudaContext.attempt(failure, hostInts::close);
+        for (CudaGraph graph : graphs.values()) failure = CudaContext.attempt(failure, graph::close);
+        graphs.clear();
+        failure = CudaContext.attempt(failure, inputs::close);
         failure = CudaContext.attempt(failure, memory::close);
         failure = CudaContext.attempt(failure, ctx::close);
         if (failure != null) throw failure;
     }
 
-    /** Positions [startPos, startPos + n) and the decode length startPos + n, once per batch and start. */
-    private void uploadPositions(int startPos) {
-        if (positionsFor == startPos) return;
-        int base = a.batch;
-        hostInts.begin();
-        for (int t = 0; t < n; t++) hostInts.set(base + t, startPos + t);
-        hostInts.set(2 * base, startPos + n);
-        hostInts.copy(base, n, act(a.positions), "positions");
-        hostInts.copy(2 * base, 1, act(a.lengths), "the decode length");
-        hostInts.end();
-        positionsFor = startPos;
+    /** The batch's slots, positions and decode lengths, uploaded unless the device holds them already. */
+    private void uploadPositions(int[] slots, int[] positions, int[] lengths) {
+        if (Arrays.equals(slots, uploadedSlots) && Arrays.equals(positions, uploadedPositions)) return;
+        inputs.begin();
+        for (int t = 0; t < n; t++) {
+            inputs.setInt(a.slots - a.inputs + 4L * t, slots[t]);
+            inputs.setInt(a.positions - a.inputs + 4L * t, positions[t]);
+        }
+        for (int t = 0; t < lengths.length; t++) inputs.setInt(a.lengths - a.inputs + 4L * t, lengths[t]);
+        inputs.copy(a.slots - a.inputs, 4L * n, act(a.slots), "KV slots");
+        inputs.copy(a.positions - a.inputs, 4L * n, act(a.positions), "positions");
+        inputs.copy(a.lengths - a.inputs, 4L * lengths.length, act(a.lengths), "decode lengths");
+        inputs.end();
+        uploadedSlots = slots;
+        uploadedPositions = positions;
+    }
+
+    /** Keys of every slot of {@code layer}: [slots, kvHeads, contextTokens, headDim] fp16. */
+    private long keys(int layer) {
+        return pool.address(2L * layer * poolLayerBytes(), poolLayerBytes());
+    }
+
+    private long values(int layer) {
+        return pool.address((2L * layer + 1) * poolLayerBytes(), poolLayerBytes());
+    }
+
+    private long poolLayerBytes() {
+        return 2L * slotUsed.length * kvHeads * plan.contextTokens() * headDim;
     }
 
     private long act(long offset) {
@@ -413,34 +649,25 @@ public final class CudaBackend implements Backend {
         if (!(cache instanceof CudaKvCache kv) || kv.backend != this) {
             throw new IllegalArgumentException("the KV cache was not made by this CUDA backend: " + cache);
         }
-        if (!kv.buffer.isOpen()) throw new IllegalStateException("the KV cache has been closed");
+        if (!kv.open) throw new IllegalStateException("the KV cache has been closed");
         return kv;
     }
 
     /**
-     * Keys and values of every layer for one sequence, fp16, in one buffer: layer l's keys at
-     * {@code 2l x layerBytes}, its values at {@code (2l + 1) x layerBytes}, each
-     * [1 slot, kvHeads, capacity, headDim] as rope.cu lays a cache out.
+     * One sequence's slot of the KV pool: keys and values of every layer at
+     * {@code (slot, kv head, position, dim)} of the pool's per-layer [slots, kvHeads, contextTokens,
+     * headDim] arrays, of which it uses the first {@code capacity} positions.
      */
     private static final class CudaKvCache implements KvCache {
         final CudaBackend backend;
-        final DeviceBuffer buffer;
+        final int slot;
         final int capacity;
-        final long layerBytes;
+        boolean open = true;
 
-        CudaKvCache(CudaBackend backend, DeviceBuffer buffer, int capacity) {
+        CudaKvCache(CudaBackend backend, int slot, int capacity) {
             this.backend = backend;
-            this.buffer = buffer;
+            this.slot = slot;
             this.capacity = capacity;
-            this.layerBytes = 2L * backend.kvHeads * capacity * backend.headDim;
-        }
-
-        long keys(int layer) {
-            return buffer.address(2 * layer * layerBytes, layerBytes);
-        }
-
-        long values(int layer) {
-            return buffer.address((2L * layer + 1) * layerBytes, layerBytes);
         }
 
         @Override
@@ -448,19 +675,21 @@ public final class CudaBackend implements Backend {
             return capacity;
         }
 
+        /**
+         * Returns the slot to the pool. Work queued on it stays ordered before any later use of the
+         * slot (one stream), so nothing waits here.
+         */
         @Override
         public void close() {
-            if (!buffer.isOpen()) return;
+            if (!open) return;
+            open = false;
             backend.caches.remove(this);
-            if (!backend.closed) backend.ctx.makeCurrent();
-            // Work queued on the cache must finish before its memory is freed.
-            backend.ctx.synchronize("releasing " + buffer.name());
-            buffer.close();
+            backend.slotUsed[slot] = false;
         }
 
         @Override
         public String toString() {
-            return "CUDA KV cache of " + capacity + " tokens" + (buffer.isOpen() ? "" : " (closed)");
+            return "CUDA KV cache slot " + slot + " of " + capacity + " tokens" + (open ? "" : " (closed)");
         }
     }
 }

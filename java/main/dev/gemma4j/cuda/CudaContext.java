@@ -200,6 +200,14 @@ public final class CudaContext implements AutoCloseable {
         return info;
     }
 
+    /**
+     * Whether every launch is followed by a synchronisation (system property
+     * {@code gemma4j.cuda.checkLaunches}), which rules out CUDA graph capture.
+     */
+    static boolean checksLaunches() {
+        return CHECK_LAUNCHES;
+    }
+
     /** Makes this context current on the calling thread. */
     public void makeCurrent() {
         requireOpen();

@@ -34,7 +34,14 @@ enum Kernel {
     CONVERT_F32_TO_F16("convert_f32_to_f16", "convert.cu", "CONVERT_THREADS", 256,
             "const float*", "__half*", "long long", "unsigned long long*", "unsigned long long*"),
     SYNTHETIC_FILL("synthetic_fill", "synthetic.cu", "SYNTHETIC_THREADS", 256,
-            "__half*", "long long", "unsigned long long", "int", "float", "float");
+            "__half*", "long long", "unsigned long long", "int", "float", "float"),
+    SAMPLE_CANDIDATES("sample_candidates", "sampling.cu", "SAMPLE_THREADS", 256,
+            "const float*", "long long", "int", "int", "float*", "int*"),
+    SAMPLE_SOFTMAX_SUMS("sample_softmax_sums", "sampling.cu", "SAMPLE_THREADS", 256,
+            "const float*", "long long", "int", "const float*", "int", "const float*", "double*"),
+    SAMPLE_PICK("sample_pick", "sampling.cu", "SAMPLE_THREADS", 256,
+            "const float*", "long long", "int", "const float*", "const int*", "int", "int", "const double*",
+            "const float*", "const int*", "const float*", "const double*", "int*");
 
     /** How an argument is passed: its Java box type and byte size. */
     enum ArgKind {

@@ -60,8 +60,11 @@ final class Kernels {
     }
 
     /**
-     * How a decode step cuts a context of {@code length} keys: {@code splits} blocks of
-     * {@code splitTokens} keys (a multiple of {@link #DECODE_KEY_TILE}) per (kv head, head block).
+     * How a decode step cuts each sequence's keys: blocks of {@code splitTokens} keys (a power-of-two
+     * multiple of {@link #DECODE_KEY_TILE}), and a grid of {@code splits} blocks per (kv head, head
+     * block, sequence). A sequence of length L uses the first {@code ceil(L / splitTokens)} of them;
+     * the rest return at once. One split covers every length up to {@code splits x splitTokens}, so a
+     * captured CUDA graph serves many steps.
      */
     record DecodeSplit(int splitTokens, int splits) {}
 
@@ -71,16 +74,24 @@ final class Kernels {
     }
 
     /**
-     * Splits for a decode step over {@code length} keys: enough to give every SM
-     * {@link #DECODE_BLOCKS_PER_SM} blocks, at most {@link #MAX_DECODE_SPLITS}, each at least one key tile.
+     * Splits for a decode step of {@code batch} sequences whose longest attends {@code maxLength} keys:
+     * enough blocks to give every SM {@link #DECODE_BLOCKS_PER_SM}, with {@code batch x splits} at most
+     * {@code partialUnits} (the partial buffers' rows; at least 1 split per sequence), and the smallest
+     * power-of-two split size that covers {@code maxLength}.
      */
-    static DecodeSplit decodeSplit(int length, int heads, int kvHeads, int smCount) {
-        if (length < 1) throw new IllegalArgumentException("a decode step attends at least 1 key, found " + length);
+    static DecodeSplit decodeSplit(int batch, int maxLength, int heads, int kvHeads, int smCount, int partialUnits) {
+        if (batch < 1) throw new IllegalArgumentException("a decode step takes at least 1 sequence, found " + batch);
+        if (maxLength < 1) throw new IllegalArgumentException("a decode step attends at least 1 key, found " + maxLength);
         if (smCount < 1) throw new IllegalArgumentException("SM count must be positive, found " + smCount);
-        int wanted = Math.clamp(ceilDiv(DECODE_BLOCKS_PER_SM * smCount, decodeBlocksPerSplit(heads, kvHeads)),
-                1, MAX_DECODE_SPLITS);
-        long splitTokens = Bytes.alignUp(ceilDiv(length, wanted), DECODE_KEY_TILE);
-        return new DecodeSplit((int) splitTokens, (int) ceilDiv(length, splitTokens));
+        if (partialUnits < batch) {
+            throw new IllegalArgumentException("partial buffers of " + partialUnits + " rows cannot hold " + batch + " sequences");
+        }
+        int fill = (int) ceilDiv((long) DECODE_BLOCKS_PER_SM * smCount, (long) decodeBlocksPerSplit(heads, kvHeads) * batch);
+        int splits = Math.clamp(fill, 1, Math.min(MAX_DECODE_SPLITS, partialUnits / batch));
+        long splitTokens = DECODE_KEY_TILE;
+        while (splitTokens * splits < maxLength) splitTokens *= 2;
+        if (splitTokens > Integer.MAX_VALUE / 2) throw new IllegalArgumentException("decode length " + maxLength + " too large");
+        return new DecodeSplit((int) splitTokens, splits);
     }
 
     /**
@@ -143,6 +154,58 @@ final class Kernels {
         if (count < 1) throw new IllegalArgumentException("a fill covers at least 1 value, found " + count);
         return KernelLaunch.of(Kernel.SYNTHETIC_FILL, Dim3.of(gridStrideBlocks(count, Kernel.SYNTHETIC_FILL.threads)),
                 out, count, seed, tensorIndex, amplitude, offset);
+    }
+
+    /** sampling.cu SAMPLE_CHUNK: vocabulary entries per block of sample_candidates and sample_softmax_sums. */
+    static final int SAMPLE_CHUNK = 4096;
+    /** sampling.cu SAMPLE_MAX_K: candidates kept per chunk, so the most top_k the device samples. */
+    static final int SAMPLE_MAX_K = 64;
+    /** sampling.cu SAMPLE_MAX_CANDIDATES: sample_pick merges at most this many (chunks x k). */
+    static final int SAMPLE_MAX_CANDIDATES = 24 * 256;
+
+    /** Chunks of the vocabulary the sampling kernels cut a row into. */
+    static int sampleChunks(int vocab) {
+        return ceilDiv(vocab, SAMPLE_CHUNK);
+    }
+
+    /**
+     * Candidates per chunk for a vocabulary: {@link #SAMPLE_MAX_K}, or fewer when chunks x 64 would
+     * exceed what sample_pick merges (vocabularies above 393,216 entries).
+     */
+    static int sampleK(int vocab) {
+        return Math.min(SAMPLE_MAX_K, SAMPLE_MAX_CANDIDATES / sampleChunks(vocab));
+    }
+
+    /** Each chunk's k best logits, ranked; grid (chunks, batch). */
+    static KernelLaunch sampleCandidates(long logits, long rowStride, int vocab, int k, long candValue, long candToken,
+                                         int batch) {
+        checkSampleK(k, vocab);
+        return KernelLaunch.of(Kernel.SAMPLE_CANDIDATES, Dim3.of(sampleChunks(vocab), batch), logits, rowStride, vocab,
+                k, candValue, candToken);
+    }
+
+    /** Per chunk, the sum of the sampler's unnormalised probabilities; grid (chunks, batch). */
+    static KernelLaunch sampleSoftmaxSums(long logits, long rowStride, int vocab, long candValue, int k,
+                                          long temperature, long chunkSum, int batch) {
+        checkSampleK(k, vocab);
+        return KernelLaunch.of(Kernel.SAMPLE_SOFTMAX_SUMS, Dim3.of(sampleChunks(vocab), batch), logits, rowStride,
+                vocab, candValue, k, temperature, chunkSum);
+    }
+
+    /** Each row's token (codes in sampling.cu); grid (batch). */
+    static KernelLaunch samplePick(long logits, long rowStride, int vocab, long candValue, long candToken, int k,
+                                   long chunkSum, long temperature, long topK, long topP, long uniform, long tokens,
+                                   int batch) {
+        checkSampleK(k, vocab);
+        return KernelLaunch.of(Kernel.SAMPLE_PICK, Dim3.of(batch), logits, rowStride, vocab, candValue, candToken,
+                sampleChunks(vocab), k, chunkSum, temperature, topK, topP, uniform, tokens);
+    }
+
+    private static void checkSampleK(int k, int vocab) {
+        if (k < 1 || k > SAMPLE_MAX_K || (long) k * sampleChunks(vocab) > SAMPLE_MAX_CANDIDATES) {
+            throw new IllegalArgumentException("sampling keeps k in [1, " + SAMPLE_MAX_K + "] candidates per chunk with "
+                    + "chunks x k <= " + SAMPLE_MAX_CANDIDATES + "; found k " + k + " for a vocabulary of " + vocab);
+        }
     }
 
     /** Blocks for a grid-stride loop over {@code count} elements: one element per thread, at most {@link #MAX_GRID_STRIDE_BLOCKS}. */

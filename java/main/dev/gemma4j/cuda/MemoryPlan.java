@@ -6,9 +6,9 @@ import java.util.Locale;
 /**
  * What the CUDA backend will allocate for a model within a device memory budget, computed before
  * anything is allocated: the weights at fp16 (the embedding once, being also the output
- * projection), the cuBLAS workspace, the activations of the largest batch, and a KV cache sized
- * from what is left. While the weights are uploaded a conversion scratch buffer also lives in the
- * space the KV cache later takes.
+ * projection), the cuBLAS workspace, the activations of the largest batch, and a pool of KV
+ * caches: {@code sequences} slots of {@code contextTokens} tokens each, allocated at load. While the
+ * weights are uploaded a conversion scratch buffer also lives in the space the KV pool later takes.
  *
  * <p>Gemma 7B in 18 GiB (DESIGN.md): 19.33 GB less 17.08 GB of weights leaves about 2.25 GB, about
  * 4,500 tokens at 458,752 KV bytes per token.
@@ -25,20 +25,23 @@ public final class MemoryPlan {
     private final long budgetBytes;
     private final int maxBatchTokens;
     private final int contextTokens;
+    private final int sequences;
     private final WeightLayout weights;
     private final ActivationLayout activations;
     private final long kvBytesPerToken;
     private final long loadScratchBytes;
     private final long kvTokens;
 
-    private MemoryPlan(GemmaConfig config, long budgetBytes, int maxBatchTokens, int contextTokens) {
+    private MemoryPlan(GemmaConfig config, long budgetBytes, int maxBatchTokens, int contextTokens, int sequences) {
         this.config = config;
         this.budgetBytes = budgetBytes;
-        this.maxBatchTokens = maxBatchTokens;
+        this.maxBatchTokens = Math.max(maxBatchTokens, sequences);
         this.contextTokens = contextTokens;
+        this.sequences = sequences;
         weights = new WeightLayout(config);
-        activations = new ActivationLayout(config, maxBatchTokens, Math.min(LOGIT_ROWS, maxBatchTokens),
-                Kernels.MAX_DECODE_SPLITS);
+        int batch = this.maxBatchTokens;
+        activations = new ActivationLayout(config, batch, sequences, Math.min(batch, Math.max(LOGIT_ROWS, sequences)),
+                Math.max(Kernels.MAX_DECODE_SPLITS, sequences));
         kvBytesPerToken = kvBytesPerToken(config);
         loadScratchBytes = loadScratchBytes(weights);
         long left = budgetBytes - fixedBytes();
@@ -47,17 +50,26 @@ public final class MemoryPlan {
 
     /**
      * @param budgetBytes    device bytes the engine may allocate for itself
-     * @param maxBatchTokens the largest batch a step runs (the prefill chunk); activations are sized for it
-     * @param contextTokens  the KV cache tokens the caller needs at least; the plan fits only if they fit
+     * @param maxBatchTokens the largest batch a step runs (the prefill chunk); activations are sized for
+     *                       it, or for {@code sequences} rows when that is more
+     * @param contextTokens  tokens of each sequence's KV cache
+     * @param sequences      KV caches in the pool, and the most sequences one decode step takes
      * @throws IllegalArgumentException when a count is not positive
      */
-    public static MemoryPlan of(GemmaConfig config, long budgetBytes, int maxBatchTokens, int contextTokens) {
+    public static MemoryPlan of(GemmaConfig config, long budgetBytes, int maxBatchTokens, int contextTokens,
+                                int sequences) {
         if (budgetBytes <= 0) throw new IllegalArgumentException("budget must be positive, found " + budgetBytes + " bytes");
         if (maxBatchTokens < 1) {
             throw new IllegalArgumentException("max batch tokens must be at least 1, found " + maxBatchTokens);
         }
         if (contextTokens < 1) throw new IllegalArgumentException("context tokens must be at least 1, found " + contextTokens);
-        return new MemoryPlan(config, budgetBytes, maxBatchTokens, contextTokens);
+        if (sequences < 1) throw new IllegalArgumentException("sequences must be at least 1, found " + sequences);
+        return new MemoryPlan(config, budgetBytes, maxBatchTokens, contextTokens, sequences);
+    }
+
+    /** One sequence. */
+    public static MemoryPlan of(GemmaConfig config, long budgetBytes, int maxBatchTokens, int contextTokens) {
+        return of(config, budgetBytes, maxBatchTokens, contextTokens, 1);
     }
 
     /** KV cache bytes per token: keys and values of every layer, fp16: 2 x layers x kvHeads x headDim x 2. */
@@ -84,6 +96,16 @@ public final class MemoryPlan {
 
     public int contextTokens() {
         return contextTokens;
+    }
+
+    /** KV slots in the pool: the most sequences held (and decoded together) at once. */
+    public int sequences() {
+        return sequences;
+    }
+
+    /** The KV pool: {@code sequences x contextTokens x kvBytesPerToken}. */
+    public long kvPoolBytes() {
+        return (long) sequences * contextTokens * kvBytesPerToken;
     }
 
     /** Rows of logits computed per GEMM. */
@@ -118,17 +140,17 @@ public final class MemoryPlan {
         return weights.totalBytes() + WORKSPACE_BYTES + activations.totalBytes();
     }
 
-    /** KV cache tokens that fit in the budget after the fixed allocations (0 when nothing is left). */
+    /** KV cache tokens that would fit in the budget after the fixed allocations (0 when nothing is left). */
     public long kvTokens() {
         return kvTokens;
     }
 
     /** The most the engine needs at any time: the fixed part plus the larger of the KV cache and the load scratch. */
     public long requiredBytes() {
-        return fixedBytes() + Math.max(contextTokens * kvBytesPerToken, loadScratchBytes);
+        return fixedBytes() + Math.max(kvPoolBytes(), loadScratchBytes);
     }
 
-    /** Whether the weights load and a KV cache of {@link #contextTokens()} tokens fits the budget. */
+    /** Whether the weights load and the KV pool fit the budget. */
     public boolean fits() {
         return requiredBytes() <= budgetBytes;
     }
@@ -161,9 +183,10 @@ public final class MemoryPlan {
                 .append(", the cuBLAS workspace ").append(Bytes.format(WORKSPACE_BYTES))
                 .append(", activations for a batch of ").append(maxBatchTokens).append(" tokens ")
                 .append(Bytes.format(activations.totalBytes()));
-        if (contextTokens * kvBytesPerToken >= loadScratchBytes) {
-            s.append(", a KV cache of ").append(String.format(Locale.ROOT, "%,d", contextTokens)).append(" tokens ")
-                    .append(Bytes.format(contextTokens * kvBytesPerToken))
+        if (kvPoolBytes() >= loadScratchBytes) {
+            s.append(", KV caches for ").append(sequences).append(sequences == 1 ? " sequence" : " sequences")
+                    .append(" of ").append(String.format(Locale.ROOT, "%,d", contextTokens)).append(" tokens ")
+                    .append(Bytes.format(kvPoolBytes()))
                     .append(String.format(Locale.ROOT, " (%,d bytes per token)", kvBytesPerToken));
         } else {
             s.append(", the weight conversion scratch ").append(Bytes.format(loadScratchBytes));
@@ -171,7 +194,8 @@ public final class MemoryPlan {
         s.append("; ").append(Bytes.format(requiredBytes())).append(" in all, ").append(Bytes.format(shortfallBytes()))
                 .append(" more than the budget");
         if (fixedBytes() <= budgetBytes) {
-            s.append(String.format(Locale.ROOT, " (%,d KV tokens fit)", kvTokens));
+            s.append(String.format(Locale.ROOT, " (%,d KV tokens fit: %,d sequences of %,d tokens)", kvTokens,
+                    kvTokens / contextTokens, contextTokens));
         }
         return s.toString();
     }
@@ -184,11 +208,13 @@ public final class MemoryPlan {
         line(s, "cuBLAS workspace", "", WORKSPACE_BYTES);
         line(s, "activations", String.format(Locale.ROOT, "batch of %,d tokens, logits of %d rows", maxBatchTokens,
                 activations.logitRows), activations.totalBytes());
-        line(s, "KV cache", String.format(Locale.ROOT, "%,d tokens x %,d bytes", kvTokens, kvBytesPerToken),
-                kvTokens * kvBytesPerToken);
-        line(s, "unallocated", "", Math.max(0, budgetBytes - fixedBytes() - kvTokens * kvBytesPerToken));
+        line(s, "KV cache pool", String.format(Locale.ROOT, "%d x %,d tokens x %,d bytes", sequences, contextTokens,
+                kvBytesPerToken), kvPoolBytes());
+        line(s, "unallocated", String.format(Locale.ROOT, "room for %,d more KV tokens",
+                Math.max(0, kvTokens - (long) sequences * contextTokens)),
+                Math.max(0, budgetBytes - fixedBytes() - kvPoolBytes()));
         line(s, "load scratch", "while weights upload, in the KV area", loadScratchBytes);
-        s.append(String.format(Locale.ROOT, "  context of %,d tokens: %s%n", contextTokens,
+        s.append(String.format(Locale.ROOT, "  %d x context of %,d tokens: %s%n", sequences, contextTokens,
                 fits() ? "fits" : "does not fit, " + Bytes.format(shortfallBytes()) + " short"));
         return s.toString();
     }

@@ -8,7 +8,7 @@ import dev.gemma4j.model.GemmaConfig;
  *
  * <p>A backend holds the activations of one batch of {@code n} tokens of one sequence between
  * calls: {@link #embed} starts a batch, the block steps update its residual stream in place, and
- * {@link #logits} reads it out. Not thread-safe: {@link Forward} serialises access.
+ * {@link #logits} reads it out. Not thread-safe: one thread at a time calls it (the {@link Batcher}'s engine thread).
  */
 public interface Backend extends AutoCloseable {
     /** "cpu" or "cuda". */
@@ -32,6 +32,31 @@ public interface Backend extends AutoCloseable {
      * keys and values are written to {@code cache} at positions {@code [startPos, startPos + n)}.
      */
     void attentionBlock(int layer, KvCache cache, int startPos);
+
+    /**
+     * The attention block of a decode batch: row b of the current batch (embedded from one token per
+     * sequence) is the token at position {@code positions[b]} of the sequence whose cache is
+     * {@code caches[b]}; its key and value are written there and it attends positions
+     * {@code [0, positions[b]]} of that cache. The caches are distinct; {@link DecodeBatch#check}
+     * states the rules.
+     */
+    void decodeAttentionBlock(int layer, KvCache[] caches, int[] positions);
+
+    /** The most sequences one {@link #decodeStep} takes (the CUDA backend's KV slots). */
+    default int maxDecodeBatch() {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
+     * One whole decode step of {@code B = tokens.length} sequences: {@code tokens[b]} enters at
+     * {@code positions[b]} of {@code caches[b]}, the weights are read once for all rows, and the next
+     * token of each sequence is picked with {@code samplers[b]} (which draws its random number, if any,
+     * exactly as {@link Sampler#sample(float[], int, int)} would).
+     *
+     * @return the next token of each sequence
+     * @throws ArithmeticException when a row's logits hold a NaN
+     */
+    int[] decodeStep(int[] tokens, KvCache[] caches, int[] positions, Sampler[] samplers);
 
     /** {@code h += down(gelu_tanh(gate(x)) · up(x))} with {@code x = post_attention_layernorm(h)}. */
     void mlpBlock(int layer);

@@ -71,6 +71,26 @@ public final class Forward {
         return logits;
     }
 
+    /**
+     * One decode step through the backend's separate steps: {@code tokens[b]} at {@code positions[b]}
+     * of {@code caches[b]} for every sequence b, the weights read once for all rows.
+     *
+     * @return logits [B, vocab]
+     */
+    public float[] decode(int[] tokens, KvCache[] caches, int[] positions, StepObserver observer) {
+        DecodeBatch.check(tokens, caches, positions, null, config().vocabSize(),
+                Math.min(backend.maxDecodeBatch(), backend.maxBatchTokens()));
+        backend.embed(tokens);
+        if (observer != null) observer.afterStep("embed", backend);
+        for (int l = 0; l < config().numHiddenLayers(); l++) {
+            backend.decodeAttentionBlock(l, caches, positions);
+            if (observer != null) observer.afterStep("layer " + l + " attention", backend);
+            backend.mlpBlock(l);
+            if (observer != null) observer.afterStep("layer " + l + " mlp", backend);
+        }
+        return backend.logits(0, tokens.length);
+    }
+
     public float[] run(int[] tokens, KvCache cache, int startPos, int logitRows) {
         return run(tokens, cache, startPos, logitRows, null);
     }

@@ -2,13 +2,14 @@ package dev.gemma4j.engine;
 
 import dev.gemma4j.GenerationOptions;
 import dev.gemma4j.GenerationResult;
-import dev.gemma4j.GenerationResult.StopReason;
 import dev.gemma4j.tokenizer.GemmaTokenizer;
-import dev.gemma4j.tokenizer.StreamingDecoder;
-import java.util.Arrays;
 import java.util.function.Consumer;
 
-/** The generation loop: prefill the prompt in one pass, then decode token by token. */
+/**
+ * The generation loop of one sequence alone: prefill the prompt in one pass, pick the first token from
+ * its logits, then one {@link Backend#decodeStep} of batch 1 per token. {@link Batcher} runs the same
+ * {@link Sequence} rules for several sequences at once.
+ */
 public final class Generation {
     private Generation() {}
 
@@ -16,65 +17,24 @@ public final class Generation {
      * @param contextLength tokens the sequence may hold in all (prompt + new)
      * @param onText        receives text as it becomes final (never half a character, never part of
      *                      a stop string); may be null
+     * @throws IllegalArgumentException when the prompt is empty, holds an id outside the vocabulary, or
+     *                                  leaves no room in the context
      */
     public static GenerationResult run(Forward forward, GemmaTokenizer tokenizer, int[] prompt,
                                        GenerationOptions options, int contextLength, Consumer<String> onText) {
         int vocab = forward.config().vocabSize();
-        if (prompt.length == 0) {
-            throw new IllegalArgumentException("the prompt has no tokens");
-        }
-        for (int i = 0; i < prompt.length; i++) {
-            if (prompt[i] < 0 || prompt[i] >= vocab) {
-                throw new IllegalArgumentException("token id " + prompt[i] + " at prompt position " + i
-                        + " is outside the vocabulary [0, " + vocab + ")");
+        Sequence.checkPrompt(prompt, vocab, contextLength);
+        Backend backend = forward.backend();
+        try (Sequence seq = new Sequence(tokenizer, prompt, options, contextLength, onText, System.nanoTime())) {
+            float[] logits = seq.prefill(forward);
+            boolean done = seq.accept(seq.sampler().sample(logits, 0, vocab));
+            while (!done) {
+                int[] next = backend.decodeStep(new int[] {seq.token()}, new KvCache[] {seq.cache()},
+                        new int[] {seq.position()}, new Sampler[] {seq.sampler()});
+                done = seq.accept(next[0]);
             }
+            return seq.finish();
         }
-        if (prompt.length >= contextLength) {
-            throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens; the context holds "
-                    + contextLength + ", which leaves no room for a new token");
-        }
-        int capacity = (int) Math.min(contextLength, (long) prompt.length + options.maxNewTokens());
-        Sampler sampler = new Sampler(options);
-        StreamingDecoder decoder = tokenizer.streamingDecoder(true);
-        StopStringFilter stops = new StopStringFilter(options.stopStrings(), onText);
-        int[] generated = new int[options.maxNewTokens()];
-        int count = 0;
-        StopReason reason = StopReason.MAX_TOKENS;
-        long t0 = System.nanoTime();
-        long prefillNanos = 0;
-        try (KvCache cache = forward.backend().newCache(capacity)) {
-            float[] logits = forward.run(prompt, cache, 0, 1);
-            int pos = prompt.length;
-            while (true) {
-                int next = sampler.sample(logits, 0, vocab);
-                if (count == 0) prefillNanos = System.nanoTime() - t0;
-                if (next == tokenizer.eosId() || next == tokenizer.endOfTurnId()) {
-                    reason = StopReason.END_OF_SEQUENCE;
-                    break;
-                }
-                generated[count++] = next;
-                if (stops.accept(decoder.push(next))) {
-                    reason = StopReason.STOP_STRING;
-                    break;
-                }
-                if (count == options.maxNewTokens()) {
-                    reason = StopReason.MAX_TOKENS;
-                    break;
-                }
-                if (pos == capacity) {
-                    reason = StopReason.CONTEXT_FULL;
-                    break;
-                }
-                logits = forward.run(new int[] {next}, cache, pos++, 1);
-            }
-        }
-        if (reason != StopReason.STOP_STRING) {
-            stops.accept(decoder.flush());
-            stops.finish();
-        }
-        long decodeNanos = System.nanoTime() - t0 - prefillNanos;
-        return new GenerationResult(prompt, Arrays.copyOf(generated, count), stops.text(), reason,
-                prefillNanos, decodeNanos);
     }
 
     /**

@@ -31,8 +31,49 @@ public final class Sampler {
         return best;
     }
 
+    public GenerationOptions options() {
+        return options;
+    }
+
+    /**
+     * The random number the next non-greedy {@link #sample(float[], int, int)} would draw, drawn now;
+     * pass it to {@link #sample(float[], int, int, double)}. A backend that samples on the device draws
+     * it here, so both paths consume the same stream.
+     *
+     * @throws IllegalStateException for a greedy sampler, which draws nothing
+     */
+    public double nextUniform() {
+        if (options.isGreedy()) throw new IllegalStateException("a greedy sampler draws no random numbers");
+        return random.nextDouble();
+    }
+
     /** Samples from logits [offset, offset + vocab). */
     public int sample(float[] logits, int offset, int vocab) {
+        return options.isGreedy() ? argmax(logits, offset, vocab) : sample(logits, offset, vocab, nextUniform());
+    }
+
+    /**
+     * Picks each row b of logits [B, vocab] with {@code samplers[b]}.
+     *
+     * @throws ArithmeticException naming the row when a row holds a NaN
+     */
+    public static int[] sampleRows(float[] logits, Sampler[] samplers, int vocab) {
+        int[] next = new int[samplers.length];
+        for (int b = 0; b < samplers.length; b++) {
+            try {
+                next[b] = samplers[b].sample(logits, b * vocab, vocab);
+            } catch (ArithmeticException e) {
+                throw new ArithmeticException("row " + b + " of the decode batch: " + e.getMessage());
+            }
+        }
+        return next;
+    }
+
+    /**
+     * Samples from logits [offset, offset + vocab) with the uniform number {@code u} in [0, 1) given
+     * (from {@link #nextUniform()}); greedy samplers ignore it.
+     */
+    public int sample(float[] logits, int offset, int vocab, double u01) {
         int greedy = argmax(logits, offset, vocab);
         if (options.isGreedy()) {
             return greedy;
@@ -46,7 +87,7 @@ public final class Sampler {
         int[] candidates = candidates(logits, offset, p);
         double total = 0;
         for (int id : candidates) total += p[id];
-        double u = random.nextDouble() * total;
+        double u = u01 * total;
         double acc = 0;
         for (int id : candidates) {
             acc += p[id];

@@ -58,6 +58,14 @@ public final class SyntheticWeights implements WeightSource {
         return new SyntheticWeights(config(name, layers, dtype), dtype, seed);
     }
 
+    /**
+     * Synthetic weights of any shape (the same values and amplitudes as the named models), e.g. a
+     * model with a small vocabulary for tests whose cost grows with the vocabulary.
+     */
+    public static SyntheticWeights of(GemmaConfig config, DType dtype, long seed) {
+        return new SyntheticWeights(config, dtype, seed);
+    }
+
     /** The configuration of a synthetic model, without building its weights. */
     public static GemmaConfig config(String name, int layers, DType dtype) {
         GemmaConfig full = switch (name) {

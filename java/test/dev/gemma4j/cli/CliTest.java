@@ -61,6 +61,10 @@ class CliTest {
         assertEquals(0, fits.exit, fits.err);
         assertTrue(fits.out.contains("device memory plan, budget 1,073,741,824 bytes"), fits.out);
         assertTrue(fits.out.contains("context of 4,096 tokens: fits"), fits.out);
+        Run pool = run("info", "-m", "tiny-mha", "--gpu-memory", "1GiB", "--context", "4096", "--max-sequences", "8");
+        assertEquals(0, pool.exit, pool.err);
+        assertTrue(pool.out.contains("8 x 4,096 tokens x") && pool.out.contains("8 x context of 4,096 tokens: fits"), pool.out);
+        assertFails(run("info", "-m", "tiny-mha", "--gpu-memory", "1GiB", "--max-sequences", "0"), "--max-sequences");
         assertFails(run("info", "-m", "tiny-mha", "--gpu-memory", "10MiB"), "does not fit the device memory budget", "more than the budget");
         assertFails(run("info", "--gpu-memory", "lots"), "lots");
     }

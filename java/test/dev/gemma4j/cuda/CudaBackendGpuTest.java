@@ -250,8 +250,9 @@ class CudaBackendGpuTest {
                 System.out.printf("  19 tokens in chunks of 8 against one pass: logits relative error %.2e%n", rel);
                 assertTrue(rel <= LOGITS_TOLERANCE, "chunked prefill " + rel);
             }
-            DeviceMemoryException e = assertThrows(DeviceMemoryException.class, () -> gpu.newCache(1_000_000));
-            assertTrue(e.getMessage().contains("a KV cache of 1,000,000 tokens"), e.getMessage());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gpu.newCache(1_000_000));
+            assertTrue(e.getMessage().contains("a KV cache of 1,000,000 tokens exceeds the context of 64 tokens"),
+                    e.getMessage());
         }
     }
 

@@ -239,7 +239,7 @@ class KernelsGpuTest {
             short[] k = halves(kvHeads * capacity * headDim, 1);
             short[] v = halves(kvHeads * capacity * headDim, 1);
             float scale = (float) (1 / Math.sqrt(headDim));
-            Kernels.DecodeSplit split = Kernels.decodeSplit(length, heads, kvHeads, sms);
+            Kernels.DecodeSplit split = Kernels.decodeSplit(1, length, heads, kvHeads, sms, Kernels.MAX_DECODE_SPLITS);
             int splits = Kernels.MAX_DECODE_SPLITS;
             try (DeviceBuffer dq = gpu.halves(q); DeviceBuffer dk = gpu.halves(k); DeviceBuffer dv = gpu.halves(v);
                  DeviceBuffer slots = gpu.ints(new int[1]); DeviceBuffer lengths = gpu.ints(new int[] {length});

@@ -20,17 +20,26 @@ class KernelsTest {
             int[] hs = headShapes[random.nextInt(headShapes.length)];
             int length = trial < 10 ? trial + 1 : 1 + random.nextInt(trial % 3 == 0 ? 1 << 20 : 9000);
             int sms = 1 + random.nextInt(200);
-            Kernels.DecodeSplit s = Kernels.decodeSplit(length, hs[0], hs[1], sms);
-            String where = "length " + length + ", heads " + hs[0] + "/" + hs[1] + ", " + sms + " SMs: " + s;
+            int batch = trial % 2 == 0 ? 1 : 1 + random.nextInt(300);
+            int units = Math.max(Kernels.MAX_DECODE_SPLITS, batch);
+            Kernels.DecodeSplit s = Kernels.decodeSplit(batch, length, hs[0], hs[1], sms, units);
+            String where = "batch " + batch + ", length " + length + ", heads " + hs[0] + "/" + hs[1] + ", " + sms
+                    + " SMs: " + s;
             assertEquals(0, s.splitTokens() % Kernels.DECODE_KEY_TILE, where);
+            assertEquals(1, Integer.bitCount(s.splitTokens() / Kernels.DECODE_KEY_TILE), where + ": not a power of two");
             assertTrue(s.splits() >= 1 && s.splits() <= Kernels.MAX_DECODE_SPLITS, where);
-            // The kernel rejects a sequence needing more than gridDim.x splits; each split holds keys.
+            assertTrue((long) s.splits() * batch <= units, where + ": partials overflow");
+            // The kernel rejects a sequence needing more than gridDim.x splits.
             assertTrue((long) s.splits() * s.splitTokens() >= length, where);
-            assertTrue((long) (s.splits() - 1) * s.splitTokens() < length, where);
+            // The smallest such split size: half of it would not cover the longest sequence.
+            assertTrue(s.splitTokens() == Kernels.DECODE_KEY_TILE || (long) s.splits() * s.splitTokens() / 2 < length, where);
             int wanted = Math.min(Kernels.MAX_DECODE_SPLITS, Math.ceilDiv(2 * sms,
-                    Kernels.decodeBlocksPerSplit(hs[0], hs[1])));
-            assertTrue(s.splits() <= wanted, where + " exceeds the " + wanted + " splits that fill the device");
+                    Kernels.decodeBlocksPerSplit(hs[0], hs[1]) * batch));
+            assertTrue(s.splits() <= Math.max(1, wanted), where + " exceeds the " + wanted + " splits that fill the device");
         }
+        assertThrows(IllegalArgumentException.class, () -> Kernels.decodeSplit(0, 5, 8, 1, 132, 256));
+        assertThrows(IllegalArgumentException.class, () -> Kernels.decodeSplit(300, 5, 8, 1, 132, 256));
+        assertThrows(IllegalArgumentException.class, () -> Kernels.decodeSplit(1, 0, 8, 1, 132, 256));
     }
 
     @Test
@@ -40,7 +49,7 @@ class KernelsTest {
         assertEquals(1, Kernels.decodeBlocksPerSplit(8, 1));
         assertEquals(8, Kernels.decodeBlocksPerSplit(64, 1));
         assertEquals(4 * 2, Kernels.decodeBlocksPerSplit(36, 4));
-        Kernels.DecodeSplit split = Kernels.decodeSplit(5000, 16, 16, 132);
+        Kernels.DecodeSplit split = Kernels.decodeSplit(1, 5000, 16, 16, 132, Kernels.MAX_DECODE_SPLITS);
         KernelLaunch partial = Kernels.attentionDecodePartial(split, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 16, 256, 1,
                 8192, 0.0625f);
         assertEquals(new Dim3(split.splits(), 16, 1), partial.grid());

@@ -14,7 +14,11 @@ class MemoryPlanTest {
     private static final long GIB = 1L << 30;
 
     /** Activation bytes before alignment, from the shapes ActivationLayout documents. */
-    private static long unalignedActivations(GemmaConfig c, long b, long logitRows, long splits) {
+    private static long unalignedActivations(GemmaConfig c, long b, long s, long logitRows, long splits) {
+        long chunks = Math.ceilDiv(c.vocabSize(), 4096);
+        long k = Math.min(64, 6144 / chunks);
+        long sampling = 2 * 4 * s * chunks * k + 8 * s * chunks;
+        long inputs = ((4 * (4 * b + 2 * s) + 4 * 2 * s + 7) / 8) * 8 + 8 * s;
         long hidden = c.hiddenSize();
         long q = c.queryDim();
         long kv = c.kvDim();
@@ -22,7 +26,7 @@ class MemoryPlanTest {
         long heads = c.numAttentionHeads();
         return 4 * b * hidden + 2 * b * hidden + 2 * b * (q + 2 * kv) + 2 * b * q + 4 * b * 2 * inter
                 + 2 * b * inter + 2 * 4 * heads * splits + 4 * heads * splits * c.headDim()
-                + 4 * logitRows * c.vocabSize() + 3 * 4 * b + 4;
+                + 4 * logitRows * c.vocabSize() + sampling + inputs;
     }
 
     private static String n(long v) {
@@ -43,7 +47,7 @@ class MemoryPlanTest {
         assertTrue(plan.weightBytes() >= fp16 && plan.weightBytes() < fp16 + 256L * tensors,
                 "weights " + plan.weightBytes() + " vs 2 x parameters " + fp16);
         assertEquals(17.08e9, plan.weightBytes(), 0.005e9, "DESIGN.md: 17.08 GB of fp16 weights");
-        long unaligned = unalignedActivations(c, 512, MemoryPlan.LOGIT_ROWS, Kernels.MAX_DECODE_SPLITS);
+        long unaligned = unalignedActivations(c, 512, 1, MemoryPlan.LOGIT_ROWS, Kernels.MAX_DECODE_SPLITS);
         assertTrue(plan.activationBytes() >= unaligned && plan.activationBytes() < unaligned + 256 * 14,
                 "activations " + plan.activationBytes() + " vs regions " + unaligned);
         long left = 18 * GIB - plan.weightBytes() - MemoryPlan.WORKSPACE_BYTES - plan.activationBytes();
@@ -54,7 +58,7 @@ class MemoryPlanTest {
         assertTrue(plan.fits());
         assertEquals(0, plan.shortfallBytes());
         assertEquals(64L << 20, plan.loadScratchBytes() - 16L * tensors, "conversion scratch: the 64 MiB staging size");
-        assertTrue(plan.describe().contains(n(plan.kvTokens()) + " tokens x 458,752 bytes"), plan.describe());
+        assertTrue(plan.describe().contains("1 x 2,048 tokens x 458,752 bytes"), plan.describe());
         assertThrows(IllegalStateException.class, plan::refusal);
     }
 
@@ -96,9 +100,44 @@ class MemoryPlanTest {
         assertEquals(expected, plan.shortfallBytes());
         String message = plan.refusal();
         System.out.println(message);
-        assertTrue(message.contains("a KV cache of 8,192 tokens " + n(8192L * 458_752) + " bytes"), message);
+        assertTrue(message.contains("KV caches for 1 sequence of 8,192 tokens " + n(8192L * 458_752) + " bytes"), message);
         assertTrue(message.contains(n(expected) + " bytes"), message);
-        assertTrue(message.contains("(" + n(plan.kvTokens()) + " KV tokens fit)"), message);
+        assertTrue(message.contains("(" + n(plan.kvTokens()) + " KV tokens fit: 0 sequences of 8,192 tokens)"), message);
+    }
+
+    /**
+     * A pool of sequences: each holds a KV cache of the context, so 7B in 18 GiB takes one sequence
+     * of 2,304 tokens (a 2,048-token prompt and 256 new) but not two; 2B in 40 GiB takes 64 of 1,024.
+     * Decode activations are sized for every sequence at once.
+     */
+    @Test
+    void aPoolOfSequencesTakesOneContextEach() {
+        GemmaConfig c7 = GemmaConfig.gemma7B();
+        assertTrue(MemoryPlan.of(c7, 18 * GIB, 512, 2304, 1).fits());
+        MemoryPlan two = MemoryPlan.of(c7, 18 * GIB, 512, 2304, 2);
+        assertFalse(two.fits());
+        assertEquals(2L * 2304 * 458_752, two.kvPoolBytes());
+        String message = two.refusal();
+        System.out.println(message);
+        assertTrue(message.contains("KV caches for 2 sequences of 2,304 tokens"), message);
+        assertTrue(message.contains("KV tokens fit: 1 sequences of 2,304 tokens"), message);
+
+        GemmaConfig c2 = GemmaConfig.gemma2B();
+        MemoryPlan pool = MemoryPlan.of(c2, 40 * GIB, 512, 1024, 64);
+        System.out.print(pool.describe());
+        assertTrue(pool.fits());
+        assertEquals(64, pool.sequences());
+        assertEquals(64L * 1024 * 18_432, pool.kvPoolBytes());
+        assertEquals(64, pool.logitRows(), "logits of every sequence of a decode step at once");
+        assertEquals(pool.fixedBytes() + pool.kvPoolBytes(), pool.requiredBytes());
+        long unaligned = unalignedActivations(c2, 512, 64, 64, Kernels.MAX_DECODE_SPLITS);
+        assertTrue(pool.activationBytes() >= unaligned && pool.activationBytes() < unaligned + 256 * 17,
+                "activations " + pool.activationBytes() + " vs regions " + unaligned);
+        assertTrue(pool.describe().contains("64 x 1,024 tokens x 18,432 bytes"), pool.describe());
+        // More sequences than batch tokens: the activations grow to one row per sequence.
+        MemoryPlan wide = MemoryPlan.of(c2, 40 * GIB, 16, 128, 300);
+        assertEquals(300, wide.maxBatchTokens());
+        assertEquals(300, wide.logitRows());
     }
 
     @Test
@@ -133,5 +172,6 @@ class MemoryPlanTest {
         assertThrows(IllegalArgumentException.class, () -> MemoryPlan.of(c, 0, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> MemoryPlan.of(c, GIB, 0, 1));
         assertThrows(IllegalArgumentException.class, () -> MemoryPlan.of(c, GIB, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> MemoryPlan.of(c, GIB, 1, 1, 0));
     }
 }

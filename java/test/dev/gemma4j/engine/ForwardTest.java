@@ -115,20 +115,19 @@ class ForwardTest {
     }
 
     /** A backend that takes at most {@code limit} tokens per batch, so Forward must chunk. */
-    private record ChunkedBackend(Backend inner, int limit) implements Backend {
-        @Override public String name() { return inner.name(); }
-        @Override public dev.gemma4j.model.GemmaConfig config() { return inner.config(); }
+    private static final class ChunkedBackend extends DelegatingBackend {
+        final int limit;
+
+        ChunkedBackend(Backend inner, int limit) {
+            super(inner);
+            this.limit = limit;
+        }
+
         @Override public int maxBatchTokens() { return limit; }
-        @Override public KvCache newCache(int capacity) { return inner.newCache(capacity); }
         @Override public void embed(int[] tokens) {
             if (tokens.length > limit) throw new AssertionError(tokens.length + " tokens > limit " + limit);
             inner.embed(tokens);
         }
-        @Override public void attentionBlock(int layer, KvCache cache, int startPos) { inner.attentionBlock(layer, cache, startPos); }
-        @Override public void mlpBlock(int layer) { inner.mlpBlock(layer); }
-        @Override public float[] logits(int firstRow, int rows) { return inner.logits(firstRow, rows); }
-        @Override public float[] residual() { return inner.residual(); }
-        @Override public void close() { inner.close(); }
     }
 
     /** A prompt run in chunks of 5 tokens gives the logits of one pass over all of it. */

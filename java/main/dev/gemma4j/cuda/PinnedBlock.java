@@ -6,28 +6,28 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A small pinned host array of int32 for the per-step uploads (token ids, positions, lengths): the
- * copies are truly asynchronous, and an event recorded after them guards the array, so it is
- * rewritten only once the device has read it.
+ * A pinned host mirror of a small device block (the per-step inputs: token ids, slots, positions,
+ * lengths, sampling parameters): copies from it are truly asynchronous, and an event recorded after
+ * them guards it, so it is rewritten only once the device has read it.
  *
- * <p>Use: {@link #begin()}, {@link #set} the values, {@link #copy} ranges to the device, {@link #end()}.
+ * <p>Use: {@link #begin()}, set values at byte offsets, {@link #copy} ranges to the device, {@link #end()}.
  */
 @SuppressWarnings("restricted")
-final class PinnedInts implements AutoCloseable {
+final class PinnedBlock implements AutoCloseable {
     private final CudaContext ctx;
-    private final int capacity;
+    private final long bytes;
     private MemorySegment host;
     private MemorySegment event;
     private boolean recorded;
 
-    PinnedInts(CudaContext ctx, int capacity) {
+    PinnedBlock(CudaContext ctx, long bytes, String what) {
         this.ctx = ctx;
-        this.capacity = capacity;
+        this.bytes = bytes;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pointer = arena.allocate(ValueLayout.ADDRESS);
-            CudaCheck.driver(cuda_h.cuMemAllocHost_v2(pointer, 4L * capacity), "cuMemAllocHost_v2",
-                    () -> "allocating " + capacity + " pinned ints for token ids and positions");
-            host = pointer.get(ValueLayout.ADDRESS, 0).reinterpret(4L * capacity);
+            CudaCheck.driver(cuda_h.cuMemAllocHost_v2(pointer, bytes), "cuMemAllocHost_v2",
+                    () -> "allocating " + bytes + " pinned bytes for " + what);
+            host = pointer.get(ValueLayout.ADDRESS, 0).reinterpret(bytes);
             int rc = cuda_h.cuEventCreate(pointer, cuda_h.CU_EVENT_DISABLE_TIMING());
             if (rc != cuda_h.CUDA_SUCCESS()) {
                 close();
@@ -37,20 +37,28 @@ final class PinnedInts implements AutoCloseable {
         }
     }
 
-    /** Waits until the device has read every earlier copy out of the array. */
+    /** Waits until the device has read every earlier copy out of the block. */
     void begin() {
         if (recorded) CudaCheck.driver(cuda_h.cuEventSynchronize(event), "cuEventSynchronize",
-                () -> "waiting for the previous token id / position upload");
+                () -> "waiting for the previous upload of step inputs");
         recorded = false;
     }
 
-    void set(int index, int value) {
-        host.setAtIndex(ValueLayout.JAVA_INT, index, value);
+    void setInt(long offset, int value) {
+        host.set(ValueLayout.JAVA_INT, offset, value);
     }
 
-    /** Queues the copy of elements [from, from + count) to {@code device}. */
-    void copy(int from, int count, long device, String what) {
-        ctx.copyToDevice(device, host.asSlice(4L * from, 4L * count), 4L * count, what);
+    void setFloat(long offset, float value) {
+        host.set(ValueLayout.JAVA_FLOAT, offset, value);
+    }
+
+    void setDouble(long offset, double value) {
+        host.set(ValueLayout.JAVA_DOUBLE, offset, value);
+    }
+
+    /** Queues the copy of bytes [from, from + count) to {@code device}. */
+    void copy(long from, long count, long device, String what) {
+        ctx.copyToDevice(device, host.asSlice(from, count), count, what);
     }
 
     /** Records the event after the queued copies. */
@@ -59,8 +67,8 @@ final class PinnedInts implements AutoCloseable {
         recorded = true;
     }
 
-    int capacity() {
-        return capacity;
+    long bytes() {
+        return bytes;
     }
 
     @Override

@@ -1,0 +1,48 @@
+package dev.gemma4j.engine;
+
+import java.util.IdentityHashMap;
+
+/** The rules every decode batch follows, checked before a backend touches anything. */
+public final class DecodeBatch {
+    private DecodeBatch() {}
+
+    /**
+     * Checks one decode step's rows: equal counts, at least one row, at most {@code maxRows}, distinct
+     * open caches, {@code 0 <= positions[b] < caches[b].capacity()}, token ids inside the vocabulary,
+     * and (when {@code samplers} is not null) one sampler per row.
+     *
+     * @throws IllegalArgumentException naming the first row that breaks a rule
+     */
+    public static void check(int[] tokens, KvCache[] caches, int[] positions, Sampler[] samplers, int vocab,
+                             int maxRows) {
+        int rows = tokens.length;
+        if (rows == 0) throw new IllegalArgumentException("a decode step needs at least one sequence");
+        if (caches.length != rows || positions.length != rows || (samplers != null && samplers.length != rows)) {
+            throw new IllegalArgumentException("a decode step takes one token, cache, position"
+                    + (samplers != null ? " and sampler" : "") + " per sequence; found " + rows + " tokens, "
+                    + caches.length + " caches, " + positions.length + " positions"
+                    + (samplers != null ? ", " + samplers.length + " samplers" : ""));
+        }
+        if (rows > maxRows) {
+            throw new IllegalArgumentException("a decode step of " + rows + " sequences exceeds the backend's "
+                    + maxRows + " (its maximum decode batch)");
+        }
+        IdentityHashMap<KvCache, Integer> seen = new IdentityHashMap<>();
+        for (int b = 0; b < rows; b++) {
+            if (caches[b] == null) throw new IllegalArgumentException("no KV cache for sequence " + b);
+            Integer earlier = seen.put(caches[b], b);
+            if (earlier != null) {
+                throw new IllegalArgumentException("sequences " + earlier + " and " + b + " of a decode step share a KV cache");
+            }
+            if (positions[b] < 0 || positions[b] >= caches[b].capacity()) {
+                throw new IllegalArgumentException("position " + positions[b] + " of sequence " + b
+                        + " is outside its KV cache of " + caches[b].capacity() + " tokens");
+            }
+            if (tokens[b] < 0 || tokens[b] >= vocab) {
+                throw new IllegalArgumentException("token id " + tokens[b] + " of sequence " + b
+                        + " is outside the vocabulary [0, " + vocab + ")");
+            }
+            if (samplers != null && samplers[b] == null) throw new IllegalArgumentException("no sampler for sequence " + b);
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package dev.gemma4j.engine;
+
+import dev.gemma4j.GenerationOptions;
+import dev.gemma4j.GenerationResult;
+import dev.gemma4j.GenerationResult.StopReason;
+import dev.gemma4j.tokenizer.GemmaTokenizer;
+import dev.gemma4j.tokenizer.StreamingDecoder;
+import java.util.Arrays;
+import java.util.function.Consumer;
+
+/**
+ * One generating sequence: its sampler, KV cache, position, text stream (decoder and stop-string
+ * filter), the tokens made so far, why it stopped, and its timings. {@link Generation#run} drives one
+ * alone; {@link Batcher} drives several through shared decode steps. The stopping rules live here only.
+ *
+ * <p>Life: {@link #prefill} makes the cache and runs the prompt; {@link #accept} takes the first token
+ * (picked from the prefill logits by {@link #sampler()}) and each later one, and says when the sequence
+ * is finished; while it is not, the next decode step runs {@link #token()} at {@link #position()} of
+ * {@link #cache()}. {@link #finish} flushes the text and makes the result; {@link #close} frees the cache.
+ */
+final class Sequence implements AutoCloseable {
+    private final int[] prompt;
+    private final GenerationOptions options;
+    private final int capacity;
+    private final int eosId, endOfTurnId;
+    private final Sampler sampler;
+    private final StreamingDecoder decoder;
+    private final Generation.StopStringFilter stops;
+    private final int[] generated;
+    private final long submittedNanos;
+    private int count;
+    private boolean started;
+    private int position;
+    private StopReason reason;
+    private KvCache cache;
+    private long admittedNanos, firstTokenNanos;
+
+    /**
+     * @param prompt         checked by {@link #checkPrompt}
+     * @param contextLength  tokens the sequence may hold in all (prompt + new)
+     * @param onText         receives text as it becomes final; may be null
+     * @param submittedNanos {@link System#nanoTime()} when the request was made (queue wait starts)
+     */
+    Sequence(GemmaTokenizer tokenizer, int[] prompt, GenerationOptions options, int contextLength,
+             Consumer<String> onText, long submittedNanos) {
+        this.prompt = prompt;
+        this.options = options;
+        // At most contextLength positions; prompt + maxNewTokens covers every token the sequence can run
+        // (its last new token is never run).
+        this.capacity = (int) Math.min(contextLength, (long) prompt.length + options.maxNewTokens());
+        this.eosId = tokenizer.eosId();
+        this.endOfTurnId = tokenizer.endOfTurnId();
+        this.sampler = new Sampler(options);
+        this.decoder = tokenizer.streamingDecoder(true);
+        this.stops = new Generation.StopStringFilter(options.stopStrings(), onText);
+        // The most tokens the sequence can make: maxNewTokens, or one per free cache position plus the
+        // last (which is never run).
+        this.generated = new int[(int) Math.min(options.maxNewTokens(), (long) capacity - prompt.length + 1)];
+        this.submittedNanos = submittedNanos;
+    }
+
+    /**
+     * Checks a prompt before any work is done for it.
+     *
+     * @throws IllegalArgumentException when it is empty, holds an id outside {@code [0, vocab)}, or leaves
+     *                                  no room in the context for a new token
+     */
+    static void checkPrompt(int[] prompt, int vocab, int contextLength) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt has no tokens");
+        }
+        for (int i = 0; i < prompt.length; i++) {
+            if (prompt[i] < 0 || prompt[i] >= vocab) {
+                throw new IllegalArgumentException("token id " + prompt[i] + " at prompt position " + i
+                        + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+        if (prompt.length >= contextLength) {
+            throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens; the context holds "
+                    + contextLength + ", which leaves no room for a new token");
+        }
+    }
+
+    /**
+     * Makes the KV cache and runs the whole prompt (in chunks of the backend's batch limit).
+     *
+     * @return the logits [vocab] of the last prompt token, from which {@link #sampler()} picks the first
+     *         new token
+     */
+    float[] prefill(Forward forward) {
+        admittedNanos = System.nanoTime();
+        cache = forward.backend().newCache(capacity);
+        float[] logits = forward.run(prompt, cache, 0, 1);
+        position = prompt.length;
+        return logits;
+    }
+
+    /**
+     * Takes the next token: the first from the prefill logits, later ones from decode steps (each of
+     * which ran {@link #token()} at {@link #position()}, so the position moves on by one). Streams its
+     * text to the caller's {@code onText}, whose exceptions propagate.
+     *
+     * @return true when the sequence is finished (end of sequence, stop string, max tokens, context full)
+     */
+    boolean accept(int token) {
+        if (reason != null) throw new IllegalStateException("the sequence already stopped: " + reason);
+        if (!started) {
+            started = true;
+            firstTokenNanos = System.nanoTime();
+        } else {
+            position++;
+        }
+        if (token == eosId || token == endOfTurnId) {
+            reason = StopReason.END_OF_SEQUENCE;
+            return true;
+        }
+        generated[count++] = token;
+        if (stops.accept(decoder.push(token))) {
+            reason = StopReason.STOP_STRING;
+            return true;
+        }
+        if (count == options.maxNewTokens()) {
+            reason = StopReason.MAX_TOKENS;
+            return true;
+        }
+        if (position == capacity) {
+            reason = StopReason.CONTEXT_FULL;
+            return true;
+        }
+        return false;
+    }
+
+    /** The token the next decode step runs: the last one accepted. */
+    int token() {
+        return generated[count - 1];
+    }
+
+    /** The position in {@link #cache()} where {@link #token()} goes. */
+    int position() {
+        return position;
+    }
+
+    KvCache cache() {
+        return cache;
+    }
+
+    Sampler sampler() {
+        return sampler;
+    }
+
+    /**
+     * Flushes the held text to {@code onText} (unless a stop string ended the sequence) and makes the
+     * result. Timings: queue = submission to admission, prefill = admission to first token, decode =
+     * first token to now.
+     */
+    GenerationResult finish() {
+        if (reason == null) throw new IllegalStateException("the sequence has not stopped");
+        if (reason != StopReason.STOP_STRING) {
+            stops.accept(decoder.flush());
+            stops.finish();
+        }
+        long end = System.nanoTime();
+        return new GenerationResult(prompt, Arrays.copyOf(generated, count), stops.text(), reason,
+                firstTokenNanos - admittedNanos, end - firstTokenNanos, admittedNanos - submittedNanos);
+    }
+
+    /** Frees the KV cache (if one was made); safe to call more than once. */
+    @Override
+    public void close() {
+        KvCache c = cache;
+        cache = null;
+        if (c != null) c.close();
+    }
+}
