@@ -56,7 +56,7 @@ done
 # 3. benchmark: decode at batch 1, 8, 32 and 64 (128-token prompts, 128 new tokens), a 1,024-token
 # prefill in one pass, and the memory plan of 7B in 18 GiB. gemma4j bench prints one table row per
 # batch whose header names the columns; bench_rows turns those into summary lines.
-declare -a bench
+declare -a bench profiles
 bench_rows() {  # MODEL LOG: model, batch, decode tok/s per sequence and all, limit, fractions, x batch 1
   awk -v m="$1" '
     $1 == "batch" && NF > 5 { for (i = 1; i <= NF; i++) col[$i] = i; t = 1; next }
@@ -71,10 +71,19 @@ bench_rows() {  # MODEL LOG: model, batch, decode tok/s per sequence and all, li
 }
 for m in synthetic-2b synthetic-7b; do
   timeout 180 "$java" "${jopts[@]}" -jar "$jar" bench -m "$m" --device cuda --batch 1,8,32,64 \
-    --prompt-tokens 128 --new-tokens 128 --json "$out/bench-$m.json" > "$out/bench-$m.log" 2>&1
+    --prompt-tokens 128 --new-tokens 128 --profile 8 --json "$out/bench-$m.json" > "$out/bench-$m.log" 2>&1
   rc=$?
   [[ $rc -eq 0 ]] || bench+=("$(printf '%-13s failed (rc %s): %s' "$m" "$rc" "$(tail -1 "$out/bench-$m.log" | cut -c1-100)")")
   mapfile -t -O "${#bench[@]}" bench < <(bench_rows "$m" "$out/bench-$m.log")
+  # Where a decode step's device time goes (CUDA events, launch by launch): the top 4 per batch size.
+  [[ -f "$out/bench-$m.json" ]] && mapfile -t -O "${#profiles[@]}" profiles < <(python3 - "$m" "$out/bench-$m.json" <<'PY'
+import json, sys
+for p in json.load(open(sys.argv[2])).get("profiles", []):
+    top = ", ".join("%s %.0f" % (k["name"], k["us_per_step"]) for k in p["kernels"][:4])
+    print("%-13s %3d  step %.0f us = kernels %.0f + gaps %.0f; %s" % (sys.argv[1], p["batch"], p["step_us"],
+          p["kernel_us_per_step"], p["gap_us_per_step"], top))
+PY
+)
   timeout 90 "$java" "${jopts[@]}" -jar "$jar" bench -m "$m" --device cuda --batch 1 \
     --prompt-tokens 1024 --new-tokens 16 --json "$out/bench-$m-prefill1024.json" > "$out/bench-$m-prefill1024.log" 2>&1
   rc=$?
@@ -111,4 +120,7 @@ fi
   echo "targets: 7B batch-1 decode >= 90% of limit, 2B >= 80%, 1,024-token prefill >= 70%, batch-64 aggregate >= 40x batch 1"
   printf '%-13s %5s %12s %12s %12s %9s %9s %9s\n' model batch tok/s/seq tok/s_all limit/seq decode prefill 'x batch1'
   printf '%s\n' "${bench[@]}"
+  echo
+  echo "profile (--profile 8: 8 more decode steps launch by launch with CUDA events; us per step):"
+  printf '%s\n' "${profiles[@]}"
 } | tee "$out/summary.txt"

@@ -25,6 +25,7 @@
 #include "cuda_emulation.h"
 #include "../gemma4j.cu"
 
+#include <chrono>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -505,10 +506,29 @@ CUresult cuStreamSynchronize(void* s) {
     }
     return unsafe_during_capture("cuStreamSynchronize");
 }
-CUresult cuEventCreate(void** e, unsigned) {
+// An event: whether it keeps time (not CU_EVENT_DISABLE_TIMING, flag 2) and, once recorded outside a
+// capture, the host time of the recording. Work runs synchronously at the call, so the host time
+// between two recordings is the time the stand-in spent on the work queued between them.
+struct Event {
+    bool timing;
+    bool recorded = false;
+    std::chrono::steady_clock::time_point at;
+};
+
+CUresult cuEventCreate(void** e, unsigned flags) {
     NEED_CONTEXT("cuEventCreate");
-    *e = new int(9);
+    *e = new Event{(flags & 2u) == 0};
     events.insert(*e);
+    return 0;
+}
+CUresult cuEventElapsedTime_v2(float* ms, void* start, void* end) {
+    NEED_CONTEXT("cuEventElapsedTime_v2");
+    if (!events.count(start) || !events.count(end)) return fail(400, "cuEventElapsedTime_v2 of an unknown event");
+    Event* a = (Event*)start;
+    Event* b = (Event*)end;
+    if (!a->timing || !b->timing) return fail(400, "cuEventElapsedTime_v2 of an event created with CU_EVENT_DISABLE_TIMING");
+    if (!a->recorded || !b->recorded) return fail(400, "cuEventElapsedTime_v2 of an event never recorded");
+    *ms = std::chrono::duration<float, std::milli>(b->at - a->at).count();
     return 0;
 }
 CUresult cuEventRecord(void* e, void* s) {
@@ -522,6 +542,8 @@ CUresult cuEventRecord(void* e, void* s) {
         captured_events.insert(e);
     } else {
         captured_events.erase(e);
+        ((Event*)e)->recorded = true;
+        ((Event*)e)->at = std::chrono::steady_clock::now();
     }
     return 0;
 }
@@ -540,7 +562,7 @@ CUresult cuEventDestroy_v2(void* e) {
         std::lock_guard<std::mutex> g(lock);
         captured_events.erase(e);
     }
-    delete (int*)e;
+    delete (Event*)e;
     return 0;
 }
 CUresult cuModuleLoadData(void** m, const void* image) {

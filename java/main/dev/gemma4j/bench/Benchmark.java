@@ -125,6 +125,33 @@ public final class Benchmark {
         }
     }
 
+    /**
+     * Prefills {@code prompts.length} sequences, then runs {@code steps} decode steps of all of them
+     * between {@code start} and {@code stop}, and returns what {@code stop} returns: a profile of
+     * those steps alone.
+     */
+    public <R> R profile(int[][] prompts, int steps, Runnable start, Supplier<R> stop) {
+        if (steps < 1) throw new IllegalArgumentException("a profile needs at least 1 decode step, found " + steps);
+        int batch = prompts.length;
+        int promptTokens = prompts[0].length;
+        int vocab = backend.config().vocabSize();
+        Sampler[] samplers = new Sampler[batch];
+        for (int b = 0; b < batch; b++) samplers[b] = new Sampler(GenerationOptions.greedy(steps + 1));
+        try (Caches caches = Caches.open(backend, batch, promptTokens + steps + 1)) {
+            int[] next = new int[batch];
+            for (int b = 0; b < batch; b++) {
+                next[b] = samplers[b].sample(forward.run(prompts[b], caches.all[b], 0, 1), 0, vocab);
+            }
+            start.run();
+            for (int s = 0; s < steps; s++) {
+                int[] positions = new int[batch];
+                Arrays.fill(positions, promptTokens + s);
+                next = backend.decodeStep(next, caches.all, positions, samplers);
+            }
+            return stop.get();
+        }
+    }
+
     private int warmUpSteps() {
         return Math.min(WARM_UP_STEPS, newTokens - 1);
     }

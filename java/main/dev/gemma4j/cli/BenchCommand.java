@@ -11,6 +11,7 @@ import dev.gemma4j.bench.Report;
 import dev.gemma4j.cpu.CpuBackend;
 import dev.gemma4j.cpu.MemoryBandwidth;
 import dev.gemma4j.cuda.CudaBackend;
+import dev.gemma4j.cuda.KernelProfile;
 import dev.gemma4j.cuda.CudaContext;
 import dev.gemma4j.cuda.DeviceBudget;
 import dev.gemma4j.cuda.DeviceLimits;
@@ -96,6 +97,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
+    @Option(names = "--profile", paramLabel = "STEPS",
+            description = "CUDA only: after each batch size, time every kernel and GEMM of STEPS more decode steps with CUDA events"
+                    + " (launch by launch, so the gaps that graphs remove show too) and print where a step's time goes (default: off).")
+    int profileSteps;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
@@ -108,6 +114,7 @@ final class BenchCommand implements Callable<Integer> {
                     + " the rest from timed decode steps), found " + newTokens);
         }
         if (maxBatch != null && maxBatch < 1) throw new IllegalArgumentException("--max-batch must be at least 1, found " + maxBatch);
+        if (profileSteps < 0) throw new IllegalArgumentException("--profile must be at least 1 step, found " + profileSteps);
         int chunk = maxBatch != null ? maxBatch : Math.max(DEFAULT_MAX_BATCH, promptTokens);
         LoadOptions.Device d = Gemma.chooseDevice(ModelOption.parseDevice(device), new Gemma.LoadMonitor() {
             @Override
@@ -115,6 +122,10 @@ final class BenchCommand implements Callable<Integer> {
                 err.println(text);
             }
         });
+        if (profileSteps > 0 && d != LoadOptions.Device.CUDA) {
+            throw new IllegalArgumentException("--profile times CUDA kernels and needs --device cuda; the run is on the "
+                    + d.name().toLowerCase(Locale.ROOT));
+        }
         boolean synthetic = SyntheticWeights.isSynthetic(model);
         DType syntheticDtype = d == LoadOptions.Device.CPU ? DType.parse(dtype) : DType.F16;
 
@@ -236,8 +247,43 @@ final class BenchCommand implements Callable<Integer> {
                 CudaContext.MemoryInfo info = backend.memoryInfo();
                 return new BatchRun.MemoryUse(backend.memory().peakBytes(), info.totalBytes() - info.freeBytes());
             };
-            return measure(backend, c, batches, maxB, cost, limits, about, memory, err);
+            Report report = measure(backend, c, batches, maxB, cost, limits, about, memory, err);
+            if (profileSteps > 0) profile(backend, c, batches, maxB, about, err);
+            return report;
         }
+    }
+
+    /** Per batch size, where the device time of {@code --profile} decode steps goes; printed and kept for the JSON. */
+    private void profile(CudaBackend backend, GemmaConfig c, int[] batches, int maxB, Map<String, Object> about,
+                         PrintWriter err) {
+        Benchmark bench = new Benchmark(backend, newTokens);
+        int[][] prompts = Benchmark.prompts(c, maxB, promptTokens, seed);
+        List<Map<String, Object>> profiles = new ArrayList<>();
+        for (int b : batches) {
+            KernelProfile.Result r = bench.profile(Arrays.copyOf(prompts, b), profileSteps, backend::startProfile,
+                    backend::stopProfile);
+            err.printf(Locale.ROOT, "%nprofile, batch %d: %d decode steps launch by launch, %.1f µs per step on the device%n",
+                    b, profileSteps, 1000 * r.spanMillis() / profileSteps);
+            err.print(r.table(profileSteps));
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("batch", b);
+            p.put("steps", profileSteps);
+            p.put("step_us", 1000 * r.spanMillis() / profileSteps);
+            p.put("kernel_us_per_step", 1000 * r.kernelMillis() / profileSteps);
+            p.put("gap_us_per_step", 1000 * r.gapMillis() / profileSteps);
+            List<Map<String, Object>> entries = new ArrayList<>();
+            for (KernelProfile.Entry e : r.entries()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("name", e.name());
+                m.put("launches_per_step", (double) e.launches() / profileSteps);
+                m.put("us_per_step", 1000 * e.millis() / profileSteps);
+                entries.add(m);
+            }
+            p.put("kernels", entries);
+            profiles.add(p);
+        }
+        about.put("profiles", profiles);
+        err.flush();
     }
 
     /** Runs every batch size in turn under one progress bar. */

@@ -427,7 +427,7 @@ public final class CudaBackend implements Backend {
         }
         inputs.copy(0, a.inputBytes, act(a.inputs), "the decode step's inputs");
         inputs.end();
-        if (useGraphs) {
+        if (useGraphs && !ctx.profiling()) {
             long key = ((long) bucket << 32) | split.splitTokens();
             CudaGraph graph = graphs.get(key);
             if (graph == null) {
@@ -463,6 +463,24 @@ public final class CudaBackend implements Backend {
             }
         }
         return next;
+    }
+
+    /**
+     * Times every kernel and GEMM queued from now until {@link #stopProfile()} with CUDA events.
+     * Decode steps run launch by launch meanwhile (events cannot sit between a graph's nodes), so the
+     * profile also shows the gaps that graphs remove.
+     */
+    public void startProfile() {
+        requireOpen();
+        ctx.makeCurrent();
+        ctx.startProfile();
+    }
+
+    /** Ends the profile begun by {@link #startProfile()}, waiting for the work it timed. */
+    public KernelProfile.Result stopProfile() {
+        requireOpen();
+        ctx.makeCurrent();
+        return ctx.stopProfile();
     }
 
     /** Rows a decode step of {@code rows} sequences runs as: 1, 2, 4, 8, then multiples of 8, at most {@code max}. */

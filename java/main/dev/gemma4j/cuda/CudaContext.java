@@ -37,6 +37,7 @@ public final class CudaContext implements AutoCloseable {
     public static final String FATBIN_PROPERTY = "gemma4j.fatbin";
 
     private static final boolean CHECK_LAUNCHES = Boolean.getBoolean("gemma4j.cuda.checkLaunches");
+    private KernelProfile profile;
 
     /**
      * The device, as the driver describes it.
@@ -208,6 +209,24 @@ public final class CudaContext implements AutoCloseable {
         return CHECK_LAUNCHES;
     }
 
+    /** Times every launch and GEMM from now until {@link #stopProfile()}; no graph may be captured meanwhile. */
+    void startProfile() {
+        if (profile != null) throw new IllegalStateException("a profile is already running");
+        profile = new KernelProfile(stream);
+    }
+
+    boolean profiling() {
+        return profile != null;
+    }
+
+    /** Ends the profile and reads it (waiting for the work it timed). */
+    KernelProfile.Result stopProfile() {
+        if (profile == null) throw new IllegalStateException("no profile is running");
+        KernelProfile p = profile;
+        profile = null;
+        return p.finish();
+    }
+
     /** Makes this context current on the calling thread. */
     public void makeCurrent() {
         requireOpen();
@@ -283,14 +302,22 @@ public final class CudaContext implements AutoCloseable {
                 parameters.setAtIndex(ValueLayout.ADDRESS, i, value);
             }
             Dim3 g = launch.grid();
+            if (profile != null) profile.begin(k.symbol);
             CudaCheck.driver(cuda_h.cuLaunchKernel(functions.get(k), g.x(), g.y(), g.z(), k.threads, 1, 1, 0, stream,
                     parameters, MemorySegment.NULL), "cuLaunchKernel", launch::toString);
+            if (profile != null) profile.end();
         }
         if (CHECK_LAUNCHES) synchronize("running " + launch);
     }
 
-    /** Called after each GEMM: synchronises when launches are checked. */
+    /** Called before each GEMM: starts its timing when profiling. */
+    void beforeGemm(String what) {
+        if (profile != null) profile.begin("gemm " + what);
+    }
+
+    /** Called after each GEMM: ends its timing when profiling, synchronises when launches are checked. */
     void afterGemm(String what) {
+        if (profile != null) profile.end();
         if (CHECK_LAUNCHES) synchronize("running the GEMM " + what);
     }
 
@@ -331,6 +358,11 @@ public final class CudaContext implements AutoCloseable {
         if (closed) return;
         closed = true;
         RuntimeException failure = null;
+        if (profile != null) {
+            KernelProfile p = profile;
+            profile = null;
+            failure = attempt(failure, p::discard);
+        }
         if (context != null) failure = attempt(failure, () ->
                 CudaCheck.driver(cuda_h.cuCtxSetCurrent(context), "cuCtxSetCurrent"));
         if (stream != null) failure = attempt(failure, () ->

@@ -60,6 +60,7 @@ final class Gemm {
     }
 
     void run(Call c, String what) {
+        context.beforeGemm(what);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment alpha = arena.allocateFrom(ValueLayout.JAVA_FLOAT, c.alpha());
             MemorySegment beta = arena.allocateFrom(ValueLayout.JAVA_FLOAT, c.beta());

@@ -105,6 +105,8 @@ class BenchCommandTest {
         assertFails(run("bench", "--device", "cpu", "-m", "tiny-mqa", "--new-tokens", "1"), "--new-tokens", "found 1");
         assertFails(run("bench", "--device", "cpu", "-m", "tiny-mqa", "--prompt-tokens", "0"), "--prompt-tokens", "found 0");
         assertFails(run("bench", "--device", "cpu", "-m", "tiny-mqa", "--max-batch", "0"), "--max-batch", "found 0");
+        assertFails(run("bench", "--device", "cpu", "-m", "tiny-mqa", "--profile", "2"), "--profile", "--device cuda");
+        assertFails(run("bench", "--device", "cpu", "-m", "tiny-mqa", "--profile", "-1"), "--profile", "found -1");
         // tiny-mqa's context is 8192 tokens (max_position_embeddings).
         assertFails(run("bench", "--device", "cpu", "-m", "tiny-mqa", "--prompt-tokens", "8190", "--new-tokens", "4"),
                 "--prompt-tokens 8190", "--new-tokens 4", "8194", "8192");

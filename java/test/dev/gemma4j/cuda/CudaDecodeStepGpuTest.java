@@ -295,6 +295,49 @@ class CudaDecodeStepGpuTest {
         }
     }
 
+    /**
+     * A profile times every launch of the decode steps it spans (run launch by launch meanwhile),
+     * grouped by kernel and by GEMM with the layer number left out; after it, steps replay a graph again.
+     */
+    @Test
+    void aProfileTimesEveryLaunchOfADecodeStep() {
+        try (WeightSource w = model("mqa", 11);
+             CudaBackend gpu = CudaBackend.open(w, settings(2), LoadListener.NONE)) {
+            int vocab = w.config().vocabSize();
+            int layers = w.config().numHiddenLayers();
+            KvCache[] caches = caches(gpu, 2, 64);
+            int[][] prompts = {{2, 5, 9, 4}, {2, 7}};
+            float[][] last = prefill(new Forward(gpu), caches, prompts);
+            int[] tokens = {Sampler.argmax(last[0], 0, vocab), Sampler.argmax(last[1], 0, vocab)};
+            Sampler[] greedy = {new Sampler(GenerationOptions.greedy(4)), new Sampler(GenerationOptions.greedy(4))};
+            int steps = 2;
+            gpu.startProfile();
+            for (int s = 0; s < steps; s++) {
+                tokens = gpu.decodeStep(tokens, caches, new int[] {4 + s, 2 + s}, greedy);
+            }
+            KernelProfile.Result r = gpu.stopProfile();
+            System.out.print(r.table(steps));
+            assertEquals(0, gpu.capturedGraphs(), "no graph while profiling");
+            java.util.Map<String, Long> launches = new java.util.HashMap<>();
+            for (KernelProfile.Entry e : r.entries()) {
+                launches.put(e.name(), e.launches());
+                assertTrue(e.millis() >= 0, e.toString());
+            }
+            // Per step: embedding, 6 kernels per layer, the final norm and 3 sampling kernels; 4 GEMMs
+            // per layer and the logits GEMM.
+            assertEquals(steps * (long) (5 + 6 * layers + 4 * layers + 1), r.launches(), launches.toString());
+            assertEquals(steps * (long) layers, launches.get("attention_decode_partial"));
+            assertEquals(steps * (long) (2 * layers + 1), launches.get("rmsnorm_f16"));
+            assertEquals(steps * (long) layers, launches.get("gemm layer q/k/v projection"));
+            assertEquals((long) steps, launches.get("gemm logits of the decode step"));
+            assertEquals((long) steps, launches.get("sample_pick"));
+            assertTrue(r.spanMillis() >= r.kernelMillis() * 0.999 && r.kernelMillis() > 0, r.toString());
+            gpu.decodeStep(tokens, caches, new int[] {4 + steps, 2 + steps}, greedy);
+            assertEquals(1, gpu.capturedGraphs(), "graphs again after the profile");
+            assertThrows(IllegalStateException.class, gpu::stopProfile);
+        }
+    }
+
     /** The pool's slots: a fourth sequence on a 3-sequence backend waits for a free slot. */
     @Test
     void thePoolHandsOutItsSlotsAndRefusesBeyondThem() {
