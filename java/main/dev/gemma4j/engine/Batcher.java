@@ -12,22 +12,33 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Continuous batching: one engine thread owns the {@link Forward} pass and its backend and advances every
- * active sequence by one token per {@link Backend#decodeStep} (the weights read once for all of them).
+ * Continuous batching with chunked prefill: one engine thread owns the {@link Forward} pass and its backend,
+ * runs admitted prompts a chunk at a time, and advances every decoding sequence by one token per
+ * {@link Backend#decodeStep} (the weights read once for all of them).
  *
- * <p>Between two decode steps the engine thread
+ * <p>Each turn of the engine loop
  * <ol>
  *   <li>runs the tasks given to {@link #call} (in the order given);</li>
+ *   <li>drops the active sequences whose futures were cancelled, closing their KV caches;</li>
  *   <li>admits waiting requests in the order submitted while fewer than
- *       {@code min(maxSequences, backend.maxDecodeBatch())} sequences are active: each gets its KV cache,
- *       its prompt's forward pass ({@link Forward#run}, in chunks of the backend's batch limit) and its
- *       first token, picked from the prefill logits;</li>
- *   <li>runs one decode step over all active sequences; a sequence that ends (end of sequence,
- *       {@code <end_of_turn>}, max tokens, stop string, full context) leaves at once, its cache closed
- *       and its future completed, and its slot goes to the next waiting request.</li>
+ *       {@code min(maxSequences, backend.maxDecodeBatch())} sequences are active (prefilling or decoding):
+ *       each gets its KV cache and becomes active, prefilling;</li>
+ *   <li>runs at most one prefill chunk: the next {@link #prefillChunk()} (or fewer) prompt tokens of the
+ *       earliest admitted sequence that is still prefilling, through {@link Forward#run} with logits for the
+ *       last prompt token when the chunk ends the prompt and none before. After its last chunk the
+ *       sequence picks its first token from those logits and is decoding from then on;</li>
+ *   <li>runs one decode step over all decoding sequences (one whose prefill ended in this turn included),
+ *       if there are any.</li>
  * </ol>
- * A sequence's tokens do not depend on which others share its steps, up to the rounding of batched
- * matrix products (up to about 1e-6 relative in the logits on the CPU backend).
+ * A sequence that ends (end of sequence, {@code <end_of_turn>}, max tokens, stop string, full context), at
+ * its first token or in a decode step, leaves at once, its cache closed and its future completed; its slot
+ * goes to the next waiting request in the next turn. So a prompt of n tokens takes
+ * {@code ceil(n / prefillChunk())} turns (more while earlier prompts are prefilling), and each decode step of
+ * the other sequences waits for at most one chunk's forward pass, not for a whole prompt.
+ *
+ * <p>A sequence's tokens do not depend on which others share its steps or on how its prompt is chunked
+ * (causal attention makes chunks exact), up to the rounding of matrix products over different groupings of
+ * rows (up to about 1e-6 relative in the logits on the CPU backend).
  *
  * <p>Threads: {@link #submit}, {@link #call}, {@link #stats} and {@link #close} may be called from any
  * thread. Each request's {@code onText} and every {@link #call} task run on the engine thread, so they
@@ -49,12 +60,13 @@ public final class Batcher implements AutoCloseable {
     /**
      * What the engine has done so far.
      *
-     * @param decodeSteps  decode steps run ({@link Backend#decodeStep} calls)
-     * @param rowsDecoded  sequence rows over all decode steps (tokens decoded)
-     * @param largestBatch the most rows one decode step held
-     * @param prefills     prompts run (requests admitted)
+     * @param decodeSteps   decode steps run ({@link Backend#decodeStep} calls)
+     * @param rowsDecoded   sequence rows over all decode steps (tokens decoded)
+     * @param largestBatch  the most rows one decode step held
+     * @param prefills      requests admitted (each took a KV cache and started its prompt)
+     * @param prefillChunks prompt chunks run ({@link Forward#run} calls, one per engine turn at most)
      */
-    public record Stats(long decodeSteps, long rowsDecoded, int largestBatch, long prefills) {}
+    public record Stats(long decodeSteps, long rowsDecoded, int largestBatch, long prefills, long prefillChunks) {}
 
     private record Request(Sequence sequence, CompletableFuture<GenerationResult> result) {}
 
@@ -76,6 +88,8 @@ public final class Batcher implements AutoCloseable {
     private final int vocab, maxPositions;
     /** The most sequences one decode step holds: min(maxSequences, backend.maxDecodeBatch()). */
     private final int slots;
+    /** The most prompt tokens one engine turn runs. */
+    private final int prefillChunk;
     private final Thread engine;
 
     private final Object lock = new Object();
@@ -90,10 +104,29 @@ public final class Batcher implements AutoCloseable {
     /** Guarded by lock: the backend failure that stopped the engine, or null. */
     private Throwable failure;
 
-    /** Engine thread only: the sequences that take part in the next decode step. */
+    /** Engine thread only: the admitted sequences (prefilling or decoding), in the order admitted. */
     private final List<Request> active = new ArrayList<>();
     /** Written by the engine thread only. */
-    private volatile Stats stats = new Stats(0, 0, 0, 0);
+    private volatile Stats stats = new Stats(0, 0, 0, 0, 0);
+
+    /**
+     * The upper bound of the default {@link #prefillChunk()}, in tokens. 512 rows keep a chunk's matrix
+     * products wide (each weight read once for 512 tokens), while a decode step of the other sequences waits
+     * for the forward pass of at most 512 prompt tokens instead of a whole prompt of up to
+     * max_position_embeddings (8192 for Gemma).
+     */
+    public static final int DEFAULT_PREFILL_CHUNK_LIMIT = 512;
+
+    /**
+     * Starts the engine thread with a prefill chunk of {@code min(backend.maxBatchTokens(),
+     * DEFAULT_PREFILL_CHUNK_LIMIT)} tokens: the backend takes each chunk in one batch.
+     *
+     * @see #Batcher(Forward, GemmaTokenizer, int, int)
+     */
+    public Batcher(Forward forward, GemmaTokenizer tokenizer, int maxSequences) {
+        this(forward, tokenizer, maxSequences,
+                Math.min(forward.backend().maxBatchTokens(), DEFAULT_PREFILL_CHUNK_LIMIT));
+    }
 
     /**
      * Starts the engine thread. The batcher drives {@code forward}'s backend from then on; nothing else
@@ -101,16 +134,22 @@ public final class Batcher implements AutoCloseable {
      *
      * @param maxSequences the most sequences decoded together (at least 1); the backend's
      *                     {@link Backend#maxDecodeBatch()} caps it further
+     * @param prefillChunk the most prompt tokens one engine turn runs (at least 1); a chunk longer than the
+     *                     backend's {@link Backend#maxBatchTokens()} runs as several batches within the turn
      */
-    public Batcher(Forward forward, GemmaTokenizer tokenizer, int maxSequences) {
+    public Batcher(Forward forward, GemmaTokenizer tokenizer, int maxSequences, int prefillChunk) {
         if (maxSequences < 1) {
             throw new IllegalArgumentException("max sequences must be >= 1, found " + maxSequences);
+        }
+        if (prefillChunk < 1) {
+            throw new IllegalArgumentException("the prefill chunk must be >= 1 token, found " + prefillChunk);
         }
         this.forward = forward;
         this.tokenizer = tokenizer;
         this.vocab = forward.config().vocabSize();
         this.maxPositions = forward.config().maxPositionEmbeddings();
         this.slots = Math.min(maxSequences, forward.backend().maxDecodeBatch());
+        this.prefillChunk = prefillChunk;
         this.engine = Thread.ofPlatform().name("gemma4j-engine").daemon(true).unstarted(this::loop);
         engine.start();
     }
@@ -129,8 +168,8 @@ public final class Batcher implements AutoCloseable {
      * @param onText        receives text as it becomes final (never half a character, never part of a
      *                      stop string), on the engine thread; may be null. An exception it throws fails
      *                      this request only
-     * @return completes with the result when the sequence ends; cancelling it drops the request (between
-     *         decode steps)
+     * @return completes with the result when the sequence ends; cancelling it drops the request at the start
+     *         of the next engine turn (between two prefill chunks or two decode steps), closing its cache
      * @throws IllegalArgumentException when the prompt is empty, holds an id outside the vocabulary or
      *                                  leaves no room in the context, or the context is longer than the
      *                                  model's
@@ -156,8 +195,9 @@ public final class Batcher implements AutoCloseable {
     }
 
     /**
-     * Runs {@code task} on the engine thread between two decode steps, with the backend to itself. The
-     * task must close any KV cache it makes. An exception it throws fails the returned future only.
+     * Runs {@code task} on the engine thread at the start of the next engine turn, with the backend to
+     * itself. The task must close any KV cache it makes. An exception it throws fails the returned future
+     * only.
      *
      * @throws IllegalStateException after {@link #close()} or a backend failure
      */
@@ -170,6 +210,11 @@ public final class Batcher implements AutoCloseable {
             lock.notifyAll();
         }
         return t.result();
+    }
+
+    /** The most prompt tokens one engine turn runs (see the class description). */
+    public int prefillChunk() {
+        return prefillChunk;
     }
 
     /** A snapshot of the engine's counters. */
@@ -234,7 +279,6 @@ public final class Batcher implements AutoCloseable {
         try {
             while (true) {
                 List<Task<?>> due;
-                List<Request> admitted = new ArrayList<>();
                 synchronized (lock) {
                     while (waiting.isEmpty() && tasks.isEmpty() && active.isEmpty() && !closing) {
                         lock.wait();
@@ -242,33 +286,19 @@ public final class Batcher implements AutoCloseable {
                     if (closing && active.isEmpty() && waiting.isEmpty() && tasks.isEmpty()) return;
                     due = new ArrayList<>(tasks);
                     tasks.clear();
-                    while (active.size() + admitted.size() < slots && !waiting.isEmpty()) {
-                        Request r = waiting.poll();
-                        if (!r.result().isDone()) admitted.add(r);     // done here = cancelled while waiting
-                    }
                 }
                 for (Task<?> t : due) t.run(forward);
-                for (Request r : admitted) admit(r);
                 dropCancelled();
-                if (!active.isEmpty()) decodeStep();
+                admitWaiting();
+                runPrefillChunk();
+                decodeStep();
             }
         } catch (Throwable t) {
             stop(t);
         }
     }
 
-    /** Prefills a new request and takes its first token; it joins the next decode step unless it ended. */
-    private void admit(Request r) {
-        Sequence seq = r.sequence();
-        active.add(r);                                          // a backend failure from here on fails it too
-        float[] logits = seq.prefill(forward);
-        int first = seq.sampler().sample(logits, 0, vocab);
-        Stats s = stats;
-        stats = new Stats(s.decodeSteps(), s.rowsDecoded(), s.largestBatch(), s.prefills() + 1);
-        accept(r, first);
-    }
-
-    /** Requests whose futures were cancelled leave before the next step. */
+    /** Requests whose futures were cancelled leave, their caches closed. */
     private void dropCancelled() {
         for (Request r : List.copyOf(active)) {
             if (r.result().isDone()) {
@@ -278,13 +308,55 @@ public final class Batcher implements AutoCloseable {
         }
     }
 
+    /** Admits waiting requests, oldest first, into the free slots: each takes its KV cache. */
+    private void admitWaiting() {
+        int first = active.size();
+        synchronized (lock) {
+            while (active.size() < slots && !waiting.isEmpty()) {
+                Request r = waiting.poll();
+                if (!r.result().isDone()) active.add(r);        // done here = cancelled while waiting
+            }
+        }
+        // All are active before any cache is made, so a backend failure fails each of them.
+        for (Request r : active.subList(first, active.size())) {
+            r.sequence().open(forward.backend());
+            Stats s = stats;
+            stats = new Stats(s.decodeSteps(), s.rowsDecoded(), s.largestBatch(), s.prefills() + 1, s.prefillChunks());
+        }
+    }
+
+    /**
+     * Runs the next chunk of the earliest admitted sequence still prefilling; after its last chunk the
+     * sequence takes its first token, picked from that chunk's logits.
+     */
+    private void runPrefillChunk() {
+        Request r = null;
+        for (Request a : active) {
+            if (a.sequence().prefilling()) {
+                r = a;
+                break;
+            }
+        }
+        if (r == null) return;
+        Sequence seq = r.sequence();
+        float[] logits = seq.prefillChunk(forward, prefillChunk);
+        Stats s = stats;
+        stats = new Stats(s.decodeSteps(), s.rowsDecoded(), s.largestBatch(), s.prefills(), s.prefillChunks() + 1);
+        if (!seq.prefilling()) accept(r, seq.sampler().sample(logits, 0, vocab));
+    }
+
+    /** One decode step over the sequences that have their first token; none when no sequence has. */
     private void decodeStep() {
-        int rows = active.size();
+        List<Request> batch = new ArrayList<>(active.size());
+        for (Request r : active) {
+            if (r.sequence().decoding()) batch.add(r);
+        }
+        int rows = batch.size();
+        if (rows == 0) return;
         int[] tokens = new int[rows];
         KvCache[] caches = new KvCache[rows];
         int[] positions = new int[rows];
         Sampler[] samplers = new Sampler[rows];
-        List<Request> batch = List.copyOf(active);
         for (int b = 0; b < rows; b++) {
             Sequence seq = batch.get(b).sequence();
             tokens[b] = seq.token();
@@ -294,7 +366,8 @@ public final class Batcher implements AutoCloseable {
         }
         int[] next = forward.backend().decodeStep(tokens, caches, positions, samplers);
         Stats s = stats;
-        stats = new Stats(s.decodeSteps() + 1, s.rowsDecoded() + rows, Math.max(s.largestBatch(), rows), s.prefills());
+        stats = new Stats(s.decodeSteps() + 1, s.rowsDecoded() + rows, Math.max(s.largestBatch(), rows), s.prefills(),
+                s.prefillChunks());
         for (int b = 0; b < rows; b++) accept(batch.get(b), next[b]);
     }
 

@@ -13,10 +13,11 @@ import java.util.function.Consumer;
  * filter), the tokens made so far, why it stopped, and its timings. {@link Generation#run} drives one
  * alone; {@link Batcher} drives several through shared decode steps. The stopping rules live here only.
  *
- * <p>Life: {@link #prefill} makes the cache and runs the prompt; {@link #accept} takes the first token
- * (picked from the prefill logits by {@link #sampler()}) and each later one, and says when the sequence
- * is finished; while it is not, the next decode step runs {@link #token()} at {@link #position()} of
- * {@link #cache()}. {@link #finish} flushes the text and makes the result; {@link #close} frees the cache.
+ * <p>Life: {@link #open} makes the cache, then {@link #prefillChunk} runs the prompt a chunk at a time
+ * ({@link #prefill} does both in one pass); {@link #accept} takes the first token (picked from the last
+ * chunk's logits by {@link #sampler()}) and each later one, and says when the sequence is finished; while
+ * it is not, the next decode step runs {@link #token()} at {@link #position()} of {@link #cache()}.
+ * {@link #finish} flushes the text and makes the result; {@link #close} frees the cache.
  */
 final class Sequence implements AutoCloseable {
     private final int[] prompt;
@@ -29,6 +30,8 @@ final class Sequence implements AutoCloseable {
     private final int[] generated;
     private final long submittedNanos;
     private int count;
+    /** Prompt tokens run so far, in [0, prompt.length]. */
+    private int prefilled;
     private boolean started;
     private int position;
     private StopReason reason;
@@ -82,17 +85,61 @@ final class Sequence implements AutoCloseable {
     }
 
     /**
-     * Makes the KV cache and runs the whole prompt (in chunks of the backend's batch limit).
+     * Makes the KV cache; {@link #prefillChunk} then runs the prompt. The result's prefill time is counted
+     * from here (admission) to the first token.
+     */
+    void open(Backend backend) {
+        if (cache != null || prefilled > 0 || started) {
+            throw new IllegalStateException("the sequence was already opened");
+        }
+        admittedNanos = System.nanoTime();
+        cache = backend.newCache(capacity);
+    }
+
+    /** True after {@link #open} while part of the prompt has not been run. */
+    boolean prefilling() {
+        return cache != null && prefilled < prompt.length;
+    }
+
+    /** True after the first token was accepted while the sequence has not stopped: decode steps run it. */
+    boolean decoding() {
+        return started && reason == null;
+    }
+
+    /**
+     * Runs the next {@code maxTokens} prompt tokens (fewer where the prompt ends) at their positions of the
+     * cache.
+     * Logits are computed for the last prompt token only, so chunks before the last compute none.
+     *
+     * @return the logits [vocab] of the last prompt token when this chunk ends the prompt (from which
+     *         {@link #sampler()} picks the first new token); an empty array before
+     */
+    float[] prefillChunk(Forward forward, int maxTokens) {
+        if (!prefilling()) {
+            throw new IllegalStateException("no prompt left to run: " + prefilled + " of " + prompt.length
+                    + " tokens run" + (cache == null ? ", no cache" : ""));
+        }
+        if (maxTokens < 1) {
+            throw new IllegalArgumentException("a prefill chunk must hold >= 1 token, found " + maxTokens);
+        }
+        int end = prefilled + Math.min(maxTokens, prompt.length - prefilled);
+        int[] chunk = prefilled == 0 && end == prompt.length ? prompt : Arrays.copyOfRange(prompt, prefilled, end);
+        float[] logits = forward.run(chunk, cache, prefilled, end == prompt.length ? 1 : 0);
+        prefilled = end;
+        if (end == prompt.length) position = prompt.length;
+        return logits;
+    }
+
+    /**
+     * Makes the KV cache and runs the whole prompt in one {@link Forward#run} (which splits it at the
+     * backend's batch limit).
      *
      * @return the logits [vocab] of the last prompt token, from which {@link #sampler()} picks the first
      *         new token
      */
     float[] prefill(Forward forward) {
-        admittedNanos = System.nanoTime();
-        cache = forward.backend().newCache(capacity);
-        float[] logits = forward.run(prompt, cache, 0, 1);
-        position = prompt.length;
-        return logits;
+        open(forward.backend());
+        return prefillChunk(forward, prompt.length);
     }
 
     /**
@@ -104,6 +151,10 @@ final class Sequence implements AutoCloseable {
      */
     boolean accept(int token) {
         if (reason != null) throw new IllegalStateException("the sequence already stopped: " + reason);
+        if (prefilled < prompt.length) {
+            throw new IllegalStateException("a token was given after " + prefilled + " of " + prompt.length
+                    + " prompt tokens were run");
+        }
         if (!started) {
             started = true;
             firstTokenNanos = System.nanoTime();

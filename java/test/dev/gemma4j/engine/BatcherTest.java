@@ -45,13 +45,13 @@ class BatcherTest {
      * (up to about 1e-6 relative, see BatchedDecodeTest); 1e-5 leaves a margin of 10.
      */
     private static final double LOGIT_TOLERANCE = 1e-5;
-    private static final long WAIT_SECONDS = 120;
+    static final long WAIT_SECONDS = 120;
 
     /** One generate request. */
-    private record Request(String name, int[] prompt, GenerationOptions options) {}
+    record Request(String name, int[] prompt, GenerationOptions options) {}
 
     /** A CPU model and the same request run alone through {@link Generation#run}, for reference. */
-    private static final class Reference implements AutoCloseable {
+    static final class Reference implements AutoCloseable {
         final WeightSource weights;
         final CpuBackend backend;
         final Forward forward;
@@ -156,19 +156,19 @@ class BatcherTest {
         }
     }
 
-    private static int[] randomPrompt(SplittableRandom rnd, int length) {
+    static int[] randomPrompt(SplittableRandom rnd, int length) {
         return ForwardTest.randomTokens(rnd, length);
     }
 
-    private static GenerationOptions sampled(int maxNewTokens, float temperature, int topK, float topP, long seed) {
+    static GenerationOptions sampled(int maxNewTokens, float temperature, int topK, float topP, long seed) {
         return new GenerationOptions(maxNewTokens, temperature, topK, topP, seed, List.of());
     }
 
-    private static <T> T await(CompletableFuture<T> f) throws Exception {
+    static <T> T await(CompletableFuture<T> f) throws Exception {
         return f.get(WAIT_SECONDS, TimeUnit.SECONDS);
     }
 
-    private static Throwable failureOf(CompletableFuture<?> f) throws Exception {
+    static Throwable failureOf(CompletableFuture<?> f) throws Exception {
         ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(WAIT_SECONDS, TimeUnit.SECONDS));
         return e.getCause();
     }
