@@ -483,6 +483,18 @@ public final class CudaBackend implements Backend {
         return ctx.stopProfile();
     }
 
+    /** The logits [rows, vocab] the last {@link #decodeStep} sampled from, for tests. */
+    float[] decodeLogits(int rows) {
+        requireOpen();
+        if (rows < 1 || rows > a.logitRows) throw new IllegalArgumentException("rows must be in [1, " + a.logitRows + "]");
+        ctx.makeCurrent();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(ValueLayout.JAVA_FLOAT, (long) rows * vocab);
+            ctx.copyToHost(host, act(a.logits), 4L * rows * vocab, "the decode step's logits");
+            return host.toArray(ValueLayout.JAVA_FLOAT);
+        }
+    }
+
     /** Rows a decode step of {@code rows} sequences runs as: 1, 2, 4, 8, then multiples of 8, at most {@code max}. */
     static int decodeBucket(int rows, int max) {
         int bucket = rows <= 8 ? Integer.highestOneBit(rows) << (Integer.bitCount(rows) > 1 ? 1 : 0) : Math.ceilDiv(rows, 8) * 8;

@@ -97,10 +97,10 @@ class CudaDecodeStepGpuTest {
 
     /**
      * Three sequences (prompts of 5, 17 and 11 tokens) decoded together, a fourth one prefilled and
-     * left idle: the batched logits of the per-layer path match the CPU backend's within the
-     * whole-model bounds; the fused step (one CUDA graph, a padding row to the 4-row bucket, greedy
-     * sampling on the device) picks exactly the argmax of those logits; and the idle sequence's cache
-     * is untouched by the padding row (its later decode still matches the CPU).
+     * left idle: the batched logits of the per-layer path and of the fused step (one CUDA graph, a
+     * padding row to the 4-row bucket) match the CPU backend's within the whole-model bounds; the
+     * device's greedy pick is exactly the argmax of the logits it sampled from; and the idle
+     * sequence's cache is untouched by the padding row (its later decode still matches the CPU).
      */
     @ParameterizedTest
     @ValueSource(strings = {"mqa", "mha"})
@@ -136,17 +136,19 @@ class CudaDecodeStepGpuTest {
                 float[] want = fc.decode(tokens, rowsCpu, positions, null);
                 float[] got = fg.decode(tokens, rowsEager, positions, null);
                 int[] picked = gpu.decodeStep(tokens, fused, positions, greedy);
+                float[] graph = gpu.decodeLogits(b);
                 for (int i = 0; i < b; i++) {
-                    float[] g = row(got, i, vocab), c = row(want, i, vocab);
+                    float[] g = row(got, i, vocab), c = row(want, i, vocab), f = row(graph, i, vocab);
                     double rel = relativeError(g, c);
+                    double fusedRel = relativeError(f, c);
                     assertTrue(rel <= POSITION_TOLERANCE, model + " step " + step + " row " + i + ": " + rel);
+                    assertTrue(fusedRel <= POSITION_TOLERANCE, model + " fused step " + step + " row " + i + ": " + fusedRel);
                     for (int v = 0; v < vocab; v++) {
                         difference += ((double) g[v] - c[v]) * ((double) g[v] - c[v]);
                         norm += (double) c[v] * c[v];
                     }
-                    // Same kernels, same GEMM shapes, same inputs: the fused step's logits are the
-                    // per-layer path's, and the device's greedy pick is their argmax.
-                    assertEquals(Sampler.argmax(g, 0, vocab), picked[i], model + " step " + step + " row " + i);
+                    assertEquals(Sampler.argmax(f, 0, vocab), picked[i], model + " step " + step + " row " + i
+                            + ": the device's greedy pick against the argmax of its logits");
                 }
                 // Teacher-forced with the CPU's greedy tokens, so near-ties cannot make the rows part.
                 for (int i = 0; i < b; i++) {
@@ -173,8 +175,8 @@ class CudaDecodeStepGpuTest {
     /**
      * Seeded sampling on the device (temperature, top-k, top-p, all tokens) and on the host for a
      * top-k above the kernels' 64 picks the same tokens as the CPU sampler given the same logits
-     * and seeds; a greedy row stays greedy. With graphs switched off the same launches run one by
-     * one and give the same tokens.
+     * (those the step sampled from) and seeds; a greedy row stays greedy. With graphs switched off
+     * the same launches run one by one and give the same tokens.
      */
     @Test
     void deviceSamplingEqualsTheHostSamplerAndGraphsEqualLaunches() {
@@ -216,9 +218,7 @@ class CudaDecodeStepGpuTest {
         try (gpu) {
             Forward f = new Forward(gpu);
             KvCache[] fused = caches(gpu, b, 64);
-            KvCache[] eager = caches(gpu, b, 64);
             float[][] last = prefill(f, fused, prompts);
-            prefill(f, eager, prompts);
             Sampler[] device = new Sampler[b];
             Sampler[] host = new Sampler[b];
             int[] tokens = new int[b];
@@ -232,9 +232,8 @@ class CudaDecodeStepGpuTest {
             }
             int[][] out = new int[STEPS][];
             for (int s = 0; s < STEPS; s++) {
-                float[] logits = f.decode(tokens, eager, positions, null);
-                int[] want = Sampler.sampleRows(logits, host, vocab);
                 int[] got = gpu.decodeStep(tokens, fused, positions, device);
+                int[] want = Sampler.sampleRows(gpu.decodeLogits(b), host, vocab);
                 assertArrayEquals(want, got, (graphs ? "graphs" : "launches") + ", step " + s + ": device sampling "
                         + "against the host sampler on the same logits");
                 out[s] = got;
