@@ -134,10 +134,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void decodeAttentionBlock(int layer, KvCache[] caches, int[] positions) {
-        if (caches.length != n || positions.length != n) {
-            throw new IllegalArgumentException("a decode batch of " + n + " rows needs " + n
-                    + " caches and positions, found " + caches.length + " and " + positions.length);
-        }
+        DecodeBatch.checkRows(caches, positions, n);
         Layer w = layers[layer];
         float[] x = new float[n * hidden];               // [n, hidden]
         CpuOps.rmsNorm(h, w.inputNorm, eps, n, hidden, x);
@@ -156,10 +153,6 @@ public final class CpuBackend implements Backend {
         for (int b = 0; b < n; b++) {
             CpuKvCache kv = (CpuKvCache) caches[b];
             int pos = positions[b];
-            if (pos < 0 || pos >= kv.capacity) {
-                throw new IllegalArgumentException("position " + pos + " of row " + b + " is outside its KV cache of "
-                        + kv.capacity + " tokens");
-            }
             System.arraycopy(q, b * qRow, qb, 0, qRow);
             System.arraycopy(k, b * kvRow, kb, 0, kvRow);
             CpuOps.rope(qb, 1, heads, headDim, pos, ropeInvFreq);

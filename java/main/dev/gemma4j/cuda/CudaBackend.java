@@ -335,8 +335,7 @@ public final class CudaBackend implements Backend {
         // A single token attends like a decode row: keys [0, startPos + 1).
         uploadPositions(slots, positions, new int[] {startPos + n});
         if (n == 1) {
-            enqueueAttention(layer, 1, Kernels.decodeSplit(1, startPos + 1, heads, kvHeads, ctx.info().multiprocessors(),
-                    a.partialUnits));
+            enqueueAttention(layer, 1, decodeSplit(1, positions));
         } else {
             enqueueAttentionInput(layer, n);
             long q = act(a.qkv);
@@ -351,30 +350,26 @@ public final class CudaBackend implements Backend {
     public void decodeAttentionBlock(int layer, KvCache[] caches, int[] positions) {
         requireBatch();
         checkLayer(layer);
-        if (caches.length != n || positions.length != n) {
-            throw new IllegalArgumentException("a decode batch of " + n + " rows needs " + n
-                    + " caches and positions, found " + caches.length + " and " + positions.length);
-        }
-        int[] slots = new int[n];
+        DecodeBatch.checkRows(caches, positions, n);
+        int[] slots = slots(caches);
         int[] lengths = new int[n];
-        int maxLength = 1;
-        for (int b = 0; b < n; b++) {
-            CudaKvCache kv = ownCache(caches[b]);
-            if (positions[b] < 0 || positions[b] >= kv.capacity) {
-                throw new IllegalArgumentException("position " + positions[b] + " of row " + b
-                        + " is outside its KV cache of " + kv.capacity + " tokens");
-            }
-            for (int e = 0; e < b; e++) {
-                if (caches[e] == caches[b]) throw new IllegalArgumentException("rows " + e + " and " + b + " share a KV cache");
-            }
-            slots[b] = kv.slot;
-            lengths[b] = positions[b] + 1;
-            maxLength = Math.max(maxLength, lengths[b]);
-        }
+        for (int b = 0; b < n; b++) lengths[b] = positions[b] + 1;
         ctx.makeCurrent();
         uploadPositions(slots, positions, lengths);
-        enqueueAttention(layer, n, Kernels.decodeSplit(n, maxLength, heads, kvHeads, ctx.info().multiprocessors(),
-                a.partialUnits));
+        enqueueAttention(layer, n, decodeSplit(n, positions));
+    }
+
+    /** Each cache's slot in the pool. */
+    private int[] slots(KvCache[] caches) {
+        int[] slots = new int[caches.length];
+        for (int b = 0; b < caches.length; b++) slots[b] = ownCache(caches[b]).slot;
+        return slots;
+    }
+
+    /** The decode split of {@code rows} rows attending up to {@code positions[b] + 1} keys each. */
+    private Kernels.DecodeSplit decodeSplit(int rows, int[] positions) {
+        int maxLength = Arrays.stream(positions).max().orElse(0) + 1;
+        return Kernels.decodeSplit(rows, maxLength, heads, kvHeads, ctx.info().multiprocessors(), a.partialUnits);
     }
 
     /**
@@ -391,12 +386,7 @@ public final class CudaBackend implements Backend {
         DecodeBatch.check(tokens, caches, positions, samplers, vocab, maxDecodeBatch());
         int rows = tokens.length;
         int bucket = decodeBucket(rows, maxDecodeBatch());
-        int[] slots = new int[rows];
-        int maxLength = 1;
-        for (int b = 0; b < rows; b++) {
-            slots[b] = ownCache(caches[b]).slot;
-            maxLength = Math.max(maxLength, positions[b] + 1);
-        }
+        int[] slots = slots(caches);
         // Sampling parameters; a row the kernels cannot sample (top_k above their k) is picked on the
         // host from its logits with the same random number.
         double[] uniforms = new double[rows];
@@ -405,8 +395,7 @@ public final class CudaBackend implements Backend {
             if (!samplers[b].options().isGreedy()) uniforms[b] = samplers[b].nextUniform();
             onHost[b] = samplers[b].options().topK() > a.sampleK;
         }
-        Kernels.DecodeSplit split = Kernels.decodeSplit(bucket, maxLength, heads, kvHeads, ctx.info().multiprocessors(),
-                a.partialUnits);
+        Kernels.DecodeSplit split = decodeSplit(bucket, positions);
         ctx.makeCurrent();
         inputs.begin();
         for (int b = 0; b < bucket; b++) {

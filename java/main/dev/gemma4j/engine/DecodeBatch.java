@@ -27,8 +27,34 @@ public final class DecodeBatch {
             throw new IllegalArgumentException("a decode step of " + rows + " sequences exceeds the backend's "
                     + maxRows + " (its maximum decode batch)");
         }
-        IdentityHashMap<KvCache, Integer> seen = new IdentityHashMap<>();
+        checkCaches(caches, positions);
         for (int b = 0; b < rows; b++) {
+            if (tokens[b] < 0 || tokens[b] >= vocab) {
+                throw new IllegalArgumentException("token id " + tokens[b] + " of sequence " + b
+                        + " is outside the vocabulary [0, " + vocab + ")");
+            }
+            if (samplers != null && samplers[b] == null) throw new IllegalArgumentException("no sampler for sequence " + b);
+        }
+    }
+
+    /**
+     * The cache rules of a decode batch of {@code rows} rows, for a backend's
+     * {@link Backend#decodeAttentionBlock}: one cache and position per row, distinct caches, and
+     * {@code 0 <= positions[b] < caches[b].capacity()}.
+     *
+     * @throws IllegalArgumentException naming the first row that breaks a rule
+     */
+    public static void checkRows(KvCache[] caches, int[] positions, int rows) {
+        if (caches.length != rows || positions.length != rows) {
+            throw new IllegalArgumentException("a decode batch of " + rows + " rows needs " + rows
+                    + " caches and positions, found " + caches.length + " and " + positions.length);
+        }
+        checkCaches(caches, positions);
+    }
+
+    private static void checkCaches(KvCache[] caches, int[] positions) {
+        IdentityHashMap<KvCache, Integer> seen = new IdentityHashMap<>();
+        for (int b = 0; b < caches.length; b++) {
             if (caches[b] == null) throw new IllegalArgumentException("no KV cache for sequence " + b);
             Integer earlier = seen.put(caches[b], b);
             if (earlier != null) {
@@ -38,11 +64,6 @@ public final class DecodeBatch {
                 throw new IllegalArgumentException("position " + positions[b] + " of sequence " + b
                         + " is outside its KV cache of " + caches[b].capacity() + " tokens");
             }
-            if (tokens[b] < 0 || tokens[b] >= vocab) {
-                throw new IllegalArgumentException("token id " + tokens[b] + " of sequence " + b
-                        + " is outside the vocabulary [0, " + vocab + ")");
-            }
-            if (samplers != null && samplers[b] == null) throw new IllegalArgumentException("no sampler for sequence " + b);
         }
     }
 }
