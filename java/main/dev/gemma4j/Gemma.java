@@ -38,9 +38,9 @@ import java.util.function.Consumer;
  * model ({@link Batcher}): concurrent {@link #generate} and {@link #chat} calls, up to
  * {@link LoadOptions#maxSequences()} of them, advance together, one token each per decode step that
  * reads the weights once for all; further calls wait for a free slot, first come first served. Each
- * call has its own KV cache and sampler and never sees another's state; its tokens equal those of the
- * same call made alone, up to the rounding of batched matrix products (up to about 1e-6 relative in the
- * logits on the CPU backend), which can swap two near-tied tokens. A call's {@code onText} runs on the
+ * call has its own KV cache and sampler and never sees another's state. On the CPU backend its tokens
+ * are those of the same call made alone, bit for bit (every row is summed in the same order whatever
+ * the batch); on CUDA, batched GEMMs may round differently, which can swap two near-tied tokens. A call's {@code onText} runs on the
  * engine thread, so it should be quick, and must not call back into this model (such calls are refused).
  * {@link #logits} runs between decode steps. {@link #close()} fails calls still waiting for a
  * slot, lets running ones finish, and then frees the model; calls after close fail with

@@ -1,6 +1,10 @@
 package dev.gemma4j.cpu;
 
 import java.util.stream.IntStream;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The element-wise and attention steps of Gemma 1 in fp32, exactly as DESIGN.md states them. Each
@@ -66,25 +70,44 @@ public final class CpuOps {
         }
     }
 
-    /** GELU, tanh approximation (Gemma's gelu_pytorch_tanh). */
-    public static float geluTanh(float x) {
-        double u = 0.7978845608028654 * (x + 0.044715 * (double) x * x * x); // sqrt(2/pi)
-        return (float) (0.5 * x * (1.0 + Math.tanh(u)));
+    /** sqrt(2 / pi), the tanh GELU's input scale. */
+    private static final float GELU_SCALE = 0.7978845608028654f;
+    private static final float GELU_CUBIC = 0.044715f;
+    /** Elements of one parallel GeGLU task. */
+    private static final int GEGLU_BLOCK = 4096;
+
+    /**
+     * {@code out[t, i] = gelu_tanh(gate[t, i]) · up[t, i]}: GELU's tanh approximation (Gemma's
+     * gelu_pytorch_tanh) {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x³)))} in fp32, as Hugging
+     * Face computes it for fp32 activations, with the Vector API's tanh (within 1 ulp of
+     * {@link Math#tanh} in fp32) on every element, the last partial vector under a mask, so an
+     * element's value does not depend on how many tokens share the call.
+     */
+    public static void geglu(float[] gate, float[] up, int count, float[] out) {
+        VectorSpecies<Float> f = FloatVector.SPECIES_PREFERRED;
+        IntStream.range(0, (count + GEGLU_BLOCK - 1) / GEGLU_BLOCK).parallel().forEach(b -> {
+            int end = Math.min(count, (b + 1) * GEGLU_BLOCK);
+            int i = b * GEGLU_BLOCK;
+            for (; i + f.length() <= end; i += f.length()) {
+                gegluLanes(gate, up, out, i, f.maskAll(true));
+            }
+            if (i < end) gegluLanes(gate, up, out, i, f.indexInRange(i, end));
+        });
     }
 
-    /** {@code out[t, i] = gelu_tanh(gate[t, i]) · up[t, i]}. */
-    public static void geglu(float[] gate, float[] up, int count, float[] out) {
-        IntStream.range(0, (count + 4095) / 4096).parallel().forEach(b -> {
-            int end = Math.min(count, (b + 1) * 4096);
-            for (int i = b * 4096; i < end; i++) {
-                out[i] = geluTanh(gate[i]) * up[i];
-            }
-        });
+    private static void gegluLanes(float[] gate, float[] up, float[] out, int i, VectorMask<Float> m) {
+        VectorSpecies<Float> f = m.vectorSpecies();
+        FloatVector x = FloatVector.fromArray(f, gate, i, m);
+        FloatVector u = x.mul(x).mul(x).mul(GELU_CUBIC).add(x).mul(GELU_SCALE);
+        FloatVector g = u.lanewise(VectorOperators.TANH).add(1f).mul(x).mul(0.5f);
+        g.mul(FloatVector.fromArray(f, up, i, m)).intoArray(out, i, m);
     }
 
     /**
      * Causal attention for n new tokens of one sequence whose keys and values (positions
-     * [0, startPos + n)) are already in the cache.
+     * [0, startPos + n)) are already in the cache. Each (token, head) is computed the same way
+     * whatever n: scores as vector dot products of four keys at a time, an fp32 softmax with a
+     * float64 sum, then the values accumulated with vector FMAs.
      *
      * @param q      [n, heads, headDim], RoPE applied
      * @param kCache [capacity, kvHeads, headDim]
@@ -94,6 +117,7 @@ public final class CpuOps {
     public static void attention(float[] q, float[] kCache, float[] vCache, int n, int startPos, int heads,
                                  int kvHeads, int headDim, float scale, float[] out) {
         int group = heads / kvHeads;
+        int kvRow = kvHeads * headDim;
         IntStream.range(0, n * heads).parallel().forEach(th -> {
             int t = th / heads;
             int h = th % heads;
@@ -101,35 +125,87 @@ public final class CpuOps {
             int len = startPos + t + 1;
             int qOff = (t * heads + h) * headDim;
             float[] scores = new float[len];
+            float[] lanes = new float[4 * MatMul.F.length()];
+            int p = 0;
+            for (; p + 4 <= len; p += 4) {
+                dot4(q, qOff, kCache, (p * kvHeads + kvh) * headDim, kvRow, headDim, scores, p, lanes);
+            }
+            for (; p < len; p++) {
+                scores[p] = dot(q, qOff, kCache, (p * kvHeads + kvh) * headDim, headDim, lanes);
+            }
             float max = Float.NEGATIVE_INFINITY;
-            for (int p = 0; p < len; p++) {
-                int kOff = (p * kvHeads + kvh) * headDim;
-                float s = 0;
-                for (int i = 0; i < headDim; i++) {
-                    s += q[qOff + i] * kCache[kOff + i];
-                }
-                s *= scale;
-                scores[p] = s;
-                max = Math.max(max, s);
+            for (p = 0; p < len; p++) {
+                scores[p] *= scale;
+                max = Math.max(max, scores[p]);
             }
             double sum = 0;
-            for (int p = 0; p < len; p++) {
+            for (p = 0; p < len; p++) {
                 float e = (float) Math.exp(scores[p] - max);
                 scores[p] = e;
                 sum += e;
             }
             float inv = (float) (1.0 / sum);
             int oOff = (t * heads + h) * headDim;
-            for (int i = 0; i < headDim; i++) {
-                out[oOff + i] = 0;
-            }
-            for (int p = 0; p < len; p++) {
+            java.util.Arrays.fill(out, oOff, oOff + headDim, 0f);
+            VectorSpecies<Float> f = MatMul.F;
+            int vec = headDim - headDim % f.length();
+            for (p = 0; p < len; p++) {
                 float a = scores[p] * inv;
+                FloatVector av = FloatVector.broadcast(f, a);
                 int vOff = (p * kvHeads + kvh) * headDim;
-                for (int i = 0; i < headDim; i++) {
-                    out[oOff + i] += a * vCache[vOff + i];
+                int i = 0;
+                for (; i < vec; i += f.length()) {
+                    FloatVector.fromArray(f, vCache, vOff + i)
+                            .fma(av, FloatVector.fromArray(f, out, oOff + i)).intoArray(out, oOff + i);
+                }
+                for (; i < headDim; i++) {
+                    out[oOff + i] = Math.fma(a, vCache[vOff + i], out[oOff + i]);
                 }
             }
         });
+    }
+
+    /** {@code q[qOff ..] · k[kOff ..]} over headDim: one lane accumulator, a fixed lane sum, then the tail. */
+    private static float dot(float[] q, int qOff, float[] k, int kOff, int headDim, float[] lanes) {
+        VectorSpecies<Float> f = MatMul.F;
+        int vec = headDim - headDim % f.length();
+        FloatVector a = FloatVector.zero(f);
+        for (int i = 0; i < vec; i += f.length()) {
+            a = FloatVector.fromArray(f, q, qOff + i).fma(FloatVector.fromArray(f, k, kOff + i), a);
+        }
+        a.intoArray(lanes, 0);
+        float s = MatMul.laneSum(lanes, 0);
+        for (int i = vec; i < headDim; i++) {
+            s = Math.fma(q[qOff + i], k[kOff + i], s);
+        }
+        return s;
+    }
+
+    /** Scores of keys at {@code kOff + j · kStride}, j in [0, 4), into {@code scores[p + j]}; each as {@link #dot}. */
+    private static void dot4(float[] q, int qOff, float[] k, int kOff, int kStride, int headDim, float[] scores, int p,
+                             float[] lanes) {
+        VectorSpecies<Float> f = MatMul.F;
+        int vec = headDim - headDim % f.length();
+        int k0 = kOff, k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride;
+        FloatVector a0 = FloatVector.zero(f), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < vec; i += f.length()) {
+            FloatVector qv = FloatVector.fromArray(f, q, qOff + i);
+            a0 = qv.fma(FloatVector.fromArray(f, k, k0 + i), a0);
+            a1 = qv.fma(FloatVector.fromArray(f, k, k1 + i), a1);
+            a2 = qv.fma(FloatVector.fromArray(f, k, k2 + i), a2);
+            a3 = qv.fma(FloatVector.fromArray(f, k, k3 + i), a3);
+        }
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, f.length());
+        a2.intoArray(lanes, 2 * f.length());
+        a3.intoArray(lanes, 3 * f.length());
+        int[] offs = {k0, k1, k2, k3};
+        for (int j = 0; j < 4; j++) {
+            float s = MatMul.laneSum(lanes, j * f.length());
+            for (int i = vec; i < headDim; i++) {
+                s = Math.fma(q[qOff + i], k[offs[j] + i], s);
+            }
+            scores[p + j] = s;
+        }
     }
 }

@@ -111,4 +111,72 @@ class MatMulTest {
             }
         }
     }
+
+    /**
+     * Every output element is the same function whatever the token count: one token at a time
+     * (streaming driver), a decode batch (streaming, 4-token blocks and leftovers) and a prefill
+     * (GEMM driver: widened tiles, K-blocks, 4 x 4 micro-tiles and leftovers) agree bit for bit.
+     * Shapes cover rows and tokens that are not multiples of 4, K beyond one K-block, and K with a tail.
+     */
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void everyTokenCountGivesBitIdenticalResults(DType dtype) {
+        long seed = System.nanoTime();
+        System.out.println("MatMulTest.everyTokenCountGivesBitIdenticalResults seed " + seed + " dtype " + dtype);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int[][] shapes = {{70, 512}, {13, 64}, {9, 100}, {131, 288}};
+        for (int[] s : shapes) {
+            int out = s[0], in = s[1];
+            float[] w = new float[out * in];
+            for (int i = 0; i < w.length; i++) w[i] = dtype.round((float) rnd.nextGaussian());
+            Tensor t = Tensor.of("w", dtype, new long[] {out, in}, w);
+            int n = 75;   // two GEMM token tiles, the second partial; leftovers of the 4-token blocks
+            float[] x = new float[n * in];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+            float[] all = new float[n * out];
+            MatMul.matmul(t, x, n, all, false);
+            for (int batch : new int[] {1, 3, 4, 7}) {
+                for (int t0 = 0; t0 + batch <= n; t0 += batch) {
+                    float[] part = new float[batch * out];
+                    MatMul.matmul(t, java.util.Arrays.copyOfRange(x, t0 * in, (t0 + batch) * in), batch, part, false);
+                    for (int i = 0; i < part.length; i++) {
+                        int tok = t0 + i / out, r = i % out;
+                        float want = all[tok * out + r], got = part[i];
+                        assertTrue(Float.floatToRawIntBits(want) == Float.floatToRawIntBits(got),
+                                () -> dtype + " " + out + "x" + in + " batch " + batch + " token " + tok + " row " + r
+                                        + ": " + n + " tokens give " + want + ", " + batch + " give " + got);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The kernels' widening of paired 16-bit rows (two weights per int, chunk order) is exact for
+     * every one of the 65,536 bit patterns, inf, NaN, zeros and subnormals included.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"BF16", "F16"})
+    void pairedWideningIsExactForEveryBitPattern(DType dtype) {
+        int rows = 256, cols = 256, lanes = MatMul.F.length();
+        MemorySegment seg = MemorySegment.ofArray(new byte[rows * cols * 2]);
+        for (int i = 0; i < rows * cols; i++) {
+            seg.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i * 2L, (short) i);
+        }
+        Tensor t = new Tensor("patterns", dtype, new long[] {rows, cols}, seg);
+        for (int r = 0; r < rows; r++) {
+            float[] got = MatMul.widenedRow(t, r);
+            for (int k = 0; k < cols; k++) {
+                // chunk order: each 2L block holds its even elements, then its odd ones
+                int block = k / (2 * lanes), j = k % (2 * lanes);
+                int c = block * 2 * lanes + (j < lanes ? 2 * j : 2 * (j - lanes) + 1);
+                float want = t.getFloat((long) r * cols + c);
+                float g = got[k];
+                int bits = r * cols + c;
+                assertTrue(Float.floatToRawIntBits(want) == Float.floatToRawIntBits(g)
+                                || (Float.isNaN(want) && Float.isNaN(g)),
+                        () -> dtype + " bits 0x" + Integer.toHexString(bits) + ": want " + want + ", got " + g);
+            }
+        }
+    }
 }
