@@ -23,11 +23,12 @@ import jdk.incubator.vector.VectorSpecies;
  * the elements past the last whole 2L block are added one by one. A token decoded alone, the same
  * token in a batch and the same token inside a prefill therefore get bit-identical results.
  *
- * <p>One driver for every token count. A task owns a tile of rows × tokens; for each K-block it
- * widens its rows' weights once into an fp32 buffer (the only dtype-specific loop) and runs 8 × 2,
- * 8 × 1 and 1 × 1 fp32 micro-kernels over it, their accumulators carried in a per-thread buffer
- * from one K-block to the next so the chunk order is unchanged. Decode tiles hold every token, so
- * each weight comes from memory once per step; prefill tiles reuse a widened block for 64 tokens.
+ * <p>Two drivers compute that function. Decode (fewer than 8 tokens): a task streams 16 rows from
+ * storage, four at a time, widening in registers with a kernel per layout (4 rows × 4 tokens, 4 rows
+ * × 1 token), so each weight comes from memory once per step. Prefill: a task owns a tile of 64
+ * rows × 64 tokens; for each K-block it widens its rows' weights once into an fp32 buffer and runs
+ * 8 × 2, 8 × 1 and 1 × 1 fp32 micro-kernels over it, their accumulators carried in a per-thread
+ * buffer from one K-block to the next so the chunk order is unchanged.
  */
 final class MatMul {
     private MatMul() {}
@@ -46,7 +47,7 @@ final class MatMul {
 
     /** From this many tokens on, tiles are cut along the tokens too (prefill). */
     static final int PREFILL_MIN_TOKENS = 8;
-    /** Decode tile: rows × every token. 16 rows balance 2..64 cores at little scheduling cost. */
+    /** Decode task: rows × every token. 16 rows balance 2..64 cores at little scheduling cost. */
     private static final int DECODE_TILE_ROWS = 16;
     /** Prefill tile: rows × tokens. The accumulators (64 × 64 × L floats) stay in a core's L2. */
     private static final int PREFILL_TILE_ROWS = 64, PREFILL_TILE_TOKENS = 64;
@@ -105,7 +106,11 @@ final class MatMul {
         int tokenTiles = (n + tileTokens - 1) / tileTokens;
         IntStream.range(0, rowTiles * tokenTiles).parallel().forEach(task -> {
             int r0 = (task % rowTiles) * tileRows, t0 = (task / rowTiles) * tileTokens;
-            tile(job, r0, Math.min(outDim, r0 + tileRows), t0, Math.min(n, t0 + tileTokens));
+            if (n < PREFILL_MIN_TOKENS) {
+                decodeTile(job, r0, Math.min(outDim, r0 + tileRows));
+            } else {
+                tile(job, r0, Math.min(outDim, r0 + tileRows), t0, Math.min(n, t0 + tileTokens));
+            }
         });
     }
 
@@ -330,6 +335,341 @@ final class MatMul {
         for (int rr = 0; rr < rows; rr++) {
             for (int tt = 0; tt < tokens; tt++) finish(j, acc, (rr * tokens + tt) * L, r0 + rr, t0 + tt);
         }
+    }
+
+    /**
+     * A decode tile: rows [r0, r1) × every token. Rows go four at a time through a kernel of their
+     * layout that widens in registers, straight from storage, and keeps one accumulator per row and
+     * token in the chunk order of the widened path (so the same results): tokens four at a time,
+     * then one at a time, each row read from memory once and found in cache by the later tokens.
+     * Leftover rows, and 16-bit rows that are not whole steps, take the widened path.
+     */
+    private static void decodeTile(Job j, int r0, int r1) {
+        float[] lanes = SCRATCH.get().accumulators(16 * L);
+        int r = r0;
+        if (j.layout != Layout.NATURAL_16) {
+            for (; r + 4 <= r1; r += 4) {
+                int t = 0;
+                for (; t + 4 <= j.n; t += 4) {
+                    stream(j, r, t, 4, lanes);
+                    for (int k = 0; k < 16; k++) finish(j, lanes, k * L, r + k / 4, t + k % 4);
+                }
+                for (; t < j.n; t++) {
+                    stream(j, r, t, 1, lanes);
+                    for (int k = 0; k < 4; k++) finish(j, lanes, k * L, r + k, t);
+                }
+            }
+        }
+        if (r < r1) tile(j, r, r1, 0, j.n);
+    }
+
+    /** Rows r..r+3 against tokens [t, t + tokens), tokens 1 or 4, by the kernel of the job's layout. */
+    private static void stream(Job j, int r, int t, int tokens, float[] lanes) {
+        int x = j.xOffset(0, j.vecDim, t);
+        boolean four = tokens == 4;
+        switch (j.layout) {
+            case F32 -> { if (four) streamF32x4(j.w, r, j.inDim, j.vecDim, j.xs, x, lanes); else streamF32x1(j.w, r, j.inDim, j.vecDim, j.xs, x, lanes); }
+            case BF16_PAIRED -> { if (four) streamBf16x4(j.w, r, j.inDim, j.vecDim, j.xs, x, lanes); else streamBf16x1(j.w, r, j.inDim, j.vecDim, j.xs, x, lanes); }
+            case F16_PAIRED -> { if (four) streamF16x4(j.w, r, j.inDim, j.vecDim, j.xs, x, lanes); else streamF16x1(j.w, r, j.inDim, j.vecDim, j.xs, x, lanes); }
+            case NATURAL_16 -> throw new IllegalStateException("no streaming kernel for rows that are not whole steps");
+        }
+    }
+
+    /** Rows row0..row0+3 of paired BF16 weights, widened in registers, against tokens t..t+3; accumulators to {@code lanes[(row * 4 + token) * L ..]}. */
+    private static void streamBf16x4(MemorySegment w, long row0, int inDim, int vecDim, float[] xs, int x0, float[] lanes) {
+        long w0 = row0 * inDim, w1 = w0 + inDim, w2 = w1 + inDim, w3 = w2 + inDim;
+        int x1 = x0 + vecDim;
+        int x2 = x1 + vecDim;
+        int x3 = x2 + vecDim;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z, a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        for (int i = 0; i < vecDim; i += STEP) {
+            IntVector p0 = IntVector.fromMemorySegment(I, w, (w0 + i) * 2, LE);
+            FloatVector f00 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), f01 = p0.and(0xffff0000).reinterpretAsFloats();
+            IntVector p1 = IntVector.fromMemorySegment(I, w, (w1 + i) * 2, LE);
+            FloatVector f10 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), f11 = p1.and(0xffff0000).reinterpretAsFloats();
+            IntVector p2 = IntVector.fromMemorySegment(I, w, (w2 + i) * 2, LE);
+            FloatVector f20 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), f21 = p2.and(0xffff0000).reinterpretAsFloats();
+            IntVector p3 = IntVector.fromMemorySegment(I, w, (w3 + i) * 2, LE);
+            FloatVector f30 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), f31 = p3.and(0xffff0000).reinterpretAsFloats();
+            FloatVector xa0 = FloatVector.fromArray(F, xs, x0 + i), xb0 = FloatVector.fromArray(F, xs, x0 + i + L);
+            a00 = f01.fma(xb0, f00.fma(xa0, a00)); a10 = f11.fma(xb0, f10.fma(xa0, a10)); a20 = f21.fma(xb0, f20.fma(xa0, a20)); a30 = f31.fma(xb0, f30.fma(xa0, a30));
+            FloatVector xa1 = FloatVector.fromArray(F, xs, x1 + i), xb1 = FloatVector.fromArray(F, xs, x1 + i + L);
+            a01 = f01.fma(xb1, f00.fma(xa1, a01)); a11 = f11.fma(xb1, f10.fma(xa1, a11)); a21 = f21.fma(xb1, f20.fma(xa1, a21)); a31 = f31.fma(xb1, f30.fma(xa1, a31));
+            FloatVector xa2 = FloatVector.fromArray(F, xs, x2 + i), xb2 = FloatVector.fromArray(F, xs, x2 + i + L);
+            a02 = f01.fma(xb2, f00.fma(xa2, a02)); a12 = f11.fma(xb2, f10.fma(xa2, a12)); a22 = f21.fma(xb2, f20.fma(xa2, a22)); a32 = f31.fma(xb2, f30.fma(xa2, a32));
+            FloatVector xa3 = FloatVector.fromArray(F, xs, x3 + i), xb3 = FloatVector.fromArray(F, xs, x3 + i + L);
+            a03 = f01.fma(xb3, f00.fma(xa3, a03)); a13 = f11.fma(xb3, f10.fma(xa3, a13)); a23 = f21.fma(xb3, f20.fma(xa3, a23)); a33 = f31.fma(xb3, f30.fma(xa3, a33));
+        }
+        a00.intoArray(lanes, 0 * L);
+        a01.intoArray(lanes, 1 * L);
+        a02.intoArray(lanes, 2 * L);
+        a03.intoArray(lanes, 3 * L);
+        a10.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a12.intoArray(lanes, 6 * L);
+        a13.intoArray(lanes, 7 * L);
+        a20.intoArray(lanes, 8 * L);
+        a21.intoArray(lanes, 9 * L);
+        a22.intoArray(lanes, 10 * L);
+        a23.intoArray(lanes, 11 * L);
+        a30.intoArray(lanes, 12 * L);
+        a31.intoArray(lanes, 13 * L);
+        a32.intoArray(lanes, 14 * L);
+        a33.intoArray(lanes, 15 * L);
+    }
+
+    /** Rows row0..row0+3 of paired BF16 weights, widened in registers, against one token; accumulators to {@code lanes[(row * 1 + token) * L ..]}. */
+    private static void streamBf16x1(MemorySegment w, long row0, int inDim, int vecDim, float[] xs, int x0, float[] lanes) {
+        long w0 = row0 * inDim, w1 = w0 + inDim, w2 = w1 + inDim, w3 = w2 + inDim;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z, a10 = z, a20 = z, a30 = z;
+        for (int i = 0; i < vecDim; i += STEP) {
+            IntVector p0 = IntVector.fromMemorySegment(I, w, (w0 + i) * 2, LE);
+            FloatVector f00 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), f01 = p0.and(0xffff0000).reinterpretAsFloats();
+            IntVector p1 = IntVector.fromMemorySegment(I, w, (w1 + i) * 2, LE);
+            FloatVector f10 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), f11 = p1.and(0xffff0000).reinterpretAsFloats();
+            IntVector p2 = IntVector.fromMemorySegment(I, w, (w2 + i) * 2, LE);
+            FloatVector f20 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), f21 = p2.and(0xffff0000).reinterpretAsFloats();
+            IntVector p3 = IntVector.fromMemorySegment(I, w, (w3 + i) * 2, LE);
+            FloatVector f30 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), f31 = p3.and(0xffff0000).reinterpretAsFloats();
+            FloatVector xa0 = FloatVector.fromArray(F, xs, x0 + i), xb0 = FloatVector.fromArray(F, xs, x0 + i + L);
+            a00 = f01.fma(xb0, f00.fma(xa0, a00)); a10 = f11.fma(xb0, f10.fma(xa0, a10)); a20 = f21.fma(xb0, f20.fma(xa0, a20)); a30 = f31.fma(xb0, f30.fma(xa0, a30));
+        }
+        a00.intoArray(lanes, 0 * L);
+        a10.intoArray(lanes, 1 * L);
+        a20.intoArray(lanes, 2 * L);
+        a30.intoArray(lanes, 3 * L);
+    }
+
+    /** Rows row0..row0+3 of paired F16 weights, widened in registers as {@link #widenF16Paired} does, against tokens t..t+3; accumulators to {@code lanes[(row * 4 + token) * L ..]}. */
+    private static void streamF16x4(MemorySegment w, long row0, int inDim, int vecDim, float[] xs, int x0, float[] lanes) {
+        long w0 = row0 * inDim, w1 = w0 + inDim, w2 = w1 + inDim, w3 = w2 + inDim;
+        int x1 = x0 + vecDim;
+        int x2 = x1 + vecDim;
+        int x3 = x2 + vecDim;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z, a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        for (int i = 0; i < vecDim; i += STEP) {
+            IntVector p0 = IntVector.fromMemorySegment(I, w, (w0 + i) * 2, LE);
+            IntVector h00 = p0.lanewise(VectorOperators.LSHL, 16);
+            IntVector e00 = h00.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n00 = e00.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e00.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f00 = n00.blend(e00.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e00.compare(VectorOperators.LT, 0x00800000)).or(h00.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector h01 = p0;
+            IntVector e01 = h01.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n01 = e01.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e01.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f01 = n01.blend(e01.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e01.compare(VectorOperators.LT, 0x00800000)).or(h01.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector p1 = IntVector.fromMemorySegment(I, w, (w1 + i) * 2, LE);
+            IntVector h10 = p1.lanewise(VectorOperators.LSHL, 16);
+            IntVector e10 = h10.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n10 = e10.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e10.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f10 = n10.blend(e10.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e10.compare(VectorOperators.LT, 0x00800000)).or(h10.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector h11 = p1;
+            IntVector e11 = h11.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n11 = e11.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e11.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f11 = n11.blend(e11.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e11.compare(VectorOperators.LT, 0x00800000)).or(h11.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector p2 = IntVector.fromMemorySegment(I, w, (w2 + i) * 2, LE);
+            IntVector h20 = p2.lanewise(VectorOperators.LSHL, 16);
+            IntVector e20 = h20.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n20 = e20.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e20.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f20 = n20.blend(e20.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e20.compare(VectorOperators.LT, 0x00800000)).or(h20.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector h21 = p2;
+            IntVector e21 = h21.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n21 = e21.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e21.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f21 = n21.blend(e21.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e21.compare(VectorOperators.LT, 0x00800000)).or(h21.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector p3 = IntVector.fromMemorySegment(I, w, (w3 + i) * 2, LE);
+            IntVector h30 = p3.lanewise(VectorOperators.LSHL, 16);
+            IntVector e30 = h30.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n30 = e30.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e30.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f30 = n30.blend(e30.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e30.compare(VectorOperators.LT, 0x00800000)).or(h30.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector h31 = p3;
+            IntVector e31 = h31.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n31 = e31.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e31.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f31 = n31.blend(e31.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e31.compare(VectorOperators.LT, 0x00800000)).or(h31.and(0x80000000))
+                    .reinterpretAsFloats();
+            FloatVector xa0 = FloatVector.fromArray(F, xs, x0 + i), xb0 = FloatVector.fromArray(F, xs, x0 + i + L);
+            a00 = f01.fma(xb0, f00.fma(xa0, a00)); a10 = f11.fma(xb0, f10.fma(xa0, a10)); a20 = f21.fma(xb0, f20.fma(xa0, a20)); a30 = f31.fma(xb0, f30.fma(xa0, a30));
+            FloatVector xa1 = FloatVector.fromArray(F, xs, x1 + i), xb1 = FloatVector.fromArray(F, xs, x1 + i + L);
+            a01 = f01.fma(xb1, f00.fma(xa1, a01)); a11 = f11.fma(xb1, f10.fma(xa1, a11)); a21 = f21.fma(xb1, f20.fma(xa1, a21)); a31 = f31.fma(xb1, f30.fma(xa1, a31));
+            FloatVector xa2 = FloatVector.fromArray(F, xs, x2 + i), xb2 = FloatVector.fromArray(F, xs, x2 + i + L);
+            a02 = f01.fma(xb2, f00.fma(xa2, a02)); a12 = f11.fma(xb2, f10.fma(xa2, a12)); a22 = f21.fma(xb2, f20.fma(xa2, a22)); a32 = f31.fma(xb2, f30.fma(xa2, a32));
+            FloatVector xa3 = FloatVector.fromArray(F, xs, x3 + i), xb3 = FloatVector.fromArray(F, xs, x3 + i + L);
+            a03 = f01.fma(xb3, f00.fma(xa3, a03)); a13 = f11.fma(xb3, f10.fma(xa3, a13)); a23 = f21.fma(xb3, f20.fma(xa3, a23)); a33 = f31.fma(xb3, f30.fma(xa3, a33));
+        }
+        a00.intoArray(lanes, 0 * L);
+        a01.intoArray(lanes, 1 * L);
+        a02.intoArray(lanes, 2 * L);
+        a03.intoArray(lanes, 3 * L);
+        a10.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a12.intoArray(lanes, 6 * L);
+        a13.intoArray(lanes, 7 * L);
+        a20.intoArray(lanes, 8 * L);
+        a21.intoArray(lanes, 9 * L);
+        a22.intoArray(lanes, 10 * L);
+        a23.intoArray(lanes, 11 * L);
+        a30.intoArray(lanes, 12 * L);
+        a31.intoArray(lanes, 13 * L);
+        a32.intoArray(lanes, 14 * L);
+        a33.intoArray(lanes, 15 * L);
+    }
+
+    /** Rows row0..row0+3 of paired F16 weights, widened in registers as {@link #widenF16Paired} does, against one token; accumulators to {@code lanes[(row * 1 + token) * L ..]}. */
+    private static void streamF16x1(MemorySegment w, long row0, int inDim, int vecDim, float[] xs, int x0, float[] lanes) {
+        long w0 = row0 * inDim, w1 = w0 + inDim, w2 = w1 + inDim, w3 = w2 + inDim;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z, a10 = z, a20 = z, a30 = z;
+        for (int i = 0; i < vecDim; i += STEP) {
+            IntVector p0 = IntVector.fromMemorySegment(I, w, (w0 + i) * 2, LE);
+            IntVector h00 = p0.lanewise(VectorOperators.LSHL, 16);
+            IntVector e00 = h00.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n00 = e00.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e00.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f00 = n00.blend(e00.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e00.compare(VectorOperators.LT, 0x00800000)).or(h00.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector h01 = p0;
+            IntVector e01 = h01.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n01 = e01.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e01.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f01 = n01.blend(e01.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e01.compare(VectorOperators.LT, 0x00800000)).or(h01.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector p1 = IntVector.fromMemorySegment(I, w, (w1 + i) * 2, LE);
+            IntVector h10 = p1.lanewise(VectorOperators.LSHL, 16);
+            IntVector e10 = h10.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n10 = e10.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e10.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f10 = n10.blend(e10.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e10.compare(VectorOperators.LT, 0x00800000)).or(h10.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector h11 = p1;
+            IntVector e11 = h11.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n11 = e11.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e11.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f11 = n11.blend(e11.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e11.compare(VectorOperators.LT, 0x00800000)).or(h11.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector p2 = IntVector.fromMemorySegment(I, w, (w2 + i) * 2, LE);
+            IntVector h20 = p2.lanewise(VectorOperators.LSHL, 16);
+            IntVector e20 = h20.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n20 = e20.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e20.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f20 = n20.blend(e20.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e20.compare(VectorOperators.LT, 0x00800000)).or(h20.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector h21 = p2;
+            IntVector e21 = h21.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n21 = e21.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e21.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f21 = n21.blend(e21.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e21.compare(VectorOperators.LT, 0x00800000)).or(h21.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector p3 = IntVector.fromMemorySegment(I, w, (w3 + i) * 2, LE);
+            IntVector h30 = p3.lanewise(VectorOperators.LSHL, 16);
+            IntVector e30 = h30.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n30 = e30.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e30.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f30 = n30.blend(e30.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e30.compare(VectorOperators.LT, 0x00800000)).or(h30.and(0x80000000))
+                    .reinterpretAsFloats();
+            IntVector h31 = p3;
+            IntVector e31 = h31.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
+            IntVector n31 = e31.add(0x38000000)
+                    .lanewise(VectorOperators.ADD, 0x38000000, e31.compare(VectorOperators.GE, 0x0f800000));
+            FloatVector f31 = n31.blend(e31.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
+                    .viewAsIntegralLanes(), e31.compare(VectorOperators.LT, 0x00800000)).or(h31.and(0x80000000))
+                    .reinterpretAsFloats();
+            FloatVector xa0 = FloatVector.fromArray(F, xs, x0 + i), xb0 = FloatVector.fromArray(F, xs, x0 + i + L);
+            a00 = f01.fma(xb0, f00.fma(xa0, a00)); a10 = f11.fma(xb0, f10.fma(xa0, a10)); a20 = f21.fma(xb0, f20.fma(xa0, a20)); a30 = f31.fma(xb0, f30.fma(xa0, a30));
+        }
+        a00.intoArray(lanes, 0 * L);
+        a10.intoArray(lanes, 1 * L);
+        a20.intoArray(lanes, 2 * L);
+        a30.intoArray(lanes, 3 * L);
+    }
+
+    /** Rows row0..row0+3 of F32 weights, against tokens t..t+3; accumulators to {@code lanes[(row * 4 + token) * L ..]}. */
+    private static void streamF32x4(MemorySegment w, long row0, int inDim, int vecDim, float[] xs, int x0, float[] lanes) {
+        long w0 = row0 * inDim, w1 = w0 + inDim, w2 = w1 + inDim, w3 = w2 + inDim;
+        int x1 = x0 + vecDim;
+        int x2 = x1 + vecDim;
+        int x3 = x2 + vecDim;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z, a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        for (int i = 0; i < vecDim; i += STEP) {
+            FloatVector f00 = FloatVector.fromMemorySegment(F, w, (w0 + i) * 4, LE), f01 = FloatVector.fromMemorySegment(F, w, (w0 + i + L) * 4, LE);
+            FloatVector f10 = FloatVector.fromMemorySegment(F, w, (w1 + i) * 4, LE), f11 = FloatVector.fromMemorySegment(F, w, (w1 + i + L) * 4, LE);
+            FloatVector f20 = FloatVector.fromMemorySegment(F, w, (w2 + i) * 4, LE), f21 = FloatVector.fromMemorySegment(F, w, (w2 + i + L) * 4, LE);
+            FloatVector f30 = FloatVector.fromMemorySegment(F, w, (w3 + i) * 4, LE), f31 = FloatVector.fromMemorySegment(F, w, (w3 + i + L) * 4, LE);
+            FloatVector xa0 = FloatVector.fromArray(F, xs, x0 + i), xb0 = FloatVector.fromArray(F, xs, x0 + i + L);
+            a00 = f01.fma(xb0, f00.fma(xa0, a00)); a10 = f11.fma(xb0, f10.fma(xa0, a10)); a20 = f21.fma(xb0, f20.fma(xa0, a20)); a30 = f31.fma(xb0, f30.fma(xa0, a30));
+            FloatVector xa1 = FloatVector.fromArray(F, xs, x1 + i), xb1 = FloatVector.fromArray(F, xs, x1 + i + L);
+            a01 = f01.fma(xb1, f00.fma(xa1, a01)); a11 = f11.fma(xb1, f10.fma(xa1, a11)); a21 = f21.fma(xb1, f20.fma(xa1, a21)); a31 = f31.fma(xb1, f30.fma(xa1, a31));
+            FloatVector xa2 = FloatVector.fromArray(F, xs, x2 + i), xb2 = FloatVector.fromArray(F, xs, x2 + i + L);
+            a02 = f01.fma(xb2, f00.fma(xa2, a02)); a12 = f11.fma(xb2, f10.fma(xa2, a12)); a22 = f21.fma(xb2, f20.fma(xa2, a22)); a32 = f31.fma(xb2, f30.fma(xa2, a32));
+            FloatVector xa3 = FloatVector.fromArray(F, xs, x3 + i), xb3 = FloatVector.fromArray(F, xs, x3 + i + L);
+            a03 = f01.fma(xb3, f00.fma(xa3, a03)); a13 = f11.fma(xb3, f10.fma(xa3, a13)); a23 = f21.fma(xb3, f20.fma(xa3, a23)); a33 = f31.fma(xb3, f30.fma(xa3, a33));
+        }
+        a00.intoArray(lanes, 0 * L);
+        a01.intoArray(lanes, 1 * L);
+        a02.intoArray(lanes, 2 * L);
+        a03.intoArray(lanes, 3 * L);
+        a10.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a12.intoArray(lanes, 6 * L);
+        a13.intoArray(lanes, 7 * L);
+        a20.intoArray(lanes, 8 * L);
+        a21.intoArray(lanes, 9 * L);
+        a22.intoArray(lanes, 10 * L);
+        a23.intoArray(lanes, 11 * L);
+        a30.intoArray(lanes, 12 * L);
+        a31.intoArray(lanes, 13 * L);
+        a32.intoArray(lanes, 14 * L);
+        a33.intoArray(lanes, 15 * L);
+    }
+
+    /** Rows row0..row0+3 of F32 weights, against one token; accumulators to {@code lanes[(row * 1 + token) * L ..]}. */
+    private static void streamF32x1(MemorySegment w, long row0, int inDim, int vecDim, float[] xs, int x0, float[] lanes) {
+        long w0 = row0 * inDim, w1 = w0 + inDim, w2 = w1 + inDim, w3 = w2 + inDim;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z, a10 = z, a20 = z, a30 = z;
+        for (int i = 0; i < vecDim; i += STEP) {
+            FloatVector f00 = FloatVector.fromMemorySegment(F, w, (w0 + i) * 4, LE), f01 = FloatVector.fromMemorySegment(F, w, (w0 + i + L) * 4, LE);
+            FloatVector f10 = FloatVector.fromMemorySegment(F, w, (w1 + i) * 4, LE), f11 = FloatVector.fromMemorySegment(F, w, (w1 + i + L) * 4, LE);
+            FloatVector f20 = FloatVector.fromMemorySegment(F, w, (w2 + i) * 4, LE), f21 = FloatVector.fromMemorySegment(F, w, (w2 + i + L) * 4, LE);
+            FloatVector f30 = FloatVector.fromMemorySegment(F, w, (w3 + i) * 4, LE), f31 = FloatVector.fromMemorySegment(F, w, (w3 + i + L) * 4, LE);
+            FloatVector xa0 = FloatVector.fromArray(F, xs, x0 + i), xb0 = FloatVector.fromArray(F, xs, x0 + i + L);
+            a00 = f01.fma(xb0, f00.fma(xa0, a00)); a10 = f11.fma(xb0, f10.fma(xa0, a10)); a20 = f21.fma(xb0, f20.fma(xa0, a20)); a30 = f31.fma(xb0, f30.fma(xa0, a30));
+        }
+        a00.intoArray(lanes, 0 * L);
+        a10.intoArray(lanes, 1 * L);
+        a20.intoArray(lanes, 2 * L);
+        a30.intoArray(lanes, 3 * L);
     }
 
     /** Widened row g (tile row rr) against token t (tile token tt) over one K-block. */
