@@ -15,8 +15,9 @@
 //       DIR/seq-<i>.f32: float32 in x86-64 byte order (little-endian), prompt length x vocab: row r
 //       holds the logits after prompt token r.
 //       DIR/result.json: {"vocab", "llamaCpp", "model": {"description", "trainContextSize",
-//       "embeddingLength", "bos", "eos"}, "sequences": [{"prompt", "continuation", "rows", "logits"}]}
-//       ("logits" names the seq-<i>.f32 file).
+//       "embeddingLength", "bos", "eos", "tensorTypes"}, "sequences": [{"prompt", "continuation", "rows",
+//       "logits"}]} ("logits" names the seq-<i>.f32 file; "tensorTypes" maps each tensor's name to its
+//       ggml type number as llama.cpp's GGUF reader found it).
 //
 // node-llama-cpp is imported from $GEMMA4J_ORACLE_DIR/node_modules, else from
 // <gemma4j home>/.cache/oracle/node_modules (home: $GEMMA4J_HOME, else this checkout), where
@@ -125,8 +126,8 @@ async function run(lib, args) {
     });
     const model = await llama.loadModel({modelPath: resolve(args.model), gpuLayers: 0});
     // Vocabulary size = rows of the embedding, ggml dims [hidden, vocab].
-    const embedding = (model.fileInfo.fullTensorInfo ?? model.fileInfo.tensorInfo ?? [])
-        .find((t) => t.name === "token_embd.weight");
+    const tensors = model.fileInfo.fullTensorInfo ?? model.fileInfo.tensorInfo ?? [];
+    const embedding = tensors.find((t) => t.name === "token_embd.weight");
     if (embedding == null || embedding.dimensions.length !== 2) {
         fail(`${args.model}: expected a 2-dimensional tensor token_embd.weight, found ${JSON.stringify(embedding?.dimensions)}`);
     }
@@ -135,6 +136,7 @@ async function run(lib, args) {
     const modelInfo = {
         description: model.typeDescription, trainContextSize: model.trainContextSize,
         embeddingLength: model.embeddingVectorSize, bos: model.tokens.bos, eos: model.tokens.eos,
+        tensorTypes: Object.fromEntries(tensors.map((t) => [t.name, t.ggmlType])),
     };
     mkdirSync(args.out, {recursive: true});
 

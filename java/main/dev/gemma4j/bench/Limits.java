@@ -6,29 +6,20 @@ package dev.gemma4j.bench;
  * @param bandwidthBytesPerSecond the memory bandwidth a decode step can reach: on a GPU the device copy
  *                                bandwidth (bytes read plus bytes written), on the CPU the read bandwidth
  * @param bandwidthSource         how {@code bandwidthBytesPerSecond} was measured, for the report
- * @param gemmFlopsPerSecond      the cuBLAS fp16 GEMM rate (fp32 accumulation) a prefill can reach, or
- *                                NaN where none was measured (the CPU)
- * @param gemmShape               the measured GEMM's m x n x k, or null with a NaN rate
+ * @param flopsPerSecond          the arithmetic rate a prefill can reach: on a GPU the cuBLAS fp16 GEMM rate
+ *                                (fp32 accumulation), on the CPU the fp32 FMA peak of all cores
+ * @param flopsSource             how {@code flopsPerSecond} was measured (on a GPU with the GEMM's shape)
  */
-public record Limits(double bandwidthBytesPerSecond, String bandwidthSource, double gemmFlopsPerSecond,
-                     String gemmShape) {
+public record Limits(double bandwidthBytesPerSecond, String bandwidthSource, double flopsPerSecond,
+                     String flopsSource) {
     public Limits {
         if (!(bandwidthBytesPerSecond > 0) || Double.isInfinite(bandwidthBytesPerSecond)) {
             throw new IllegalArgumentException("bandwidth must be a positive number of bytes per second, found "
                     + bandwidthBytesPerSecond);
         }
-        if (!Double.isNaN(gemmFlopsPerSecond) && !(gemmFlopsPerSecond > 0 && gemmShape != null)) {
-            throw new IllegalArgumentException("a GEMM rate must be positive and name its shape, found "
-                    + gemmFlopsPerSecond + " flop/s for shape " + gemmShape);
+        if (!(flopsPerSecond > 0) || Double.isInfinite(flopsPerSecond) || flopsSource == null) {
+            throw new IllegalArgumentException("a prefill's flop rate must be a positive number of flop/s and say how it"
+                    + " was measured, found " + flopsPerSecond + " flop/s from " + flopsSource);
         }
-    }
-
-    /** A memory read bandwidth and no GEMM rate: the CPU backend's limits. */
-    public static Limits bandwidthOnly(double bytesPerSecond, String source) {
-        return new Limits(bytesPerSecond, source, Double.NaN, null);
-    }
-
-    public boolean hasGemmRate() {
-        return !Double.isNaN(gemmFlopsPerSecond);
     }
 }

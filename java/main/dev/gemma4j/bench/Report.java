@@ -44,8 +44,8 @@ public final class Report {
             new Column("batch", f -> Integer.toString(f.batch())),
             new Column("ttft_s", f -> fixed(f.timeToFirstTokenSeconds(), 3)),
             new Column("prefill_tok/s", f -> number(f.prefillTokensPerSecond())),
-            new Column("prefill_limit", f -> f.prefillLimitTokensPerSecond() == null ? "-" : number(f.prefillLimitTokensPerSecond())),
-            new Column("prefill_frac", f -> f.prefillFractionOfLimit() == null ? "-" : percent(f.prefillFractionOfLimit())),
+            new Column("prefill_limit", f -> number(f.prefillLimitTokensPerSecond())),
+            new Column("prefill_frac", f -> percent(f.prefillFractionOfLimit())),
             new Column("decode_tok/s/seq", f -> number(f.decodeTokensPerSecondPerSequence())),
             new Column("decode_tok/s_all", f -> number(f.decodeTokensPerSecondAggregate())),
             new Column("bytes/step", f -> String.format(Locale.ROOT, "%.4g", f.bytesPerDecodeStep())),
@@ -56,17 +56,15 @@ public final class Report {
 
     /**
      * The limits, then one row per batch size. Fractions are percentages of the limit on the same
-     * row; "-" marks a figure this backend does not have.
+     * row; "-" marks a figure this backend does not have (device memory on the CPU).
      */
     public String table() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "decode limit: %s %.2f GB/s; bytes per step = weights %,d + KV %,d per cached token%n",
                 limits.bandwidthSource(), limits.bandwidthBytesPerSecond() / 1e9, cost.weightBytes(), cost.kvBytesPerToken()));
-        sb.append(limits.hasGemmRate()
-                ? String.format(Locale.ROOT, "prefill limit: cuBLAS fp16 GEMM %.1f TFLOP/s (%s); flops per prompt = 2 x %,d"
-                        + " projection weights x tokens + 2 x %,d output weights%n", limits.gemmFlopsPerSecond() / 1e12,
-                        limits.gemmShape(), cost.matmulParameters(), cost.logitParameters())
-                : "prefill limit: none measured on this backend\n");
+        sb.append(String.format(Locale.ROOT, "prefill limit: %s %s; flops per prompt = 2 x %,d projection weights x tokens"
+                + " + 2 x %,d output weights%n", limits.flopsSource(), flopRate(limits.flopsPerSecond()),
+                cost.matmulParameters(), cost.logitParameters()));
         String[][] cells = new String[batches.size() + 1][COLUMNS.size()];
         int[] width = new int[COLUMNS.size()];
         for (int c = 0; c < COLUMNS.size(); c++) {
@@ -90,13 +88,8 @@ public final class Report {
         ObjectNode l = root.putObject("limits");
         l.put("bandwidth_bytes_per_s", limits.bandwidthBytesPerSecond());
         l.put("bandwidth_source", limits.bandwidthSource());
-        if (limits.hasGemmRate()) {
-            l.put("gemm_flops_per_s", limits.gemmFlopsPerSecond());
-            l.put("gemm_shape", limits.gemmShape());
-        } else {
-            l.putNull("gemm_flops_per_s");
-            l.putNull("gemm_shape");
-        }
+        l.put("flops_per_s", limits.flopsPerSecond());
+        l.put("flops_source", limits.flopsSource());
         ObjectNode c = root.putObject("cost");
         c.put("weight_bytes", cost.weightBytes());
         c.put("kv_bytes_per_token", cost.kvBytesPerToken());
@@ -138,6 +131,12 @@ public final class Report {
         return Math.abs(v) >= 1e6 ? String.format(Locale.ROOT, "%.3g", v)
                 : Math.abs(v) >= 100 ? String.format(Locale.ROOT, "%.0f", v)
                 : String.format(Locale.ROOT, "%.3g", v);
+    }
+
+    /** GFLOP/s below a TFLOP/s (CPUs), else TFLOP/s (GPUs). */
+    private static String flopRate(double flopsPerSecond) {
+        return flopsPerSecond < 1e12 ? String.format(Locale.ROOT, "%.1f GFLOP/s", flopsPerSecond / 1e9)
+                : String.format(Locale.ROOT, "%.1f TFLOP/s", flopsPerSecond / 1e12);
     }
 
     private static String fixed(double v, int decimals) {

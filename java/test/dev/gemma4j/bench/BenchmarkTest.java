@@ -191,20 +191,30 @@ class BenchmarkTest {
         assertEquals("synthetic-2b", json.get("model").asText());
         assertEquals(7L << 30, json.get("peak_device_memory_bytes").asLong());
         assertEquals(f8.prefillFractionOfLimit(), json.get("batches").get(1).get("prefill_fraction_of_limit").asDouble());
-        assertEquals(7.0e14, json.get("limits").get("gemm_flops_per_s").asDouble());
+        assertEquals(7.0e14, json.get("limits").get("flops_per_s").asDouble());
+    }
+
+    /** On the CPU the prefill is stated against the FMA peak: a figure like any other, in the table and the JSON. */
+    @Test
+    void cpuPrefillIsStatedAgainstTheFmaPeak() {
+        Cost cost = Cost.of(GemmaConfig.gemma2B(), 5_100_000_000L, 36_864);
+        Limits limits = new Limits(2.0e10, "memory read", 3.2e11, "fp32 FMA peak");
+        BatchRun r = new BatchRun(2, 16, 8, 1, 2, 7, new int[2][8], null);
+        BatchFigures f = BatchFigures.of(r, cost, limits);
+        assertEquals(3.2e11 * 16 / cost.prefillFlops(16), f.prefillLimitTokensPerSecond(), 1e-9);
+        assertEquals(16.0 / f.prefillLimitTokensPerSecond(), f.prefillFractionOfLimit(), 1e-15);
+        assertNull(f.enginePeakBytes());
+        String table = new Report(Map.of(), cost, limits, List.of(f)).table();
+        assertTrue(table.contains("prefill limit: fp32 FMA peak 320.0 GFLOP/s"), table);
+        assertTrue(table.contains(String.format(java.util.Locale.ROOT, "%.1f%%", 100 * f.prefillFractionOfLimit())), table);
+        assertEquals("fp32 FMA peak", new Report(Map.of(), cost, limits, List.of(f)).json().get("limits").get("flops_source").asText());
     }
 
     @Test
-    void withoutAGemmRateThePrefillHasNoLimit() {
-        Cost cost = Cost.of(GemmaConfig.gemma2B(), 5_100_000_000L, 36_864);
-        BatchRun r = new BatchRun(2, 16, 8, 1, 2, 7, new int[2][8], null);
-        BatchFigures f = BatchFigures.of(r, cost, Limits.bandwidthOnly(2.0e10, "memory read"));
-        assertNull(f.prefillLimitTokensPerSecond());
-        assertNull(f.prefillFractionOfLimit());
-        assertNull(f.enginePeakBytes());
-        String table = new Report(Map.of(), cost, Limits.bandwidthOnly(2.0e10, "memory read"), List.of(f)).table();
-        assertTrue(table.contains("prefill limit: none measured"), table);
-        assertThrows(IllegalArgumentException.class, () -> new Limits(Double.NaN, "x", Double.NaN, null));
+    void limitsMustBePositiveAndSayWhereTheyCameFrom() {
+        assertThrows(IllegalArgumentException.class, () -> new Limits(Double.NaN, "x", 1e12, "y"));
+        assertThrows(IllegalArgumentException.class, () -> new Limits(1e9, "x", Double.NaN, "y"));
+        assertThrows(IllegalArgumentException.class, () -> new Limits(1e9, "x", 0, "y"));
         assertThrows(IllegalArgumentException.class, () -> new Limits(1e9, "x", 1e12, null));
     }
 

@@ -17,15 +17,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class BenchCommandTest {
-    /** Keys every row of "batches" carries; the CPU leaves the GEMM- and device-memory ones null. */
+    /** Keys every row of "batches" carries; the CPU leaves the device-memory ones null. */
     private static final List<String> BATCH_KEYS = List.of("batch", "time_to_first_token_s", "prefill_seconds",
             "prefill_tokens_per_s", "prefill_limit_tokens_per_s", "prefill_fraction_of_limit", "decode_steps",
             "decode_seconds", "decode_tokens_per_s_per_sequence", "decode_tokens_per_s_aggregate",
             "kv_tokens_read_per_step", "bytes_per_decode_step", "decode_limit_tokens_per_s_per_sequence",
             "decode_limit_tokens_per_s_aggregate", "decode_fraction_of_limit", "engine_peak_device_memory_bytes",
             "device_memory_used_bytes");
-    private static final List<String> CPU_NULLS = List.of("prefill_limit_tokens_per_s", "prefill_fraction_of_limit",
-            "engine_peak_device_memory_bytes", "device_memory_used_bytes");
+    private static final List<String> CPU_NULLS = List.of("engine_peak_device_memory_bytes", "device_memory_used_bytes");
     /** The JSON holds every figure unrounded; what is left is the rounding of one division in double. */
     private static final double REL = 1e-12;
 
@@ -62,6 +61,11 @@ class BenchCommandTest {
         assertTrue(root.get("hardware").get("threads").asInt() >= 1, root.toString());
         assertTrue(root.get("gemma4j").asText().startsWith("gemma4j "), root.toString());
         double bandwidth = root.get("limits").get("bandwidth_bytes_per_s").asDouble();
+        double flops = root.get("limits").get("flops_per_s").asDouble();
+        assertTrue(flops > 0 && Double.isFinite(flops), root.get("limits").toString());
+        assertTrue(root.get("limits").get("flops_source").asText().startsWith("fp32 FMA peak"), root.get("limits").toString());
+        long matmulParameters = root.get("cost").get("matmul_parameters").asLong();
+        long logitParameters = root.get("cost").get("logit_parameters").asLong();
         long weightBytes = root.get("cost").get("weight_bytes").asLong();
         long kvPerToken = root.get("cost").get("kv_bytes_per_token").asLong();
         JsonNode rows = root.get("batches");
@@ -91,8 +95,12 @@ class BenchCommandTest {
             assertClose(perSequence, b.get("decode_tokens_per_s_per_sequence").asDouble(), "decode tok/s");
             assertClose(batch * perSequence, b.get("decode_tokens_per_s_aggregate").asDouble(), "aggregate tok/s");
             assertClose(perSequence / limit, b.get("decode_fraction_of_limit").asDouble(), "decode fraction");
-            assertClose(batch * prompt / b.get("prefill_seconds").asDouble(), b.get("prefill_tokens_per_s").asDouble(),
-                    "prefill tok/s");
+            double prefill = batch * prompt / b.get("prefill_seconds").asDouble();
+            assertClose(prefill, b.get("prefill_tokens_per_s").asDouble(), "prefill tok/s");
+            // The prefill limit: the FMA peak over the prompt's GEMM flops (projections of every token, logits of the last).
+            double prefillLimit = flops * prompt / (2.0 * matmulParameters * prompt + 2.0 * logitParameters);
+            assertClose(prefillLimit, b.get("prefill_limit_tokens_per_s").asDouble(), "prefill limit");
+            assertClose(prefill / prefillLimit, b.get("prefill_fraction_of_limit").asDouble(), "prefill fraction");
             assertTrue(b.get("time_to_first_token_s").asDouble() <= b.get("prefill_seconds").asDouble(), b.toString());
         }
     }

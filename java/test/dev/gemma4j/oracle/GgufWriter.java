@@ -23,8 +23,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes a gemma4j model as a GGUF v3 file that llama.cpp loads as architecture "gemma", every
- * tensor F32.
+ * Writes a gemma4j model as a GGUF v3 file that llama.cpp loads as architecture "gemma": the
+ * matrices (embedding and projections) either widened to F32 or in the dtype the source stores
+ * them in, byte for byte ({@link Matrices}); the RMSNorm weights always F32.
  *
  * <p>What llama.cpp expects, from its Gemma loader ({@code src/models/gemma.cpp}), its metadata
  * reader ({@code src/llama-model.cpp}, {@code src/llama-vocab.cpp}, strict about value types) and
@@ -47,9 +48,13 @@ import java.util.Map;
  *       rotate-half form, which llama.cpp applies to unpermuted heads for this architecture);
  *   <li>alignment 32 (general.alignment): the data section starts at the next multiple of 32 after
  *       the tensor infos, and tensor i's offset is the sum of the sizes of tensors 0..i-1, each
- *       padded to 32 bytes.
+ *       padded to 32 bytes;
+ *   <li>tensor types as ggml numbers them (ggml.h {@code enum ggml_type}: F32 0, F16 1, BF16 30) and
+ *       {@code general.file_type} as llama.h's {@code enum llama_ftype} (ALL_F32 0, MOSTLY_F16 1,
+ *       MOSTLY_BF16 32; "mostly": the 1-D norm weights stay F32). ggml's F16 and BF16 elements are
+ *       the same little-endian IEEE binary16 and bfloat16 bit patterns as safetensors' F16 and BF16,
+ *       so stored matrices are copied as they are.
  * </ul>
- * Source tensors of any dtype are widened exactly to F32.
  */
 final class GgufWriter {
     private GgufWriter() {}
@@ -63,30 +68,50 @@ final class GgufWriter {
     private static final int TYPE_BOOL = 7;
     private static final int TYPE_STRING = 8;
     private static final int TYPE_ARRAY = 9;
-    private static final int GGML_TYPE_F32 = 0;
+    static final int GGML_TYPE_F32 = 0;
+    static final int GGML_TYPE_F16 = 1;
+    static final int GGML_TYPE_BF16 = 30;
     private static final int LLAMA_FTYPE_ALL_F32 = 0;
+    private static final int LLAMA_FTYPE_MOSTLY_F16 = 1;
+    private static final int LLAMA_FTYPE_MOSTLY_BF16 = 32;
 
-    /** One tensor as written: GGUF name, ggml dimensions (innermost first), source, whether 1 + w. */
-    private record Entry(String name, long[] ne, Tensor source, boolean plusOne) {
+    /** How the 2-D tensors (embedding and projections) are written. */
+    enum Matrices {
+        /** Widened exactly to F32, whatever the source stores: for comparisons that must not round activations. */
+        F32,
+        /** In the source's dtype with the source's bytes: the same weights as the checkpoint, at its size. */
+        AS_STORED
+    }
+
+    /** One tensor as written: GGUF name, ggml dimensions (innermost first), source, whether 1 + w, type. */
+    private record Entry(String name, long[] ne, Tensor source, boolean plusOne, DType type) {
         long bytes() {
-            return source.elementCount() * Float.BYTES;
+            return source.elementCount() * type.bytes();
         }
+    }
+
+    /** As {@link #write(WeightSource, String, Path, Matrices)} with every tensor F32. */
+    static void write(WeightSource weights, String modelName, Path out) {
+        write(weights, modelName, out, Matrices.F32);
     }
 
     /**
      * Writes {@code weights} (with the vocabulary of its tokenizer.json) to {@code out}, through a
      * temporary file in the same folder that is moved into place once complete.
+     *
+     * @throws IllegalArgumentException with {@link Matrices#AS_STORED}, when the source's matrices do not
+     *                                  share one dtype (a GGUF file states one file type)
      */
-    static void write(WeightSource weights, String modelName, Path out) {
+    static void write(WeightSource weights, String modelName, Path out, Matrices matrices) {
         GemmaConfig c = weights.config();
         GgufVocabulary vocab = GgufVocabulary.read(weights.tokenizerJson(), c.vocabSize());
-        List<Entry> entries = entries(weights, c);
+        List<Entry> entries = entries(weights, c, matrices);
 
         Metadata meta = new Metadata();
         meta.string("general.architecture", "gemma");
         meta.string("general.name", modelName);
         meta.u32("general.alignment", ALIGNMENT);
-        meta.u32("general.file_type", LLAMA_FTYPE_ALL_F32);
+        meta.u32("general.file_type", fileType(entries));
         meta.u32("gemma.context_length", c.maxPositionEmbeddings());
         meta.u32("gemma.embedding_length", c.hiddenSize());
         meta.u32("gemma.block_count", c.numHiddenLayers());
@@ -125,15 +150,15 @@ final class GgufWriter {
                 sink.string(e.name());
                 sink.u32(e.ne().length);
                 for (long d : e.ne()) sink.u64(d);
-                sink.u32(GGML_TYPE_F32);
+                sink.u32(ggmlType(e.type()));
                 sink.u64(offset);
                 offset += pad(e.bytes());
             }
             sink.pad();
             for (Entry e : entries) {
                 Tensor t = e.source();
-                if (t.dtype() == DType.F32 && !e.plusOne()) {
-                    sink.segment(t.data());            // already little-endian F32: copied as is
+                if (t.dtype() == e.type() && !e.plusOne()) {
+                    sink.segment(t.data());            // already little-endian in the file's type: copied as is
                 } else {
                     long n = t.elementCount();
                     for (long i = 0; i < n; i++) {
@@ -161,8 +186,29 @@ final class GgufWriter {
         return -1;
     }
 
-    /** The tensors in llama.cpp's names and order, each checked against the shape the config implies. */
-    private static List<Entry> entries(WeightSource weights, GemmaConfig c) {
+    /** ggml's number for a tensor type (ggml.h {@code enum ggml_type}). */
+    static int ggmlType(DType type) {
+        return switch (type) {
+            case F32 -> GGML_TYPE_F32;
+            case F16 -> GGML_TYPE_F16;
+            case BF16 -> GGML_TYPE_BF16;
+        };
+    }
+
+    /** llama.cpp's file type: that of the matrices, which {@link #entries} made all of one type. */
+    private static int fileType(List<Entry> entries) {
+        return switch (entries.getFirst().type()) {
+            case F32 -> LLAMA_FTYPE_ALL_F32;
+            case F16 -> LLAMA_FTYPE_MOSTLY_F16;
+            case BF16 -> LLAMA_FTYPE_MOSTLY_BF16;
+        };
+    }
+
+    /**
+     * The tensors in llama.cpp's names and order (the embedding first), each checked against the shape
+     * the config implies, the matrices typed as {@code matrices} says.
+     */
+    private static List<Entry> entries(WeightSource weights, GemmaConfig c, Matrices matrices) {
         Map<String, long[]> expected = GemmaTensorNames.expectedShapes(c);
         List<Entry> out = new ArrayList<>();
         out.add(entry(weights, expected, GemmaTensorNames.embed(), "token_embd.weight", false));
@@ -184,7 +230,21 @@ final class GgufWriter {
                     blk + "ffn_down.weight", false));
         }
         out.add(entry(weights, expected, GemmaTensorNames.finalNorm(), "output_norm.weight", true));
-        return out;
+        if (matrices == Matrices.F32) return out;
+        DType stored = out.getFirst().source().dtype();
+        List<Entry> typed = new ArrayList<>();
+        for (Entry e : out) {
+            if (e.plusOne()) {
+                typed.add(e);
+                continue;
+            }
+            if (e.source().dtype() != stored) {
+                throw new IllegalArgumentException("tensor '" + e.source().name() + "' is " + e.source().dtype()
+                        + ", the embedding is " + stored + ": a GGUF file of stored matrices needs them all of one dtype");
+            }
+            typed.add(new Entry(e.name(), e.ne(), e.source(), false, stored));
+        }
+        return typed;
     }
 
     private static Entry entry(WeightSource weights, Map<String, long[]> expected, String hfName, String ggufName,
@@ -197,7 +257,7 @@ final class GgufWriter {
         long[] shape = t.shape();
         long[] ne = new long[shape.length];
         for (int i = 0; i < shape.length; i++) ne[i] = shape[shape.length - 1 - i];
-        return new Entry(ggufName, ne, t, plusOne);
+        return new Entry(ggufName, ne, t, plusOne, DType.F32);
     }
 
     static long pad(long n) {
@@ -277,6 +337,7 @@ final class GgufWriter {
 
     /** Buffered little-endian output to a file channel that counts the bytes written. */
     private static final class Sink {
+        private static final long SEGMENT_SLICE = 64L << 20;
         private final FileChannel channel;
         private final ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
         private long written;
@@ -318,10 +379,13 @@ final class GgufWriter {
             written += b.length;
         }
 
+        /** Writes {@code data} in slices: a ByteBuffer holds at most 2 GiB, a 2B-shaped F32 embedding more. */
         void segment(MemorySegment data) throws IOException {
             flush();
-            ByteBuffer b = data.asByteBuffer();
-            while (b.hasRemaining()) channel.write(b);
+            for (long pos = 0; pos < data.byteSize(); pos += SEGMENT_SLICE) {
+                ByteBuffer b = data.asSlice(pos, Math.min(SEGMENT_SLICE, data.byteSize() - pos)).asByteBuffer();
+                while (b.hasRemaining()) channel.write(b);
+            }
             written += data.byteSize();
         }
 

@@ -13,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -35,8 +37,10 @@ final class LlamaCppOracle {
      * @param embeddingLength  gemma.embedding_length
      * @param bos              tokenizer.ggml.bos_token_id
      * @param eos              tokenizer.ggml.eos_token_id
+     * @param tensorTypes      each tensor's ggml type number (F32 0, F16 1, BF16 30), by GGUF name
      */
-    record ModelInfo(String description, int trainContextSize, int embeddingLength, int bos, int eos) {}
+    record ModelInfo(String description, int trainContextSize, int embeddingLength, int bos, int eos,
+                     Map<String, Integer> tensorTypes) {}
 
     /**
      * One token sequence as llama.cpp computed it.
@@ -142,8 +146,10 @@ final class LlamaCppOracle {
     private static Result read(JsonNode root, Path out) throws IOException {
         int vocab = root.path("vocab").asInt();
         JsonNode m = root.path("model");
+        Map<String, Integer> types = new LinkedHashMap<>();
+        m.path("tensorTypes").properties().forEach(e -> types.put(e.getKey(), e.getValue().asInt(-1)));
         ModelInfo info = new ModelInfo(m.path("description").asText(), m.path("trainContextSize").asInt(-1),
-                m.path("embeddingLength").asInt(-1), m.path("bos").asInt(-1), m.path("eos").asInt(-1));
+                m.path("embeddingLength").asInt(-1), m.path("bos").asInt(-1), m.path("eos").asInt(-1), Map.copyOf(types));
         List<Sequence> seqs = new ArrayList<>();
         for (JsonNode s : root.path("sequences")) {
             int[] prompt = ints(s.path("prompt"));
