@@ -438,8 +438,7 @@ public final class OpenAiServer implements AutoCloseable {
                         error.putObject("error").put("message", e.getMessage()).put("type", e.type).putNull("param")
                                 .put("code", e.code);
                         write(out, error);
-                        out.write(DONE);
-                        out.flush();
+                        send(out, DONE);
                         return 200;
                     }
                     GenerationChunk c = (GenerationChunk) item;
@@ -475,11 +474,14 @@ public final class OpenAiServer implements AutoCloseable {
                     usage.set("usage", usage(r));
                     write(out, usage);
                 }
-                out.write(DONE);
-                out.flush();
-                out.close();
+                send(out, DONE);
+                try {
+                    out.close();
+                } catch (IOException | RuntimeException e) {
+                    throw new ClientGone(e);
+                }
                 return 200;
-            } catch (UncheckedIOException | IOException hangUp) {
+            } catch (ClientGone hangUp) {
                 s.cancel();
                 metrics.cancelled();
                 return 499;
@@ -514,11 +516,32 @@ public final class OpenAiServer implements AutoCloseable {
         return envelope(id, chat ? "chat.completion.chunk" : "text_completion", created);
     }
 
-    private static void write(OutputStream out, JsonNode event) throws IOException {
-        out.write("data: ".getBytes(StandardCharsets.US_ASCII));
-        out.write(JSON.writeValueAsBytes(event));
-        out.write("\n\n".getBytes(StandardCharsets.US_ASCII));
-        out.flush();
+    /** The client went away: a write of its stream failed. */
+    private static final class ClientGone extends RuntimeException {
+        ClientGone(Throwable cause) {
+            super(cause);
+        }
+    }
+
+    private static void write(OutputStream out, JsonNode event) {
+        try {
+            send(out, ("data: " + JSON.writeValueAsString(event) + "\n\n").getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Writes and flushes one event. Helidon reports a closed connection with exceptions of its own (not always
+     * IOExceptions), so any failure of the write counts as the client gone.
+     */
+    private static void send(OutputStream out, byte[] bytes) {
+        try {
+            out.write(bytes);
+            out.flush();
+        } catch (IOException | RuntimeException e) {
+            throw new ClientGone(e);
+        }
     }
 
     private static String finishReason(GenerationResult r) {
