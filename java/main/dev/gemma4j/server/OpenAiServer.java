@@ -247,11 +247,18 @@ public final class OpenAiServer implements AutoCloseable {
         GenerationOptions o = GenerationOptions.defaults()
                 .withMaxNewTokens(max)
                 .withTemperature(f.number("temperature", 1f, 0, 2))
-                .withTopP(f.number("top_p", 1f, Float.MIN_VALUE, 1))
+                .withTopP(topP(f))
                 .withTopK(f.integer("top_k", 0, 0, Integer.MAX_VALUE))
                 .withSeed(f.longValue("seed", ThreadLocalRandom.current().nextLong()))
                 .withStopStrings(f.stop());
         return o;
+    }
+
+    /** OpenAI's top_p is in (0, 1]; 0 would keep no token. */
+    private static float topP(Fields f) {
+        float p = f.number("top_p", 1f, 0, 1);
+        if (p == 0) throw ApiError.badField("top_p", "'top_p' must be in (0, 1], found 0");
+        return p;
     }
 
     private void admit() {
