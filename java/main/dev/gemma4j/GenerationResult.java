@@ -1,5 +1,7 @@
 package dev.gemma4j;
 
+import java.util.List;
+
 /**
  * What a generation produced.
  *
@@ -12,9 +14,14 @@ package dev.gemma4j;
  * @param decodeNanos     time spent on the remaining tokens (shared decode steps with other sequences
  *                        when several generate at once)
  * @param queueNanos      time the request waited for a free sequence slot before work on it started
+ * @param logprobs        one entry per generated token when {@link GenerationOptions#logprobs()} was asked
+ *                        for, else empty
  */
 public record GenerationResult(int[] promptTokens, int[] generatedTokens, String text, StopReason stopReason,
-                               long prefillNanos, long decodeNanos, long queueNanos) {
+                               long prefillNanos, long decodeNanos, long queueNanos, List<TokenLogprob> logprobs) {
+    public GenerationResult {
+        logprobs = List.copyOf(logprobs);
+    }
 
     /** Why a generation ended. */
     public enum StopReason {

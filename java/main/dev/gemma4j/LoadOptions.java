@@ -1,19 +1,20 @@
 package dev.gemma4j;
 
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+
 /**
- * How to load a model.
+ * How to load a model, built from {@link #defaults()} with named settings:
+ * <pre>{@code
+ * LoadOptions.defaults().withDevice(LoadOptions.Device.CUDA).withContextLength(4096).withGpuMemory("18GiB").withMaxSequences(8)
+ * }</pre>
+ * Immutable; every {@code with…} returns a copy and checks its value at once.
  *
- * @param device         which backend computes the model
- * @param contextLength  tokens per sequence (prompt + new); 0 for the model's max_position_embeddings
- * @param gpuMemory      device memory the CUDA backend may allocate: "all" (all free memory) or a size
- *                       such as "18GiB"; ignored on the CPU
- * @param maxBatchTokens the most prompt tokens one forward step processes on the GPU; longer prompts
- *                       run in chunks of this size
- * @param maxSequences   the most sequences decoded together: concurrent generate calls beyond it wait
- *                       for one to finish. On the GPU each has a KV cache of {@code contextLength}
- *                       tokens allocated at load, so the load is refused when they do not all fit
+ * <p>Defaults: device {@link Device#AUTO}, the model's whole context (max_position_embeddings), all free
+ * device memory, {@value #DEFAULT_MAX_BATCH_TOKENS} prompt tokens per forward step, one sequence at a time.
  */
-public record LoadOptions(Device device, int contextLength, String gpuMemory, int maxBatchTokens, int maxSequences) {
+public final class LoadOptions {
     /** Backend choice. */
     public enum Device {
         /** CUDA when a driver and a GPU are found, else the CPU (with a one-line notice). */
@@ -22,39 +23,109 @@ public record LoadOptions(Device device, int contextLength, String gpuMemory, in
         CPU
     }
 
-    public LoadOptions {
-        if (device == null) throw new IllegalArgumentException("no device given (auto, cuda or cpu)");
-        if (contextLength < 0) {
-            throw new IllegalArgumentException("context length must be >= 0 (0 = the model's), found " + contextLength);
-        }
-        if (gpuMemory == null || gpuMemory.isBlank()) gpuMemory = "all";
-        if (maxBatchTokens < 1) {
-            throw new IllegalArgumentException("max batch tokens must be >= 1, found " + maxBatchTokens);
-        }
-        if (maxSequences < 1) {
-            throw new IllegalArgumentException("max sequences must be >= 1, found " + maxSequences);
-        }
+    public static final int DEFAULT_MAX_BATCH_TOKENS = 512;
+
+    private static final LoadOptions DEFAULTS =
+            new LoadOptions(Device.AUTO, OptionalInt.empty(), Optional.empty(), DEFAULT_MAX_BATCH_TOKENS, 1);
+
+    private final Device device;
+    private final OptionalInt contextLength;
+    private final Optional<String> gpuMemory;
+    private final int maxBatchTokens;
+    private final int maxSequences;
+
+    private LoadOptions(Device device, OptionalInt contextLength, Optional<String> gpuMemory, int maxBatchTokens,
+                        int maxSequences) {
+        this.device = device;
+        this.contextLength = contextLength;
+        this.gpuMemory = gpuMemory;
+        this.maxBatchTokens = maxBatchTokens;
+        this.maxSequences = maxSequences;
     }
 
-    /** One sequence at a time. */
-    public LoadOptions(Device device, int contextLength, String gpuMemory, int maxBatchTokens) {
-        this(device, contextLength, gpuMemory, maxBatchTokens, 1);
+    /** The defaults listed in the class description. */
+    public static LoadOptions defaults() {
+        return DEFAULTS;
     }
 
-    /** The CPU backend with the model's full context. */
+    /** The defaults on the CPU backend. */
     public static LoadOptions cpu() {
-        return new LoadOptions(Device.CPU, 0, "all", 512);
+        return DEFAULTS.withDevice(Device.CPU);
     }
 
+    /** Which backend computes the model. */
     public LoadOptions withDevice(Device d) {
+        Objects.requireNonNull(d, "no device given (AUTO, CUDA or CPU)");
         return new LoadOptions(d, contextLength, gpuMemory, maxBatchTokens, maxSequences);
     }
 
+    /** Tokens per sequence (prompt + new), at least 2 and at most the model's max_position_embeddings. */
     public LoadOptions withContextLength(int tokens) {
-        return new LoadOptions(device, tokens, gpuMemory, maxBatchTokens, maxSequences);
+        if (tokens < 2) throw new IllegalArgumentException("context length must be >= 2 tokens, found " + tokens);
+        return new LoadOptions(device, OptionalInt.of(tokens), gpuMemory, maxBatchTokens, maxSequences);
     }
 
+    /**
+     * Device memory the CUDA backend may allocate, such as "18GiB" (the forms of
+     * {@code DeviceBudget.parse}); ignored on the CPU. Without it the backend takes all free memory.
+     */
+    public LoadOptions withGpuMemory(String size) {
+        if (size == null || size.isBlank()) throw new IllegalArgumentException("no GPU memory size given, e.g. 18GiB");
+        return new LoadOptions(device, contextLength, Optional.of(size), maxBatchTokens, maxSequences);
+    }
+
+    /** The most prompt tokens one forward step processes on the GPU; longer prompts run in chunks of this size. */
+    public LoadOptions withMaxBatchTokens(int tokens) {
+        if (tokens < 1) throw new IllegalArgumentException("max batch tokens must be >= 1, found " + tokens);
+        return new LoadOptions(device, contextLength, gpuMemory, tokens, maxSequences);
+    }
+
+    /**
+     * The most sequences decoded together: concurrent calls beyond it wait for one to finish. On the GPU each
+     * has a KV cache of the context length allocated at load, so the load is refused when they do not all fit.
+     */
     public LoadOptions withMaxSequences(int sequences) {
+        if (sequences < 1) throw new IllegalArgumentException("max sequences must be >= 1, found " + sequences);
         return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, sequences);
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** The context length set, or empty for the model's max_position_embeddings. */
+    public OptionalInt contextLength() {
+        return contextLength;
+    }
+
+    /** The GPU memory budget set, or empty for all free memory. */
+    public Optional<String> gpuMemory() {
+        return gpuMemory;
+    }
+
+    public int maxBatchTokens() {
+        return maxBatchTokens;
+    }
+
+    public int maxSequences() {
+        return maxSequences;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof LoadOptions l && device == l.device && contextLength.equals(l.contextLength)
+                && gpuMemory.equals(l.gpuMemory) && maxBatchTokens == l.maxBatchTokens && maxSequences == l.maxSequences;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(device, contextLength, gpuMemory, maxBatchTokens, maxSequences);
+    }
+
+    @Override
+    public String toString() {
+        return "LoadOptions[device=" + device + ", contextLength="
+                + (contextLength.isPresent() ? contextLength.getAsInt() : "model's") + ", gpuMemory="
+                + gpuMemory.orElse("all free") + ", maxBatchTokens=" + maxBatchTokens + ", maxSequences=" + maxSequences + "]";
     }
 }

@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "gemma4j", mixinStandardHelpOptions = true, version = "gemma4j 0.1.0",
         description = "Runs Google's Gemma models from Java.",
         subcommands = {GenerateCommand.class, ChatCommand.class, LogitsCommand.class, TokenizeCommand.class,
-                InfoCommand.class, BenchCommand.class, ParityCommand.class, CommandLine.HelpCommand.class})
+                InfoCommand.class, BenchCommand.class, ParityCommand.class, ServeCommand.class, ServeBenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit status for errors in what the user gave (bad model, bad token, bad option value). */
     static final int EXIT_BAD_INPUT = 2;

@@ -26,7 +26,7 @@ final class ModelOption {
 
     @Option(names = "--context", paramLabel = "TOKENS",
             description = "Tokens per sequence, prompt + new (default: the model's max_position_embeddings).")
-    int context;
+    Integer context;
 
     @Option(names = "--max-batch", paramLabel = "TOKENS",
             description = "Most prompt tokens per forward step on the GPU; longer prompts run in chunks (default: ${DEFAULT-VALUE}).")
@@ -55,7 +55,9 @@ final class ModelOption {
             err.println("note: '" + name + "' is a built-in test model with random weights; its text is"
                     + " gibberish. Pass --model DIR to run a real Gemma checkpoint.");
         }
-        LoadOptions options = new LoadOptions(parseDevice(device), context, gpuMemory, maxBatch, maxSequences);
+        LoadOptions options = LoadOptions.defaults().withDevice(parseDevice(device)).withGpuMemory(gpuMemory)
+                .withMaxBatchTokens(maxBatch).withMaxSequences(maxSequences);
+        if (context != null) options = options.withContextLength(context);
         ProgressBar[] bar = {null};
         Gemma gemma = Gemma.load(name, options, new Gemma.LoadMonitor() {
             @Override

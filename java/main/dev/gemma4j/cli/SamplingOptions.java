@@ -26,6 +26,6 @@ final class SamplingOptions {
     List<String> stops = new ArrayList<>();
 
     GenerationOptions toOptions() {
-        return new GenerationOptions(maxTokens, temperature, topK, topP, seed, stops);
+        return GenerationOptions.defaults().withMaxNewTokens(maxTokens).withTemperature(temperature).withTopK(topK).withTopP(topP).withSeed(seed).withStopStrings(stops);
     }
 }

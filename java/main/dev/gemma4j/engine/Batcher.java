@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -52,8 +53,9 @@ import java.util.function.Function;
  * An exception thrown by a {@link #call} task fails that task only.
  *
  * <p>{@link #close()} stops admitting work: waiting requests and tasks fail with an
- * {@link IllegalStateException}, active sequences run to their end and complete normally, and the engine
- * thread is joined. The engine thread is a daemon thread, so a batcher left open does not keep the JVM
+ * {@link IllegalStateException}, active sequences are cancelled at the start of the next engine turn (their
+ * futures fail with a {@link CancellationException}, their caches are closed), and the engine thread is
+ * joined. The engine thread is a daemon thread, so a batcher left open does not keep the JVM
  * alive.
  */
 public final class Batcher implements AutoCloseable {
@@ -106,6 +108,8 @@ public final class Batcher implements AutoCloseable {
 
     /** Engine thread only: the admitted sequences (prefilling or decoding), in the order admitted. */
     private final List<Request> active = new ArrayList<>();
+    /** Written by the engine thread only: active.size() at the end of its last turn. */
+    private volatile int running;
     /** Written by the engine thread only. */
     private volatile Stats stats = new Stats(0, 0, 0, 0, 0);
 
@@ -167,7 +171,7 @@ public final class Batcher implements AutoCloseable {
      *                      max_position_embeddings
      * @param onText        receives text as it becomes final (never half a character, never part of a
      *                      stop string), on the engine thread; may be null. An exception it throws fails
-     *                      this request only
+     *                      this request only (see {@link #submitWithListener})
      * @return completes with the result when the sequence ends; cancelling it drops the request at the start
      *         of the next engine turn (between two prefill chunks or two decode steps), closing its cache
      * @throws IllegalArgumentException when the prompt is empty, holds an id outside the vocabulary or
@@ -177,6 +181,18 @@ public final class Batcher implements AutoCloseable {
      */
     public CompletableFuture<GenerationResult> submit(int[] prompt, GenerationOptions options, int contextLength,
                                                       Consumer<String> onText) {
+        return submitWithListener(prompt, options, contextLength, TokenListener.ofText(onText));
+    }
+
+    /**
+     * Queues a generation whose listener hears every token (its text and, when asked for, its
+     * log-probabilities) on the engine thread; it must return quickly, since every active sequence's next
+     * decode step waits for it. An exception it throws fails this request only.
+     *
+     * @see #submit(int[], GenerationOptions, int, Consumer)
+     */
+    public CompletableFuture<GenerationResult> submitWithListener(int[] prompt, GenerationOptions options,
+                                                                  int contextLength, TokenListener listener) {
         Objects.requireNonNull(options, "no generation options given");
         if (contextLength > maxPositions) {
             throw new IllegalArgumentException("a context of " + contextLength + " tokens exceeds the model's "
@@ -184,7 +200,7 @@ public final class Batcher implements AutoCloseable {
         }
         int[] copy = prompt.clone();
         Sequence.checkPrompt(copy, vocab, contextLength);
-        Request r = new Request(new Sequence(tokenizer, copy, options, contextLength, onText, System.nanoTime()),
+        Request r = new Request(new Sequence(tokenizer, copy, options, contextLength, listener, System.nanoTime()),
                 new CompletableFuture<>());
         synchronized (lock) {
             refuseIfStopped();
@@ -222,6 +238,18 @@ public final class Batcher implements AutoCloseable {
         return stats;
     }
 
+    /** Sequences admitted and not yet ended (prefilling or decoding), as of the end of the last engine turn. */
+    public int running() {
+        return running;
+    }
+
+    /** Requests submitted and not yet admitted. */
+    public int waiting() {
+        synchronized (lock) {
+            return waiting.size();
+        }
+    }
+
     /** True on the engine thread (inside {@code onText} or a {@link #call} task). */
     public boolean onEngineThread() {
         return Thread.currentThread() == engine;
@@ -229,7 +257,8 @@ public final class Batcher implements AutoCloseable {
 
     /**
      * Stops admitting work: waiting requests and tasks fail with an {@link IllegalStateException}, active
-     * sequences run to their end (their futures complete normally), then the engine thread is joined.
+     * sequences are cancelled at the start of the next engine turn (their futures fail with a
+     * {@link CancellationException}), then the engine thread is joined.
      * Later calls to {@link #submit} and {@link #call} are refused. Calling it again does nothing.
      *
      * @throws IllegalStateException when called on the engine thread, which cannot wait for itself
@@ -279,23 +308,39 @@ public final class Batcher implements AutoCloseable {
         try {
             while (true) {
                 List<Task<?>> due;
+                boolean stopping;
                 synchronized (lock) {
                     while (waiting.isEmpty() && tasks.isEmpty() && active.isEmpty() && !closing) {
                         lock.wait();
                     }
-                    if (closing && active.isEmpty() && waiting.isEmpty() && tasks.isEmpty()) return;
+                    stopping = closing;
                     due = new ArrayList<>(tasks);
                     tasks.clear();
+                }
+                if (stopping) {
+                    cancelActive();
+                    return;
                 }
                 for (Task<?> t : due) t.run(forward);
                 dropCancelled();
                 admitWaiting();
                 runPrefillChunk();
                 decodeStep();
+                running = active.size();
             }
         } catch (Throwable t) {
             stop(t);
         }
+    }
+
+    /** On close: every active sequence leaves, its cache closed and its future cancelled. */
+    private void cancelActive() {
+        for (Request r : active) {
+            r.sequence().close();
+            r.result().completeExceptionally(new CancellationException("the model was closed while this request ran"));
+        }
+        active.clear();
+        running = 0;
     }
 
     /** Requests whose futures were cancelled leave, their caches closed. */
@@ -415,6 +460,7 @@ public final class Batcher implements AutoCloseable {
             r.result().completeExceptionally(cause);
         }
         active.clear();
+        running = 0;
         for (Request r : queued) r.result().completeExceptionally(cause);
         for (Task<?> t : due) t.result().completeExceptionally(cause);
     }

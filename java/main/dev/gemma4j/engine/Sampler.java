@@ -1,13 +1,23 @@
 package dev.gemma4j.engine;
 
 import dev.gemma4j.GenerationOptions;
+import dev.gemma4j.TokenLogprob;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
-/** Picks the next token from fp32 logits: greedy, or temperature with top-k and top-p. */
+/**
+ * Picks the next token from fp32 logits: greedy, or temperature with top-k and top-p. When the options ask
+ * for log-probabilities it records those of each pick ({@link #takeLogprob()}); a backend that samples on
+ * the device hands such rows to {@link #sample(float[], int, int, double)} on the host
+ * ({@link #needsHostLogits()}).
+ */
 public final class Sampler {
     private final GenerationOptions options;
     private final SplittableRandom random;
+    /** The log-probabilities of the last pick, when the options ask for them; null once taken. */
+    private TokenLogprob lastLogprob;
 
     public Sampler(GenerationOptions options) {
         this.options = options;
@@ -35,6 +45,54 @@ public final class Sampler {
         return options;
     }
 
+    /** True when every pick needs the whole row of logits on the host (to record log-probabilities). */
+    public boolean needsHostLogits() {
+        return options.logprobs();
+    }
+
+    /** The log-probabilities of the last pick (null when none were asked for or they were taken already). */
+    public TokenLogprob takeLogprob() {
+        TokenLogprob t = lastLogprob;
+        lastLogprob = null;
+        return t;
+    }
+
+    /**
+     * log-softmax of logits [offset, offset + vocab) in float64: {@code out[i] = x[i] - max - log(sum exp(x - max))}.
+     */
+    public static double[] logSoftmax(float[] logits, int offset, int vocab) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) max = Math.max(max, logits[offset + i]);
+        double sum = 0;
+        for (int i = 0; i < vocab; i++) sum += Math.exp(logits[offset + i] - max);
+        double shift = max + Math.log(sum);
+        double[] out = new double[vocab];
+        for (int i = 0; i < vocab; i++) out[i] = logits[offset + i] - shift;
+        return out;
+    }
+
+    /** The chosen token's log-probability and the {@code top} most likely tokens (lower id first among equals). */
+    public static TokenLogprob logprobOf(float[] logits, int offset, int vocab, int chosen, int top) {
+        double[] lp = logSoftmax(logits, offset, vocab);
+        // Partial selection: top is at most 20, so n × top comparisons beat sorting the vocabulary.
+        int[] best = new int[top];
+        int found = 0;
+        for (int i = 0; i < vocab; i++) {
+            int k = found;
+            if (k == top && !(lp[i] > lp[best[top - 1]])) continue;
+            if (k == top) k--;
+            while (k > 0 && lp[i] > lp[best[k - 1]]) {
+                best[k] = best[k - 1];
+                k--;
+            }
+            best[k] = i;
+            if (found < top) found++;
+        }
+        List<TokenLogprob.Alternative> alternatives = new ArrayList<>(found);
+        for (int k = 0; k < found; k++) alternatives.add(new TokenLogprob.Alternative(best[k], lp[best[k]]));
+        return new TokenLogprob(chosen, lp[chosen], alternatives);
+    }
+
     /**
      * The random number the next non-greedy {@link #sample(float[], int, int)} would draw, drawn now;
      * pass it to {@link #sample(float[], int, int, double)}. A backend that samples on the device draws
@@ -49,7 +107,7 @@ public final class Sampler {
 
     /** Samples from logits [offset, offset + vocab). */
     public int sample(float[] logits, int offset, int vocab) {
-        return options.isGreedy() ? argmax(logits, offset, vocab) : sample(logits, offset, vocab, nextUniform());
+        return sample(logits, offset, vocab, options.isGreedy() ? 0 : nextUniform());
     }
 
     /**
@@ -74,6 +132,12 @@ public final class Sampler {
      * (from {@link #nextUniform()}); greedy samplers ignore it.
      */
     public int sample(float[] logits, int offset, int vocab, double u01) {
+        int picked = pick(logits, offset, vocab, u01);
+        if (options.logprobs()) lastLogprob = logprobOf(logits, offset, vocab, picked, options.topLogprobs());
+        return picked;
+    }
+
+    private int pick(float[] logits, int offset, int vocab, double u01) {
         int greedy = argmax(logits, offset, vocab);
         if (options.isGreedy()) {
             return greedy;

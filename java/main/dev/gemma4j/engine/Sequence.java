@@ -3,10 +3,12 @@ package dev.gemma4j.engine;
 import dev.gemma4j.GenerationOptions;
 import dev.gemma4j.GenerationResult;
 import dev.gemma4j.GenerationResult.StopReason;
+import dev.gemma4j.TokenLogprob;
 import dev.gemma4j.tokenizer.GemmaTokenizer;
 import dev.gemma4j.tokenizer.StreamingDecoder;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.function.Consumer;
+import java.util.List;
 
 /**
  * One generating sequence: its sampler, KV cache, position, text stream (decoder and stop-string
@@ -28,6 +30,10 @@ final class Sequence implements AutoCloseable {
     private final StreamingDecoder decoder;
     private final Generation.StopStringFilter stops;
     private final int[] generated;
+    private final List<TokenLogprob> logprobs = new ArrayList<>();
+    private final TokenListener listener;
+    /** Text the stop-string filter released for the token being accepted. */
+    private final StringBuilder released = new StringBuilder();
     private final long submittedNanos;
     private int count;
     /** Prompt tokens run so far, in [0, prompt.length]. */
@@ -41,11 +47,11 @@ final class Sequence implements AutoCloseable {
     /**
      * @param prompt         checked by {@link #checkPrompt}
      * @param contextLength  tokens the sequence may hold in all (prompt + new)
-     * @param onText         receives text as it becomes final; may be null
+     * @param listener       hears each token's text and log-probabilities; may be null
      * @param submittedNanos {@link System#nanoTime()} when the request was made (queue wait starts)
      */
     Sequence(GemmaTokenizer tokenizer, int[] prompt, GenerationOptions options, int contextLength,
-             Consumer<String> onText, long submittedNanos) {
+             TokenListener listener, long submittedNanos) {
         this.prompt = prompt;
         this.options = options;
         // At most contextLength positions; prompt + maxNewTokens covers every token the sequence can run
@@ -55,7 +61,8 @@ final class Sequence implements AutoCloseable {
         this.endOfTurnId = tokenizer.endOfTurnId();
         this.sampler = new Sampler(options);
         this.decoder = tokenizer.streamingDecoder(true);
-        this.stops = new Generation.StopStringFilter(options.stopStrings(), onText);
+        this.listener = listener;
+        this.stops = new Generation.StopStringFilter(options.stopStrings(), released::append);
         // The most tokens the sequence can make: maxNewTokens, or one per free cache position plus the
         // last (which is never run).
         this.generated = new int[(int) Math.min(options.maxNewTokens(), (long) capacity - prompt.length + 1)];
@@ -144,8 +151,8 @@ final class Sequence implements AutoCloseable {
 
     /**
      * Takes the next token: the first from the prefill logits, later ones from decode steps (each of
-     * which ran {@link #token()} at {@link #position()}, so the position moves on by one). Streams its
-     * text to the caller's {@code onText}, whose exceptions propagate.
+     * which ran {@link #token()} at {@link #position()}, so the position moves on by one). Hands its
+     * text and log-probabilities to the listener, whose exceptions propagate.
      *
      * @return true when the sequence is finished (end of sequence, stop string, max tokens, context full)
      */
@@ -161,12 +168,17 @@ final class Sequence implements AutoCloseable {
         } else {
             position++;
         }
+        // The stop token is not part of the output, nor its log-probability.
+        TokenLogprob logprob = sampler.takeLogprob();
         if (token == eosId || token == endOfTurnId) {
             reason = StopReason.END_OF_SEQUENCE;
             return true;
         }
         generated[count++] = token;
-        if (stops.accept(decoder.push(token))) {
+        if (logprob != null) logprobs.add(logprob);
+        boolean stopped = stops.accept(decoder.push(token));
+        emit(logprob);
+        if (stopped) {
             reason = StopReason.STOP_STRING;
             return true;
         }
@@ -179,6 +191,12 @@ final class Sequence implements AutoCloseable {
             return true;
         }
         return false;
+    }
+
+    private void emit(TokenLogprob logprob) {
+        String text = released.toString();
+        released.setLength(0);
+        if (listener != null && (!text.isEmpty() || logprob != null)) listener.onToken(text, logprob);
     }
 
     /** The token the next decode step runs: the last one accepted. */
@@ -200,7 +218,7 @@ final class Sequence implements AutoCloseable {
     }
 
     /**
-     * Flushes the held text to {@code onText} (unless a stop string ended the sequence) and makes the
+     * Flushes the held text to the listener (unless a stop string ended the sequence) and makes the
      * result. Timings: queue = submission to admission, prefill = admission to first token, decode =
      * first token to now.
      */
@@ -209,10 +227,11 @@ final class Sequence implements AutoCloseable {
         if (reason != StopReason.STOP_STRING) {
             stops.accept(decoder.flush());
             stops.finish();
+            emit(null);
         }
         long end = System.nanoTime();
         return new GenerationResult(prompt, Arrays.copyOf(generated, count), stops.text(), reason,
-                firstTokenNanos - admittedNanos, end - firstTokenNanos, admittedNanos - submittedNanos);
+                firstTokenNanos - admittedNanos, end - firstTokenNanos, admittedNanos - submittedNanos, logprobs);
     }
 
     /** Frees the KV cache (if one was made); safe to call more than once. */

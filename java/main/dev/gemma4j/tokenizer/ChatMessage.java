@@ -4,12 +4,18 @@ import java.util.Objects;
 
 /**
  * One turn of a conversation. Gemma's chat template knows the roles {@code "user"} and
- * {@code "model"} ({@code "assistant"} is rendered as model); {@link ChatTemplate} checks them.
+ * {@code "model"} ({@code "assistant"} is rendered as model), and {@code "system"} first, folded into the
+ * first user turn; {@link ChatTemplate} checks them.
  */
 public record ChatMessage(String role, String content) {
     public ChatMessage {
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(content, "content");
+    }
+
+    /** Instructions; Gemma has no system role, so {@link ChatTemplate} folds them into the first user turn. */
+    public static ChatMessage system(String content) {
+        return new ChatMessage("system", content);
     }
 
     public static ChatMessage user(String content) {

@@ -1,5 +1,6 @@
 package dev.gemma4j.tokenizer;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -19,47 +20,102 @@ import java.util.Objects;
  * </pre>
  * One user turn with the generation prompt renders as
  * {@code <bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n}.
- * Besides the template's own checks (no system role, user first, roles alternating), every role
- * other than user, model and assistant is rejected.
+ *
+ * <p>Two departures from that template, both as llama.cpp's Gemma template does them:
+ * <ul>
+ *   <li>Gemma has no system role, so a {@code system} message (allowed only first, and only one) is folded
+ *       into the first user turn: its trimmed text, a blank line ({@code "\n\n"}), then the user's text.</li>
+ *   <li>Text inside a message is never read as a control token: {@link #encode} tokenizes each message's
+ *       text with no added tokens matched, so {@code "<start_of_turn>"} written by a user stays text (its
+ *       pieces) and cannot open a turn; only the template's own markers are ids 2, 106 and 107.</li>
+ * </ul>
+ * Besides the template's own checks (user first, roles alternating), every role other than system, user,
+ * model and assistant is rejected.
  */
 public final class ChatTemplate {
     private ChatTemplate() {}
 
+    /** A checked turn: Gemma's role name ("user" or "model") and its trimmed text. */
+    private record Turn(String role, String text) {}
+
+    /** The conversation rendered as text, control markers written out (what {@link #encode} tokenizes). */
     public static String format(List<ChatMessage> messages, boolean addGenerationPrompt) {
-        Objects.requireNonNull(messages, "messages");
-        if (messages.isEmpty()) throw new IllegalArgumentException("Gemma chat needs at least one message, found none");
         StringBuilder text = new StringBuilder("<bos>");
-        for (int i = 0; i < messages.size(); i++) {
-            ChatMessage m = Objects.requireNonNull(messages.get(i), "message " + i);
-            String role = switch (m.role()) {
-                case "user", "model" -> m.role();
-                case "assistant" -> "model";
-                case "system" -> throw new IllegalArgumentException("message " + i
-                        + " has role 'system': Gemma's chat template supports no system role (System role not supported);"
-                        + " put the instructions into the first user message");
-                default -> throw new IllegalArgumentException("message " + i + " has role '" + m.role()
-                        + "': expected 'user', 'model' or 'assistant'");
-            };
-            boolean userExpected = i % 2 == 0;
-            if (role.equals("user") != userExpected) {
-                throw new IllegalArgumentException("message " + i + " has role '" + m.role() + "', expected "
-                        + (userExpected ? "'user'" : "'model' or 'assistant'")
-                        + ": Gemma conversation roles must alternate user/model/user/model/..., starting with user");
-            }
-            text.append("<start_of_turn>").append(role).append('\n').append(pythonStrip(m.content()))
-                    .append("<end_of_turn>\n");
+        for (Turn t : turns(messages)) {
+            text.append("<start_of_turn>").append(t.role()).append('\n').append(t.text()).append("<end_of_turn>\n");
         }
         if (addGenerationPrompt) text.append("<start_of_turn>model\n");
         return text.toString();
     }
 
     /**
-     * Ids of the rendered conversation, tokenized as Hugging Face's {@code apply_chat_template}
-     * does: without adding another BOS (the rendered {@code <bos>} becomes id 2, once) and with
-     * {@code <start_of_turn>}, {@code <end_of_turn>} matched as ids 106, 107.
+     * Ids of the conversation as Hugging Face's {@code apply_chat_template} tokenizes the rendered text, with
+     * one difference: message text is tokenized with no added tokens matched (see the class description).
+     * BOS comes once, {@code <start_of_turn>} and {@code <end_of_turn>} are ids 106 and 107.
      */
     public static int[] encode(GemmaTokenizer tokenizer, List<ChatMessage> messages, boolean addGenerationPrompt) {
-        return tokenizer.encodeWithTurnMarkers(format(messages, addGenerationPrompt));
+        IntList ids = new IntList(64);
+        ids.add(tokenizer.bosId());
+        boolean first = true;
+        for (Turn t : turns(messages)) {
+            // Between two markers the template's text is one run, "\n" after a turn included: "\n" + next
+            // role is never merged across the marker, so runs match the rendered text's tokenization.
+            if (!first) ids.addAll(tokenizer.encodeLiteral("\n"));
+            first = false;
+            ids.add(tokenizer.startOfTurnId());
+            ids.addAll(tokenizer.encodeLiteral(t.role() + "\n" + t.text()));
+            ids.add(tokenizer.endOfTurnId());
+        }
+        if (!first) ids.addAll(tokenizer.encodeLiteral("\n"));
+        if (addGenerationPrompt) {
+            ids.add(tokenizer.startOfTurnId());
+            ids.addAll(tokenizer.encodeLiteral("model\n"));
+        }
+        return ids.toArray();
+    }
+
+    private static List<Turn> turns(List<ChatMessage> messages) {
+        Objects.requireNonNull(messages, "messages");
+        if (messages.isEmpty()) throw new IllegalArgumentException("Gemma chat needs at least one message, found none");
+        List<Turn> turns = new ArrayList<>(messages.size());
+        String system = null;
+        for (int i = 0; i < messages.size(); i++) {
+            ChatMessage m = Objects.requireNonNull(messages.get(i), "message " + i);
+            String role = switch (m.role()) {
+                case "user", "model" -> m.role();
+                case "assistant" -> "model";
+                case "system" -> {
+                    if (i != 0) {
+                        throw new IllegalArgumentException("message " + i + " has role 'system': a system message"
+                                + " may only come first (Gemma has no system role; it is folded into the first user turn)");
+                    }
+                    yield "system";
+                }
+                default -> throw new IllegalArgumentException("message " + i + " has role '" + m.role()
+                        + "': expected 'system' (first only), 'user', 'model' or 'assistant'");
+            };
+            if (role.equals("system")) {
+                system = pythonStrip(m.content());
+                continue;
+            }
+            boolean userExpected = turns.size() % 2 == 0;
+            if (role.equals("user") != userExpected) {
+                throw new IllegalArgumentException("message " + i + " has role '" + m.role() + "', expected "
+                        + (userExpected ? "'user'" : "'model' or 'assistant'")
+                        + ": Gemma conversation roles must alternate user/model/user/model/..., starting with user"
+                        + " (after an optional system message)");
+            }
+            String text = pythonStrip(m.content());
+            if (system != null) {
+                text = system + "\n\n" + text;
+                system = null;
+            }
+            turns.add(new Turn(role, text));
+        }
+        if (turns.isEmpty()) {
+            throw new IllegalArgumentException("Gemma chat needs a user message after the system message, found none");
+        }
+        return turns;
     }
 
     /** Jinja's {@code trim}, which is Python's {@code str.strip()}: removes characters for which {@code str.isspace()} holds. */

@@ -30,6 +30,7 @@ public final class GemmaTokenizer {
     private final BpeModel bpe;
     private final AddedTokenMatcher fileTokens;
     private final AddedTokenMatcher chatTokens;
+    private final AddedTokenMatcher noTokens = new AddedTokenMatcher(List.of());
     private final int padId;
     private final int eosId;
     private final int bosId;
@@ -100,6 +101,15 @@ public final class GemmaTokenizer {
     /** Ids of {@code text} without BOS (Hugging Face: {@code add_special_tokens=False}). */
     public int[] encode(String text) {
         return encode(text, fileTokens, false);
+    }
+
+    /**
+     * Ids of {@code text} without BOS, with no added token matched: {@code "<bos>"} or {@code "<start_of_turn>"}
+     * in the text become the pieces of their characters, never ids 2 or 106. What chat message text goes
+     * through, so a user cannot write control tokens.
+     */
+    public int[] encodeLiteral(String text) {
+        return encode(text, noTokens, false);
     }
 
     /** Ids of {@code text} with BOS first (Hugging Face: {@code add_special_tokens=True}). */

@@ -184,11 +184,11 @@ class CudaDecodeStepGpuTest {
         System.out.println("CudaDecodeStepGpuTest.deviceSampling seed " + seed);
         SplittableRandom random = new SplittableRandom(seed);
         List<GenerationOptions> options = List.of(
-                new GenerationOptions(STEPS, 0.8f, 40, 0.9f, seed, List.of()),
-                new GenerationOptions(STEPS, 1.3f, 0, 1f, seed + 1, List.of()),
-                new GenerationOptions(STEPS, 0.7f, 100, 0.95f, seed + 2, List.of()),
+                GenerationOptions.defaults().withMaxNewTokens(STEPS).withTemperature(0.8f).withTopK(40).withTopP(0.9f).withSeed(seed),
+                GenerationOptions.defaults().withMaxNewTokens(STEPS).withTemperature(1.3f).withTopK(0).withTopP(1f).withSeed(seed + 1),
+                GenerationOptions.defaults().withMaxNewTokens(STEPS).withTemperature(0.7f).withTopK(100).withTopP(0.95f).withSeed(seed + 2),
                 GenerationOptions.greedy(STEPS),
-                new GenerationOptions(STEPS, 1.0f, 5, 1f, seed + 3, List.of()));
+                GenerationOptions.defaults().withMaxNewTokens(STEPS).withTemperature(1.0f).withTopK(5).withTopP(1f).withSeed(seed + 3));
         int b = options.size();
         try (WeightSource w = model("mqa", seed)) {
             int vocab = w.config().vocabSize();

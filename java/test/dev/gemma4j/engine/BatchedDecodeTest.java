@@ -27,10 +27,10 @@ class BatchedDecodeTest {
     /** One sampler per row: greedy and seeded temperature / top-k / top-p settings, by row index. */
     private static final List<GenerationOptions> SAMPLING = List.of(
             GenerationOptions.greedy(16),
-            new GenerationOptions(16, 0.8f, 40, 1f, 11L, List.of()),
-            new GenerationOptions(16, 1.2f, 0, 0.9f, 12L, List.of()),
-            new GenerationOptions(16, 1.0f, 0, 1f, 13L, List.of()),
-            new GenerationOptions(16, 0.7f, 20, 0.8f, 14L, List.of()));
+            GenerationOptions.defaults().withMaxNewTokens(16).withTemperature(0.8f).withTopK(40).withTopP(1f).withSeed(11L),
+            GenerationOptions.defaults().withMaxNewTokens(16).withTemperature(1.2f).withTopK(0).withTopP(0.9f).withSeed(12L),
+            GenerationOptions.defaults().withMaxNewTokens(16).withTemperature(1.0f).withTopK(0).withTopP(1f).withSeed(13L),
+            GenerationOptions.defaults().withMaxNewTokens(16).withTemperature(0.7f).withTopK(20).withTopP(0.8f).withSeed(14L));
 
     /** Prompts of random lengths in [1, MAX_PROMPT], BOS first. */
     private static int[][] prompts(SplittableRandom rnd, int rows) {

@@ -2,6 +2,7 @@ package dev.gemma4j.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -25,6 +26,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -161,7 +163,7 @@ class BatcherTest {
     }
 
     static GenerationOptions sampled(int maxNewTokens, float temperature, int topK, float topP, long seed) {
-        return new GenerationOptions(maxNewTokens, temperature, topK, topP, seed, List.of());
+        return GenerationOptions.defaults().withMaxNewTokens(maxNewTokens).withTemperature(temperature).withTopK(topK).withTopP(topP).withSeed(seed);
     }
 
     static <T> T await(CompletableFuture<T> f) throws Exception {
@@ -176,7 +178,7 @@ class BatcherTest {
     /**
      * Four threads generate at once (different prompts, lengths, max tokens, greedy and seeded sampling,
      * a stop string) on a model of maxSequences 4; each result equals the same request run alone, the
-     * streamed text equals the result's text and arrives on the engine thread, and decode steps held
+     * streamed text equals the result's text and arrives off the engine thread, and decode steps held
      * more than one sequence.
      */
     @ParameterizedTest
@@ -226,7 +228,7 @@ class BatcherTest {
             }
             Batcher.Stats stats = gemma.batchStats();
             System.out.println("  stats " + stats);
-            assertEquals(Set.of("gemma4j-engine"), textThreads, "threads that ran onText");
+            assertFalse(textThreads.contains("gemma4j-engine"), "onText ran on the engine thread: " + textThreads);
             assertEquals(threads, stats.prefills());
             assertTrue(stats.largestBatch() > 1 && stats.largestBatch() <= 4,
                     "the largest decode step held " + stats.largestBatch() + " sequences");
@@ -340,12 +342,12 @@ class BatcherTest {
 
     /**
      * close() with work queued: the waiting requests fail with a message saying the model was closed, the
-     * running one finishes normally, and later calls are refused.
+     * running one is cancelled with its cache closed, and later calls are refused.
      */
     @Test
-    void closeFailsQueuedRequestsAndFinishesRunningOnes() throws Exception {
+    void closeFailsQueuedRequestsAndCancelsRunningOnes() throws Exception {
         long seed = System.nanoTime();
-        System.out.println("BatcherTest.closeFailsQueuedRequestsAndFinishesRunningOnes seed " + seed);
+        System.out.println("BatcherTest.closeFailsQueuedRequestsAndCancelsRunningOnes seed " + seed);
         SplittableRandom rnd = new SplittableRandom(seed);
         try (Reference ref = new Reference("tiny-mqa", 0);
              CpuBackend backend = new CpuBackend(ref.weights)) {
@@ -379,8 +381,13 @@ class BatcherTest {
             }
             closing.countDown();
             await(close);
-            GenerationResult resultA = await(running);
-            ref.assertSameAsAlone(a, resultA, ref.alone(a));
+            CancellationException cancelled = assertThrows(CancellationException.class,
+                    () -> running.get(WAIT_SECONDS, TimeUnit.SECONDS));
+            // get() rethrows the future's CancellationException as the cause of a new one.
+            Throwable why = cancelled.getCause() == null ? cancelled : cancelled.getCause();
+            assertTrue(why.getMessage().contains("closed while this request ran"), why.getMessage());
+            assertEquals(0, batcher.running());
+            assertTrue(pieces.get() < 20, "A ran to its end: " + pieces.get() + " pieces");
             IllegalStateException after = assertThrows(IllegalStateException.class,
                     () -> batcher.submit(a.prompt(), a.options(), context, null));
             assertTrue(after.getMessage().contains("closed"), after.getMessage());

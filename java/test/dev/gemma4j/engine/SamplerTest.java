@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class SamplerTest {
 
     private static GenerationOptions opts(float temperature, int topK, float topP, long seed) {
-        return new GenerationOptions(8, temperature, topK, topP, seed, List.of());
+        return GenerationOptions.defaults().withMaxNewTokens(8).withTemperature(temperature).withTopK(topK).withTopP(topP).withSeed(seed);
     }
 
     @Test
