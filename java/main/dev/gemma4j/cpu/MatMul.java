@@ -279,6 +279,15 @@ final class MatMul {
 
     /** Lanes {@code [off, off + L)} of {@code a} summed in a fixed pairwise tree (destroys them). */
     static float laneSum(float[] a, int off) {
+        if (L == 16) {
+            // The same tree with vector halves: [j] + [j + 8], then [j] + [j + 4], then the 4 lanes.
+            FloatVector v = FloatVector.fromArray(F, a, off);
+            FloatVector h8 = ((FloatVector) v.reinterpretShape(FloatVector.SPECIES_256, 0))
+                    .add((FloatVector) v.reinterpretShape(FloatVector.SPECIES_256, 1));
+            FloatVector h4 = ((FloatVector) h8.reinterpretShape(FloatVector.SPECIES_128, 0))
+                    .add((FloatVector) h8.reinterpretShape(FloatVector.SPECIES_128, 1));
+            return (h4.lane(0) + h4.lane(2)) + (h4.lane(1) + h4.lane(3));
+        }
         for (int width = L / 2; width >= 1; width /= 2) {
             for (int j = 0; j < width; j++) {
                 a[off + j] += a[off + j + width];

@@ -179,4 +179,25 @@ class MatMulTest {
             }
         }
     }
+
+    /** laneSum's vector halving gives exactly the pairwise tree [j] += [j + L/2], ..., on any values. */
+    @Test
+    void laneSumIsThePairwiseTree() {
+        long seed = System.nanoTime();
+        System.out.println("MatMulTest.laneSumIsThePairwiseTree seed " + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int lanes = MatMul.F.length();
+        for (int k = 0; k < 20000; k++) {
+            float[] x = new float[lanes];
+            for (int i = 0; i < lanes; i++) x[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(-6, 7)));
+            float[] tree = x.clone();
+            for (int width = lanes / 2; width >= 1; width /= 2) {
+                for (int j = 0; j < width; j++) tree[j] += tree[j + width];
+            }
+            float got = MatMul.laneSum(x.clone(), 0);
+            int kk = k;
+            assertTrue(Float.floatToRawIntBits(tree[0]) == Float.floatToRawIntBits(got),
+                    () -> "vector " + kk + ": tree " + tree[0] + ", laneSum " + got);
+        }
+    }
 }
