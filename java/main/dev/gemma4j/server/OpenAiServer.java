@@ -17,10 +17,12 @@ import dev.gemma4j.tokenizer.ChatTemplate;
 import dev.gemma4j.tokenizer.GemmaTokenizer;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.helidon.webserver.http1.Http1Config;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -34,6 +36,7 @@ import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -54,9 +57,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * 401 without the key, 404 for an unknown path, 413 for a body over the limit, 429 when the queue is full,
  * 503 while shutting down, 500 for a failure of the engine. A bad request fails only itself.
  *
- * <p>A streaming client that hangs up is noticed at the first write that fails (on loopback the write of the
- * next chunk or the one after) and its sequence is cancelled; it leaves the batch at the next engine turn. A
- * non-streaming request runs to its end.
+ * <p>A client that hangs up has its sequence cancelled, which leaves the batch at the next engine turn. A
+ * streaming client is noticed at the first write that fails (on loopback the write of the next chunk or the one
+ * after); a non-streaming one as soon as its connection closes, by a {@link HangUpWatch} on the connection while
+ * the answer is computed. Either counts in {@code gemma4j_requests_cancelled_total} and as status 499.
  */
 public final class OpenAiServer implements AutoCloseable {
     /**
@@ -78,6 +82,8 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private static final ObjectMapper JSON = JsonMapper.builder().build();
+    /** The status recorded for a request whose client hung up (nginx's "client closed request"). */
+    private static final int HUNG_UP = 499;
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final Gemma gemma;
@@ -85,6 +91,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final Settings settings;
     private final Metrics metrics;
     private final WebServer server;
+    private final HangUpWatch hangUps = new HangUpWatch();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger generations = new AtomicInteger();
     private volatile boolean shuttingDown;
@@ -99,6 +106,7 @@ public final class OpenAiServer implements AutoCloseable {
                 .port(settings.port())
                 // The server's own hook would stop it at once on SIGTERM; shutdown() drains it instead.
                 .shutdownHook(false)
+                .addProtocol(Http1Config.builder().addReceiveListener(hangUps).build())
                 .routing(this::routes)
                 .build();
     }
@@ -147,26 +155,36 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private void handle(ServerRequest req, ServerResponse res, String name, boolean keyed, Endpoint endpoint) {
-        inFlight.incrementAndGet();
         int status;
+        boolean settled;
         try {
-            if (shuttingDown && !name.equals("/metrics")) {
-                throw new ApiError(503, "server_error", null, "shutting_down", "the server is shutting down");
+            inFlight.incrementAndGet();
+            try {
+                if (shuttingDown && !name.equals("/metrics")) {
+                    throw new ApiError(503, "server_error", null, "shutting_down", "the server is shutting down");
+                }
+                if (keyed) checkKey(req);
+                status = endpoint.run(req, res);
+            } catch (ApiError e) {
+                status = sendError(res, e);
+            } catch (IllegalArgumentException e) {
+                status = sendError(res, ApiError.badField(null, e.getMessage()));
+            } catch (IllegalStateException e) {
+                status = sendError(res, new ApiError(503, "server_error", null, "unavailable", e.getMessage()));
+            } catch (Exception | Error e) {
+                status = sendError(res, new ApiError(500, "server_error", null, "internal_error", String.valueOf(e)));
+            } finally {
+                inFlight.decrementAndGet();
             }
-            if (keyed) checkKey(req);
-            status = endpoint.run(req, res);
-        } catch (ApiError e) {
-            status = sendError(res, e);
-        } catch (IllegalArgumentException e) {
-            status = sendError(res, ApiError.badField(null, e.getMessage()));
-        } catch (IllegalStateException e) {
-            status = sendError(res, new ApiError(503, "server_error", null, "unavailable", e.getMessage()));
-        } catch (Exception | Error e) {
-            status = sendError(res, new ApiError(500, "server_error", null, "internal_error", String.valueOf(e)));
+            metrics.request(name, status);
         } finally {
-            inFlight.decrementAndGet();
+            // After the request stops counting as in flight: the watch may last until the client's next request.
+            settled = hangUps.settle();
         }
-        metrics.request(name, status);
+        // Nothing is written for a client that is gone; Helidon closes the connection without an answer, as it
+        // does when the server stops while the connection is idle.
+        if (status == HUNG_UP && !res.isSent()) throw new CloseConnectionException("the client closed the connection");
+        if (!settled) throw new CloseConnectionException("the server is stopping");
     }
 
     private void checkKey(ServerRequest req) {
@@ -286,7 +304,7 @@ public final class OpenAiServer implements AutoCloseable {
         } else if (f.has("top_logprobs")) {
             throw ApiError.badField("top_logprobs", "'top_logprobs' needs 'logprobs': true");
         }
-        return generate(f, res, prompt, o, true);
+        return generate(req, f, res, prompt, o, true);
     }
 
     private static List<ChatMessage> messages(Fields f) {
@@ -340,7 +358,7 @@ public final class OpenAiServer implements AutoCloseable {
         GenerationOptions o = options(f, prompt.length, 16);
         Integer logprobs = f.integer("logprobs", null, 0, 5);
         if (logprobs != null) o = o.withTopLogprobs(logprobs);
-        return generate(f, res, prompt, o, false);
+        return generate(req, f, res, prompt, o, false);
     }
 
     /** The completion prompt: text (BOS is added), one text in an array, or token ids (used as given). */
@@ -369,7 +387,8 @@ public final class OpenAiServer implements AutoCloseable {
         return ids;
     }
 
-    private int generate(Fields f, ServerResponse res, int[] prompt, GenerationOptions o, boolean chat) throws Exception {
+    private int generate(ServerRequest req, Fields f, ServerResponse res, int[] prompt, GenerationOptions o, boolean chat)
+            throws Exception {
         boolean stream = f.bool("stream", false);
         JsonNode streamOptions = f.node("stream_options");
         if (streamOptions != null && !streamOptions.isObject()) {
@@ -382,7 +401,19 @@ public final class OpenAiServer implements AutoCloseable {
         try {
             GenerationResult r;
             if (!stream) {
-                r = gemma.generateAsync(prompt, o).get();
+                CompletableFuture<GenerationResult> pending = gemma.generateAsync(prompt, o);
+                // Cancelling the future itself (not the engine's) makes get() throw CancellationException, which
+                // tells a hang-up apart from the model closing (an ExecutionException below).
+                hangUps.watch(req, () -> pending.cancel(false));
+                try {
+                    r = pending.get();
+                } catch (CancellationException hangUp) {
+                    metrics.cancelled();
+                    return HUNG_UP;
+                } catch (InterruptedException e) {
+                    pending.cancel(false);
+                    throw e;
+                }
                 record(r);
                 ObjectNode body = envelope(id, chat ? "chat.completion" : "text_completion", created);
                 ObjectNode choice = body.putArray("choices").addObject();
@@ -491,7 +522,7 @@ public final class OpenAiServer implements AutoCloseable {
             } catch (ClientGone hangUp) {
                 s.cancel();
                 metrics.cancelled();
-                return 499;
+                return HUNG_UP;
             }
         } catch (ExecutionException e) {
             if (e.getCause() instanceof CancellationException) {

@@ -33,6 +33,7 @@ import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -287,6 +288,65 @@ class OpenAiServerTest {
         assertEquals(200, health.statusCode());
         System.out.printf("OpenAiServerTest.load: %d clients (%d hung up) in %.1f s; %s%n", clients, hangUps, seconds,
                 gemma.batchStats());
+    }
+
+    /**
+     * A non-streaming client that closes its connection while its answer is computed: the sequence is cancelled
+     * long before the max_tokens it asked for, running sequences return to 0, /metrics counts the hang-up and a
+     * 499, and non-streaming requests on a kept-alive connection still get their answers.
+     */
+    @Test
+    void nonStreamingHangUpCancels() throws Exception {
+        String prompt = "Once upon a time";
+        int tokens = 200;
+        long t0 = System.nanoTime();
+        GenerationResult whole = gemma.generate(prompt, GenerationOptions.greedy(tokens));
+        double aloneSeconds = (System.nanoTime() - t0) / 1e9;
+        // Without this the request could end on its own (an end-of-sequence token) and prove nothing.
+        assertEquals(GenerationResult.StopReason.MAX_TOKENS, whole.stopReason(), "the uncancelled run's end");
+        long cancelledBefore = cancelledCount();
+        long rowsBefore = gemma.batchStats().rowsDecoded();
+        String body = JSON.createObjectNode().put("model", MODEL).put("prompt", prompt).put("max_tokens", tokens)
+                .put("temperature", 0).put("stream", false).toString();
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        long rowsAtClose, closedAt;
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + KEY
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(bytes);
+            socket.getOutputStream().flush();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (gemma.batchStats().rowsDecoded() - rowsBefore < 3 && System.nanoTime() < deadline) Thread.sleep(1);
+            assertEquals(1, gemma.runningSequences(), "the request decodes before the client hangs up");
+            rowsAtClose = gemma.batchStats().rowsDecoded() - rowsBefore;
+            closedAt = System.nanoTime();
+        }
+        long deadline = closedAt + TimeUnit.SECONDS.toNanos(10);
+        while (gemma.runningSequences() > 0 && System.nanoTime() < deadline) Thread.sleep(1);
+        double dropMs = (System.nanoTime() - closedAt) / 1e6;
+        long rows = gemma.batchStats().rowsDecoded() - rowsBefore;
+        assertEquals(0, gemma.runningSequences(), "running sequences " + dropMs + " ms after the hang-up");
+        // A quarter of its tokens: the bound leaves room for a loaded machine's scheduling, and still fails a
+        // request that ran on (the uncancelled run took the whole max_tokens).
+        assertTrue(rows < tokens / 4, rows + " tokens decoded of " + tokens);
+        assertEquals(1, cancelledCount() - cancelledBefore, "hang-ups counted");
+        String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("gemma4j_requests_total{endpoint=\"/v1/completions\",status=\"499\"}"), metrics);
+
+        // Two answers in a row on one kept-alive connection: each request's watch ends with the next request.
+        String want = gemma.generate(prompt, GenerationOptions.greedy(5)).text();
+        String small = JSON.createObjectNode().put("model", MODEL).put("prompt", prompt).put("max_tokens", 5)
+                .put("temperature", 0).toString();
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<String> r = post("/v1/completions", small, KEY);
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(want, JSON.readTree(r.body()).get("choices").get(0).get("text").asText());
+        }
+        System.out.printf("OpenAiServerTest.nonStreamingHangUp: %d tokens alone in %.2f s; hung up after %d tokens,"
+                + " %d decoded in all, running sequences 0 after %.1f ms%n", tokens, aloneSeconds, rowsAtClose, rows,
+                dropMs);
     }
 
     static long cancelledCount() throws Exception {
