@@ -1,18 +1,35 @@
 package dev.gemma4j.cli;
 
 import dev.gemma4j.Gemma;
+import dev.gemma4j.Home;
 import dev.gemma4j.LoadOptions;
+import dev.gemma4j.cpu.CpuBackend;
+import dev.gemma4j.cuda.CudaBackend;
+import dev.gemma4j.cuda.DeviceBudget;
+import dev.gemma4j.engine.Backend;
+import dev.gemma4j.model.DType;
+import dev.gemma4j.model.GemmaConfig;
+import dev.gemma4j.model.ModelFormatException;
+import dev.gemma4j.model.Tensor;
+import dev.gemma4j.model.WeightSource;
+import dev.gemma4j.synthetic.SyntheticWeights;
 import dev.gemma4j.testmodels.TestModels;
+import dev.gemma4j.tokenizer.GemmaTokenizer;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
 import picocli.CommandLine.Option;
 
 /** {@code --model}, {@code --device}, {@code --gpu-memory} and {@code --context}, shared by the commands that load a model. */
 final class ModelOption {
     static final String DEFAULT_MODEL = "tiny-mqa";
+    /** The seed of synthetic-2b / synthetic-7b weights, the same as bench's default. */
+    static final long SYNTHETIC_SEED = 1234;
 
     @Option(names = {"-m", "--model"}, paramLabel = "DIR|NAME",
-            description = "Hugging Face Gemma folder, or a built-in test model: ${COMPLETION-CANDIDATES}"
-                    + " (default: " + DEFAULT_MODEL + ", random weights)",
+            description = "Hugging Face Gemma folder, or a built-in model with random weights: ${COMPLETION-CANDIDATES}"
+                    + " (default: " + DEFAULT_MODEL + "; synthetic-2b/7b have the full-size shape and Gemma's tokenizer)",
             completionCandidates = BuiltInModels.class)
     String model;
 
@@ -51,15 +68,15 @@ final class ModelOption {
 
     Gemma load(PrintWriter err) {
         String name = modelOrDefault();
-        if (TestModels.isBuiltIn(name)) {
-            err.println("note: '" + name + "' is a built-in test model with random weights; its text is"
+        if (TestModels.isBuiltIn(name) || SyntheticWeights.isSynthetic(name)) {
+            err.println("note: '" + name + "' is a built-in model with random weights; its text is"
                     + " gibberish. Pass --model DIR to run a real Gemma checkpoint.");
         }
         LoadOptions options = LoadOptions.defaults().withDevice(parseDevice(device)).withGpuMemory(gpuMemory)
                 .withMaxBatchTokens(maxBatch).withMaxSequences(maxSequences);
         if (context != null) options = options.withContextLength(context);
         ProgressBar[] bar = {null};
-        Gemma gemma = Gemma.load(name, options, new Gemma.LoadMonitor() {
+        Gemma.LoadMonitor monitor = new Gemma.LoadMonitor() {
             @Override
             public void notice(String text) {
                 err.println(text);
@@ -72,15 +89,62 @@ final class ModelOption {
                 bar[0].update(bytesDone >> 20);
                 if (bytesDone == bytesTotal) bar[0].done();
             }
-        });
+        };
+        Gemma gemma = SyntheticWeights.isSynthetic(name) ? loadSynthetic(name, options, monitor)
+                : Gemma.load(name, options, monitor);
         err.println("backend: " + gemma.backendName());
         return gemma;
+    }
+
+    /**
+     * A synthetic model with Gemma's real tokenizer: bf16 weights built on the host for the CPU, or fp16 weights
+     * filled on the device for CUDA (the host then holds only the configuration).
+     */
+    private static Gemma loadSynthetic(String name, LoadOptions options, Gemma.LoadMonitor monitor) {
+        boolean cpu = Gemma.chooseDevice(options.device(), monitor) == LoadOptions.Device.CPU;
+        GemmaConfig config = SyntheticWeights.config(name, 0, cpu ? DType.BF16 : DType.F16);
+        int context = options.contextLength().orElse(config.maxPositionEmbeddings());
+        WeightSource weights = cpu ? SyntheticWeights.create(name, 0, DType.BF16, SYNTHETIC_SEED) : new ConfigOnly(config);
+        Backend backend = null;
+        try {
+            GemmaTokenizer tokenizer = GemmaTokenizer.load(weights.tokenizerJson());
+            backend = cpu ? new CpuBackend(weights) : CudaBackend.openSynthetic(config, SYNTHETIC_SEED,
+                    CudaBackend.Settings.of(DeviceBudget.parse(options.gpuMemory().orElse("all")),
+                            Math.min(options.maxBatchTokens(), context), context).withMaxSequences(options.maxSequences()),
+                    null);
+            return Gemma.open(weights, tokenizer, backend, context, options.maxSequences());
+        } catch (RuntimeException | Error e) {
+            if (backend != null) backend.close();
+            weights.close();
+            throw e;
+        }
+    }
+
+    /** The host side of weights that live on the device only. */
+    private record ConfigOnly(GemmaConfig config) implements WeightSource {
+        @Override
+        public Tensor tensor(String name) {
+            throw new ModelFormatException("synthetic weights are on the device only; the host has no tensor " + name);
+        }
+
+        @Override
+        public Map<String, Tensor> tensors() {
+            return Map.of();
+        }
+
+        @Override
+        public Path tokenizerJson() {
+            return Home.gemmaTokenizerJson();
+        }
+
+        @Override
+        public void close() {}
     }
 
     static final class BuiltInModels implements Iterable<String> {
         @Override
         public java.util.Iterator<String> iterator() {
-            return TestModels.presetNames().iterator();
+            return Stream.concat(TestModels.presetNames().stream(), SyntheticWeights.NAMES.stream()).iterator();
         }
     }
 }

@@ -6,8 +6,10 @@ import dev.gemma4j.Gemma;
 import dev.gemma4j.server.ServingBenchmark;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -53,26 +55,41 @@ final class ServeBenchCommand implements Callable<Integer> {
             List<ServingBenchmark.Figures> figures = bench.run();
             out.printf("%-10s %8s %8s %9s %10s %10s %10s %10s %10s%n", "mode", "requests", "tokens", "seconds", "tok/s",
                     "ttft_p50", "ttft_p99", "tpot_p50", "tpot_p99");
+            List<Map<String, Object>> runs = new ArrayList<>();
             for (ServingBenchmark.Figures f : figures) {
-                out.printf("%-10s %8d %8d %9.2f %10.1f %9.1fms %9.1fms %9.2fms %9.2fms%n", f.mode(), f.requests(), f.tokens(),
-                        f.seconds(), f.tokensPerSecond(), f.ttftP50() * 1e3, f.ttftP99() * 1e3, f.tpotP50() * 1e3,
-                        f.tpotP99() * 1e3);
+                out.printf(Locale.ROOT, "%-10s %8d %8d %9.2f %10.1f %9.1fms %9.1fms %9.2fms %9.2fms%n", f.mode(),
+                        f.requests(), f.tokens(), f.seconds(), f.tokensPerSecond(), f.ttftP50() * 1e3, f.ttftP99() * 1e3,
+                        f.tpotP50() * 1e3, f.tpotP99() * 1e3);
+                Map<String, Object> run = new LinkedHashMap<>();
+                run.put("mode", f.mode());
+                run.put("requests", f.requests());
+                run.put("tokens", f.tokens());
+                run.put("seconds", f.seconds());
+                run.put("tokens_per_second", f.tokensPerSecond());
+                run.put("ttft_p50_ms", f.ttftP50() * 1e3);
+                run.put("ttft_p99_ms", f.ttftP99() * 1e3);
+                run.put("tpot_p50_ms", f.tpotP50() * 1e3);
+                run.put("tpot_p99_ms", f.tpotP99() * 1e3);
+                runs.add(run);
             }
-            double overhead = 1 - figures.get(1).tokensPerSecond() / figures.get(0).tokensPerSecond();
-            out.printf("server overhead: %.1f %% of in-process tok/s%n", overhead * 100);
+            double overheadPercent = 100 * (1 - figures.get(1).tokensPerSecond() / figures.get(0).tokensPerSecond());
+            out.printf(Locale.ROOT, "server overhead: %.1f %% of in-process tok/s%n", overheadPercent);
             if (json != null) {
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("model", modelOption.modelOrDefault());
                 doc.put("backend", gemma.backendName());
+                doc.put("vocab_size", gemma.tokenizer().vocabSize());
                 doc.put("clients", clients);
                 doc.put("requests_per_client", requests);
                 doc.put("prompt_tokens", promptTokens);
                 doc.put("new_tokens", newTokens);
                 doc.put("max_sequences", gemma.maxSequences());
+                doc.put("context", gemma.contextLength());
                 doc.put("seed", seed);
-                doc.put("runs", figures);
-                doc.put("server_overhead", overhead);
+                doc.put("runs", runs);
+                doc.put("server_overhead_percent", overheadPercent);
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+                err.println("wrote " + json);
             }
         }
         return 0;

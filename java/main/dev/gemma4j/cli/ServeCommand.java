@@ -2,6 +2,7 @@ package dev.gemma4j.cli;
 
 import dev.gemma4j.Gemma;
 import dev.gemma4j.server.OpenAiServer;
+import dev.gemma4j.synthetic.SyntheticWeights;
 import dev.gemma4j.testmodels.TestModels;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -16,7 +17,13 @@ import picocli.CommandLine.Spec;
 import sun.misc.Signal;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serves the model over an OpenAI-compatible HTTP API until SIGTERM or SIGINT.")
+        description = "Serves the model over an OpenAI-compatible HTTP API until SIGTERM or SIGINT.",
+        footer = {"", "Endpoints: POST /v1/chat/completions, POST /v1/completions (stream: true for server-sent events),"
+                + " GET /v1/models, POST /tokenize, POST /detokenize, GET /health, GET /metrics (Prometheus).",
+                "The model id requests name is the model folder's name, or the built-in model's name.",
+                "Errors: 400 bad field, 401 without the key, 404 unknown path, 413 body too large, 429 queue full,"
+                        + " 503 shutting down, 500 engine failure; OpenAI's {\"error\": {...}} shape.",
+                "A client that hangs up, streaming or not, cancels its sequence at the next decode step."})
 final class ServeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ModelOption modelOption = new ModelOption();
@@ -39,14 +46,14 @@ final class ServeCommand implements Callable<Integer> {
     long maxBody = 1 << 20;
 
     @Option(names = "--shutdown-timeout", paramLabel = "SECONDS",
-            description = "On SIGTERM, how long running requests may take to finish (default: ${DEFAULT-VALUE}).")
+            description = "On SIGTERM or SIGINT, how long running requests may take to finish (default: ${DEFAULT-VALUE}).")
     int shutdownSeconds = 30;
 
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
         String name = modelOption.modelOrDefault();
-        String modelName = TestModels.isBuiltIn(name) ? name : Path.of(name).toAbsolutePath().normalize().getFileName().toString();
+        String modelName = TestModels.isBuiltIn(name) || SyntheticWeights.isSynthetic(name) ? name : Path.of(name).toAbsolutePath().normalize().getFileName().toString();
         if (shutdownSeconds < 0) throw new IllegalArgumentException("--shutdown-timeout must be >= 0, found " + shutdownSeconds);
         OpenAiServer.Settings settings = new OpenAiServer.Settings(host, port, apiKey == null || apiKey.isEmpty() ? null : apiKey,
                 modelName, maxQueue, maxBody);
