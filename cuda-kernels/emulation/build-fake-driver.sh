@@ -12,4 +12,5 @@ include=${CUDA_INCLUDE:-/usr/local/cuda/include}
 out=${1:?usage: build-fake-driver.sh OUT.so}
 [ -f "$include/cuda_fp16.h" ] || { echo "build-fake-driver: no cuda_fp16.h in $include (set CUDA_INCLUDE)" >&2; exit 1; }
 mkdir -p "$(dirname "$out")"
-g++ -std=c++20 -O2 -shared -fPIC -pthread -ffp-contract=off -I"$include" -x c++ "$here/fake_driver.cpp" -o "$out"
+# -fno-strict-aliasing: kernels move fp16 rows as 16-byte vectors (uint4), as CUDA code does.
+g++ -std=c++20 -O2 -shared -fPIC -pthread -ffp-contract=off -fno-strict-aliasing -I"$include" -x c++ "$here/fake_driver.cpp" -o "$out"

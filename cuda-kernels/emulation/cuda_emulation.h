@@ -25,11 +25,14 @@
 #include <barrier>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #undef __launch_bounds__
@@ -44,10 +47,12 @@ struct BlockState {
             warp.push_back(std::make_unique<std::barrier<>>(std::min(32, threads - 32 * w)));
         }
         exchange.resize((size_t)warps * 32);
+        wmma_tile.resize((size_t)warps * 256);
     }
     std::barrier<> block;
     std::vector<std::unique_ptr<std::barrier<>>> warp;
     std::vector<uint64_t> exchange;  // one slot per thread for shuffles
+    std::vector<float> wmma_tile;     // 256 floats per warp for nvcuda::wmma::mma_sync
 };
 
 inline BlockState* current_block = nullptr;
@@ -119,6 +124,121 @@ inline float __fadd_rn(float a, float b) { return a + b; }
 inline float __fsub_rn(float a, float b) { return a - b; }
 
 inline int min(int a, int b) { return a < b ? a : b; }
+
+// The parts of nvcuda::wmma the kernels use: m16n16k16 fragments of fp16 A and B with fp32
+// accumulators. The element-to-lane mapping of a real fragment is unspecified; here every lane
+// holds the whole tile, element (r, c) at x[r * cols + c], so code that indexes x[i] must learn an
+// element's row or column from a loaded fragment (as it must on a GPU) rather than assume one.
+// Each *_sync call is warp-collective: it synchronises the warp on entry (lanes that read what
+// another lane's call wrote synchronise themselves, with __syncwarp, as on a GPU). Products of
+// fp16 values are exact in fp32; mma_sync adds them in k order with fp32 rounding (tensor cores
+// may add in another order: differences are within fp32 accumulation error).
+namespace nvcuda::wmma {
+
+struct matrix_a {};
+struct matrix_b {};
+struct accumulator {};
+struct row_major {};
+struct col_major {};
+enum layout_t { mem_row_major, mem_col_major };
+
+template <typename Use, int M, int N, int K, typename T, typename Layout = void>
+struct fragment {
+    static_assert(M == 16 && N == 16 && K == 16, "the emulation has the m16n16k16 shape only");
+    static constexpr int rows = 16;
+    static constexpr int cols = 16;
+    static constexpr int num_elements = rows * cols;
+    using element_type = T;
+    T x[num_elements];
+};
+
+}  // namespace nvcuda::wmma
+
+namespace emulation {
+
+// wmma requires 256-bit aligned pointers and ldm a multiple of 16 bytes; a GPU gives undefined
+// results otherwise, so the emulation stops with the cause.
+template <typename T>
+void check_wmma_operand(const T* p, unsigned ldm, const char* call) {
+    if (reinterpret_cast<uintptr_t>(p) % 32 != 0 || (ldm * sizeof(T)) % 16 != 0) {
+        std::fprintf(stderr, "%s: pointer %p must be 32-byte aligned and ldm %u a multiple of %zu elements\n", call,
+                     (const void*)p, ldm, 16 / sizeof(T));
+        std::abort();
+    }
+}
+
+template <typename Layout>
+constexpr bool is_row_major() {
+    return std::is_same_v<Layout, nvcuda::wmma::row_major>;
+}
+
+}  // namespace emulation
+
+namespace nvcuda::wmma {
+
+template <typename Use, int M, int N, int K, typename T, typename Layout>
+void fill_fragment(fragment<Use, M, N, K, T, Layout>& a, const T& v) {
+    __syncwarp();
+    for (auto& e : a.x) e = v;
+}
+
+// A or B fragment: element (r, c) at p[r * ldm + c] (row_major) or p[c * ldm + r] (col_major).
+template <typename Use, int M, int N, int K, typename T, typename Layout>
+void load_matrix_sync(fragment<Use, M, N, K, T, Layout>& a, const T* p, unsigned ldm) {
+    static_assert(!std::is_void_v<Layout>, "an A or B fragment has a layout");
+    emulation::check_wmma_operand(p, ldm, "load_matrix_sync");
+    __syncwarp();
+    constexpr int rows = fragment<Use, M, N, K, T, Layout>::rows, cols = fragment<Use, M, N, K, T, Layout>::cols;
+    for (int r = 0; r < rows; ++r) {
+        for (int c = 0; c < cols; ++c) {
+            a.x[r * cols + c] = emulation::is_row_major<Layout>() ? p[(size_t)r * ldm + c] : p[(size_t)c * ldm + r];
+        }
+    }
+}
+
+template <int M, int N, int K>
+void load_matrix_sync(fragment<accumulator, M, N, K, float>& a, const float* p, unsigned ldm, layout_t layout) {
+    emulation::check_wmma_operand(p, ldm, "load_matrix_sync");
+    __syncwarp();
+    for (int r = 0; r < 16; ++r) {
+        for (int c = 0; c < 16; ++c) {
+            a.x[r * 16 + c] = layout == mem_row_major ? p[(size_t)r * ldm + c] : p[(size_t)c * ldm + r];
+        }
+    }
+}
+
+template <int M, int N, int K>
+void store_matrix_sync(float* p, const fragment<accumulator, M, N, K, float>& a, unsigned ldm, layout_t layout) {
+    emulation::check_wmma_operand(p, ldm, "store_matrix_sync");
+    __syncwarp();
+    if (emulation::linear_thread % 32 == 0) {  // every lane holds the same tile; one writes it
+        for (int r = 0; r < 16; ++r) {
+            for (int c = 0; c < 16; ++c) {
+                (layout == mem_row_major ? p[(size_t)r * ldm + c] : p[(size_t)c * ldm + r]) = a.x[r * 16 + c];
+            }
+        }
+    }
+}
+
+// d = a * b + c; lane l computes elements l, l + 32, ... into the warp's scratch tile, then every
+// lane copies the whole result (d may be c; the next call's entry barrier keeps the scratch tile
+// until every lane has copied it).
+template <int M, int N, int K, typename LayoutA, typename LayoutB>
+void mma_sync(fragment<accumulator, M, N, K, float>& d, const fragment<matrix_a, M, N, K, __half, LayoutA>& a,
+              const fragment<matrix_b, M, N, K, __half, LayoutB>& b, const fragment<accumulator, M, N, K, float>& c) {
+    float* tile = emulation::current_block->wmma_tile.data() + (size_t)(emulation::linear_thread / 32) * 256;
+    __syncwarp();
+    for (int e = emulation::linear_thread % 32; e < 256; e += 32) {
+        const int r = e / 16, col = e % 16;
+        float sum = c.x[e];
+        for (int k = 0; k < 16; ++k) sum += __half2float(a.x[r * 16 + k]) * __half2float(b.x[k * 16 + col]);
+        tile[e] = sum;
+    }
+    __syncwarp();
+    for (int e = 0; e < 256; ++e) d.x[e] = tile[e];
+}
+
+}  // namespace nvcuda::wmma
 
 using std::isnan;
 

@@ -164,6 +164,7 @@ Function functions[] = {
     KERNEL(attention_decode_partial, DECODE_THREADS, false),
     KERNEL(attention_decode_combine, COMBINE_THREADS, false),
     KERNEL(attention_prefill, PREFILL_THREADS, false),
+    KERNEL(attention_prefill_mma, PREFILL_MMA_THREADS, false),
     KERNEL(convert_bf16_to_f16, CONVERT_THREADS, true),
     KERNEL(convert_f32_to_f16, CONVERT_THREADS, true),
     KERNEL(synthetic_fill, SYNTHETIC_THREADS, true),

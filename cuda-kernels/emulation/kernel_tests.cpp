@@ -292,22 +292,28 @@ void test_attention_decode(Random& rnd, AttentionShape s) {
     check(bad == 1 && nan_rows, "attention_decode: length 0 counted (bad_entries = %d) and its output is NaN", bad);
 }
 
-void test_attention_prefill(Random& rnd, AttentionShape s) {
-    const int num_slots = 2, max_tokens = 128, slot = 1, start_pos = 30, n = 70;
+// Runs a prefill kernel (rows_per_block query rows per block, grid as its comment says) over n
+// tokens from start_pos and returns its relative error against float64 attention; rows it must
+// not write are checked untouched.
+template <typename Kernel>
+double prefill_error(Random& rnd, AttentionShape s, Kernel kernel, int threads, int rows_per_block, int n,
+                     int start_pos) {
+    const int num_slots = 2, max_tokens = start_pos + n + 7, slot = 1;
     const size_t cache_size = (size_t)num_slots * s.kv_heads * max_tokens * s.head_dim;
     const auto k_cache = to_half(rnd.normal(cache_size, 1.0));
     const auto v_cache = to_half(rnd.normal(cache_size, 1.0));
     const long long q_row = (long long)(s.heads + 2 * s.kv_heads) * s.head_dim;  // fused q/k/v rows
     const auto q = to_half(rnd.normal((size_t)n * q_row, 1.0));
-    const long long out_row = (long long)s.heads * s.head_dim;
+    const long long out_row = (long long)s.heads * s.head_dim + 8;  // padded rows: only [0, heads * head_dim) written
     std::vector<__half> out((size_t)n * out_row, __float2half_rn(123.0f));
     const int group = s.heads / s.kv_heads;
     const float scale = 1.0f / std::sqrt((float)s.head_dim);
-    const int row_blocks = (n * group + PREFILL_ROWS - 1) / PREFILL_ROWS;
-    emulation::launch(attention_prefill, dim3(row_blocks, s.kv_heads), dim3(PREFILL_THREADS), q.data(), q_row,
-                      k_cache.data(), v_cache.data(), out.data(), out_row, slot, start_pos, n, s.heads, s.kv_heads,
-                      s.head_dim, num_slots, max_tokens, scale);
+    const int row_blocks = (n * group + rows_per_block - 1) / rows_per_block;
+    emulation::launch(kernel, dim3(row_blocks, s.kv_heads), dim3(threads), q.data(), q_row, k_cache.data(),
+                      v_cache.data(), out.data(), out_row, slot, start_pos, n, s.heads, s.kv_heads, s.head_dim,
+                      num_slots, max_tokens, scale);
     std::vector<double> got, want;
+    bool padding_untouched = true;
     for (int i = 0; i < n; ++i) {
         for (int h = 0; h < s.heads; ++h) {
             const auto ref = reference_attention(q.data() + i * q_row + h * s.head_dim, k_cache, v_cache, slot,
@@ -317,11 +323,52 @@ void test_attention_prefill(Random& rnd, AttentionShape s) {
                 got.push_back(f(out[i * out_row + h * s.head_dim + d]));
             }
         }
+        for (int e = s.heads * s.head_dim; e < out_row; ++e) {
+            padding_untouched = padding_untouched && f(out[i * out_row + e]) == 123.0;
+        }
     }
-    const double err = relative_error(got, want);
+    return padding_untouched ? relative_error(got, want) : INFINITY;
+}
+
+void test_attention_prefill(Random& rnd, AttentionShape s) {
+    const double err = prefill_error(rnd, s, attention_prefill, PREFILL_THREADS, PREFILL_ROWS, 70, 30);
     // fp16 output (about 2.1e-4 rms relative rounding); fp32 scores and sums add about 1e-6.
     check(err < 5e-4, "attention_prefill (heads %d, kv %d, head_dim %d; 70 tokens after 30 cached): relative error "
           "%.3g (tolerance 5e-4: fp16 output)", s.heads, s.kv_heads, s.head_dim, err);
+}
+
+// The tensor-core prefill over n tokens after start_pos cached ones.
+void test_attention_prefill_mma(Random& rnd, AttentionShape s, int n, int start_pos) {
+    const double err =
+        prefill_error(rnd, s, attention_prefill_mma, PREFILL_MMA_THREADS, PREFILL_MMA_ROWS, n, start_pos);
+    // fp16 output rounding gives about 2.1e-4 rms; P rounded to fp16 for P.V perturbs each weight
+    // by up to 2^-11 relative (rms about 2.8e-4 over uniformly spread weights), which averages
+    // over the keys a row attends: together they stay under 4e-4 rms. fp32 scores add about 1e-6.
+    check(err < 6e-4, "attention_prefill_mma (heads %d, kv %d, head_dim %d; %d tokens after %d cached): relative "
+          "error %.3g (tolerance 6e-4: fp16 output and fp16 P)", s.heads, s.kv_heads, s.head_dim, n, start_pos, err);
+}
+
+// Positions past the cache: every row of the prefill is NaN, nothing else written.
+void test_attention_prefill_mma_rejects() {
+    const int heads = 4, kv_heads = 2, head_dim = 32, n = 20, max_tokens = 24, start_pos = 5;
+    const std::vector<__half> cache((size_t)kv_heads * max_tokens * head_dim, __float2half_rn(1.0f));
+    const long long q_row = (long long)heads * head_dim, out_row = q_row + 8;
+    const std::vector<__half> q((size_t)n * q_row, __float2half_rn(0.5f));
+    std::vector<__half> out((size_t)n * out_row, __float2half_rn(123.0f));
+    emulation::launch(attention_prefill_mma, dim3((n * 2 + PREFILL_MMA_ROWS - 1) / PREFILL_MMA_ROWS, kv_heads),
+                      dim3(PREFILL_MMA_THREADS), q.data(), q_row, cache.data(), cache.data(), out.data(), out_row, 0,
+                      start_pos, n, heads, kv_heads, head_dim, 1, max_tokens, 0.125f);
+    int nan = 0, untouched = 0;
+    for (int i = 0; i < n; ++i) {
+        for (int e = 0; e < out_row; ++e) {
+            const double v = f(out[(size_t)i * out_row + e]);
+            nan += e < q_row && std::isnan(v);
+            untouched += e >= q_row && v == 123.0;
+        }
+    }
+    check(nan == n * q_row && untouched == n * 8, "attention_prefill_mma: positions %d .. %d past a %d-token cache: "
+          "%d of %d outputs NaN, %d of %d padding halves untouched", start_pos, start_pos + n - 1, max_tokens, nan,
+          n * (int)q_row, untouched, n * 8);
 }
 
 // Contexts past 4,096 tokens: one decode over 5,000 cached keys (split 1,024 keys: 16 key tiles per
@@ -611,6 +658,23 @@ int main(int argc, char** argv) {
     for (AttentionShape s : {AttentionShape{8, 1, 256, 64}, AttentionShape{4, 4, 64, 160}, AttentionShape{18, 2, 40, 96}}) {
         timed("attention decode", [&] { test_attention_decode(rnd, s); });
         timed("attention prefill", [&] { test_attention_prefill(rnd, s); });
+    }
+    // Gemma 2B (multi-query) and 7B (multi-head) heads and two smaller head dims: one token,
+    // token counts that end inside a 64-row tile, prefixes already cached (not a multiple of the
+    // 32-key tile). 1,024-token prompts run only when asked for by name (each takes tens of
+    // minutes on two cores: 256 threads per block, a warp barrier per wmma call).
+    const AttentionShape gemma_2b{8, 1, 256, 0}, gemma_7b{16, 16, 256, 0};
+    for (auto [s, n, start_pos] : {std::tuple{gemma_2b, 1, 0}, std::tuple{gemma_2b, 37, 0}, std::tuple{gemma_2b, 100, 61},
+                                   std::tuple{gemma_7b, 1, 40}, std::tuple{gemma_7b, 21, 30},
+                                   std::tuple{AttentionShape{4, 4, 64, 0}, 100, 61},
+                                   std::tuple{AttentionShape{2, 2, 16, 0}, 70, 30}}) {
+        timed("attention prefill mma", [&] { test_attention_prefill_mma(rnd, s, n, start_pos); });
+    }
+    timed("attention prefill mma", [&] { test_attention_prefill_mma_rejects(); });
+    if (only.find("1024") != std::string::npos) {
+        for (AttentionShape s : {gemma_2b, gemma_7b}) {
+            timed("attention prefill mma 1024", [&] { test_attention_prefill_mma(rnd, s, 1024, 0); });
+        }
     }
     timed("attention long context", [&] { test_attention_long(rnd); });
     timed("convert", [&] { test_convert(rnd); });

@@ -97,6 +97,7 @@ public final class CudaBackend implements Backend {
     private final List<Fp16Overflow> overflows;
     private final int hidden, heads, kvHeads, headDim, inter, vocab, qkvWidth;
     private final float eps, embeddingScale, attentionScale, ropeTheta;
+    private final CudaSwitches.PrefillAttention prefillAttention = CudaSwitches.prefillAttention();
     private final SequencedSet<CudaKvCache> caches = new LinkedHashSet<>();
 
     /** Tokens in the current batch; 0 before the first {@link #embed}. */
@@ -339,8 +340,9 @@ public final class CudaBackend implements Backend {
         } else {
             enqueueAttentionInput(layer, n);
             long q = act(a.qkv);
-            ctx.launch(Kernels.attentionPrefill(q, qkvWidth, keys(layer), values(layer), act(a.attention), c.queryDim(),
-                    kv.slot, startPos, n, heads, kvHeads, headDim, slotUsed.length, plan.contextTokens(), attentionScale));
+            ctx.launch(Kernels.attentionPrefill(prefillAttention, q, qkvWidth, keys(layer), values(layer),
+                    act(a.attention), c.queryDim(), kv.slot, startPos, n, heads, kvHeads, headDim, slotUsed.length,
+                    plan.contextTokens(), attentionScale));
             gemm.project(act(a.attention), weight(w.o(layer)), act(a.residual), n, c.queryDim(), hidden, Gemm.Output.F32,
                     true, "layer " + layer + " o_proj");
         }

@@ -1,5 +1,6 @@
 package dev.gemma4j.cuda;
 
+import dev.gemma4j.cuda.CudaSwitches.PrefillAttention;
 import dev.gemma4j.model.DType;
 
 /**
@@ -20,6 +21,8 @@ final class Kernels {
     static final int DECODE_KEY_TILE = 64;
     /** attention.cu PREFILL_ROWS: query rows (token x head of a group) per prefill block. */
     static final int PREFILL_ROWS = 32;
+    /** attention_prefill_mma.cu PREFILL_MMA_ROWS: query rows per tensor-core prefill block. */
+    static final int PREFILL_MMA_ROWS = 64;
     /** Most flash-decoding splits per sequence: sizes the partial buffers (fp32 [heads, splits, headDim + 2]). */
     static final int MAX_DECODE_SPLITS = 256;
     /** Blocks of a grid-stride kernel; each thread loops over the elements past the grid. */
@@ -125,11 +128,31 @@ final class Kernels {
     static KernelLaunch attentionPrefill(long q, long qRowStride, long kCache, long vCache, long out,
                                          long outRowStride, int slot, int startPos, int n, int heads, int kvHeads,
                                          int headDim, int numSlots, int maxTokens, float scale) {
+        return attentionPrefill(PrefillAttention.SIMT, q, qRowStride, kCache, vCache, out, outRowStride, slot, startPos,
+                n, heads, kvHeads, headDim, numSlots, maxTokens, scale);
+    }
+
+    /**
+     * The prefill by {@code path}: {@code attention_prefill}, or on tensor cores
+     * {@code attention_prefill_mma}, grid (ceil(n x group / PREFILL_MMA_ROWS), kv heads), which
+     * multiplies 16 x 16 tiles and moves rows as 16-byte vectors: head_dim a multiple of 16, row
+     * strides multiples of 8 halves.
+     */
+    static KernelLaunch attentionPrefill(PrefillAttention path, long q, long qRowStride, long kCache, long vCache,
+                                         long out, long outRowStride, int slot, int startPos, int n, int heads,
+                                         int kvHeads, int headDim, int numSlots, int maxTokens, float scale) {
         checkAttentionShape(heads, kvHeads, headDim);
+        boolean mma = path == PrefillAttention.WMMA;
+        if (mma && (headDim % 16 != 0 || qRowStride % 8 != 0 || outRowStride % 8 != 0)) {
+            throw new IllegalArgumentException("attention_prefill_mma takes head_dim a multiple of 16 and row strides"
+                    + " multiples of 8 halves; found head_dim " + headDim + ", q row stride " + qRowStride
+                    + ", out row stride " + outRowStride + " (" + CudaSwitches.PREFILL_ATTENTION + "=simt has no such"
+                    + " limit)");
+        }
         int rows = Math.multiplyExact(n, heads / kvHeads);
-        return KernelLaunch.of(Kernel.ATTENTION_PREFILL, Dim3.of(ceilDiv(rows, PREFILL_ROWS), kvHeads), q,
-                qRowStride, kCache, vCache, out, outRowStride, slot, startPos, n, heads, kvHeads, headDim, numSlots,
-                maxTokens, scale);
+        return KernelLaunch.of(mma ? Kernel.ATTENTION_PREFILL_MMA : Kernel.ATTENTION_PREFILL,
+                Dim3.of(ceilDiv(rows, mma ? PREFILL_MMA_ROWS : PREFILL_ROWS), kvHeads), q, qRowStride, kCache, vCache,
+                out, outRowStride, slot, startPos, n, heads, kvHeads, headDim, numSlots, maxTokens, scale);
     }
 
     /**

@@ -76,6 +76,7 @@ class KernelSourcesTest {
         assertEquals(Kernels.DECODE_HEADS, constants.get("DECODE_HEADS"));
         assertEquals(Kernels.DECODE_KEY_TILE, constants.get("DECODE_KEY_TILE"));
         assertEquals(Kernels.PREFILL_ROWS, constants.get("PREFILL_ROWS"));
+        assertEquals(Kernels.PREFILL_MMA_ROWS, constants.get("PREFILL_MMA_ROWS"));
     }
 
     @Test

@@ -210,17 +210,17 @@ class KernelsGpuTest {
             float scale = (float) (1 / Math.sqrt(headDim));
             try (DeviceBuffer dq = gpu.halves(q); DeviceBuffer dk = gpu.halves(k); DeviceBuffer dv = gpu.halves(v);
                  DeviceBuffer out = gpu.zeros("attention out", 2L * n * heads * headDim)) {
-                gpu.ctx.launch(Kernels.attentionPrefill(dq.address(), (long) heads * headDim, dk.address(), dv.address(),
-                        out.address(), (long) heads * headDim, 0, startPos, n, heads, kvHeads, headDim, 1, capacity,
-                        scale));
+                gpu.ctx.launch(Kernels.attentionPrefill(CudaSwitches.prefillAttention(), dq.address(),
+                        (long) heads * headDim, dk.address(), dv.address(), out.address(), (long) heads * headDim, 0,
+                        startPos, n, heads, kvHeads, headDim, 1, capacity, scale));
                 float[] got = widen(gpu.readHalves(out.address(), n * heads * headDim));
                 float[] want = new float[n * heads * headDim];
                 CpuOps.attention(widen(q), tokenMajor(widen(k), kvHeads, capacity, headDim),
                         tokenMajor(widen(v), kvHeads, capacity, headDim), n, startPos, heads, kvHeads, headDim, scale,
                         want);
                 double rel = relativeError(got, want);
-                System.out.printf("  prefill %d/%d heads dim %d, %d tokens from %d: relative error %.2e%n", heads,
-                        kvHeads, headDim, n, startPos, rel);
+                System.out.printf("  prefill (%s) %d/%d heads dim %d, %d tokens from %d: relative error %.2e%n",
+                        CudaSwitches.prefillAttention(), heads, kvHeads, headDim, n, startPos, rel);
                 assertTrue(rel < 1e-3, "prefill " + rel);
             }
         }

@@ -69,6 +69,21 @@ class KernelsTest {
     }
 
     @Test
+    void tensorCorePrefillTakesTilesOf64RowsAndHeadDimsOf16() {
+        CudaSwitches.PrefillAttention wmma = CudaSwitches.PrefillAttention.WMMA;
+        // 2B: 37 tokens x group 8 = 296 rows = 5 tiles of 64; 7B: 512 tokens = 8 tiles, 16 kv heads.
+        KernelLaunch mq = Kernels.attentionPrefill(wmma, 1, 2560, 3, 4, 5, 2048, 0, 0, 37, 8, 1, 256, 1, 64, 1f);
+        assertEquals(Kernel.ATTENTION_PREFILL_MMA, mq.kernel());
+        assertEquals(new Dim3(5, 1, 1), mq.grid());
+        assertEquals(new Dim3(8, 16, 1),
+                Kernels.attentionPrefill(wmma, 1, 12288, 3, 4, 5, 4096, 0, 0, 512, 16, 16, 256, 1, 600, 1f).grid());
+        assertThrows(IllegalArgumentException.class,
+                () -> Kernels.attentionPrefill(wmma, 1, 480, 3, 4, 5, 480, 0, 0, 5, 4, 4, 40, 1, 64, 1f));
+        assertThrows(IllegalArgumentException.class,
+                () -> Kernels.attentionPrefill(wmma, 1, 2564, 3, 4, 5, 2048, 0, 0, 5, 8, 1, 256, 1, 64, 1f));
+    }
+
+    @Test
     void rowKernelsTakeOneBlockPerRowAndGridStrideKernelsAreCapped() {
         assertEquals(Dim3.of(7), Kernels.rmsnorm(1, 2, 3, 7, 2048, 1e-6f).grid());
         assertEquals(Dim3.of(3), Kernels.embeddingGather(1, 2, 3, 3, 64, 100, 8f).grid());
