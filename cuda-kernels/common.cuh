@@ -30,6 +30,36 @@ __device__ __forceinline__ __half to_half_saturated(float x) {
     return __float2half_rn(clamp_to_fp16_range(x));
 }
 
+// Range flags: where an fp16 activation left fp16's range. Each activation row owns two uint32
+// words (rows `row_stride` words apart; stride 0 sends every row to one pair):
+//   word 0: bit 2*tensor is set when a value of that tensor saturated (|x| >= 65520 in fp32, which
+//           round-to-nearest would turn into infinity), bit 2*tensor + 1 when it was inf or NaN;
+//   word 1: ~site of the earliest site that set a bit (0 while none did), site = layer * 8 + tensor.
+// The tensors, in the order one layer writes them (the final norm is tensor 6 of layer num_layers):
+constexpr int kRangeInputNorm = 0;      // rmsnorm_f16, input_layernorm
+constexpr int kRangeQkv = 1;            // the q/k/v GEMM's fp16 output, checked where rope_and_cache reads it
+constexpr int kRangeRope = 2;           // rope_and_cache's rotated q and k
+constexpr int kRangePostNorm = 4;       // rmsnorm_f16, post_attention_layernorm
+constexpr int kRangeGeglu = 5;          // geglu, down_proj's input (after its 2^-s scale)
+constexpr int kRangeFinalNorm = 6;      // rmsnorm_f16, the final norm
+constexpr unsigned kRangeSaturated = 1u;
+constexpr unsigned kRangeNonFinite = 2u;
+
+// The range kind of one fp32 value about to be stored as fp16: 0, kRangeSaturated or kRangeNonFinite.
+__device__ __forceinline__ unsigned range_kind(float x) {
+    const float a = fabsf(x);
+    return a >= kFp16OverflowThreshold ? (a == INFINITY ? kRangeNonFinite : kRangeSaturated)
+                                       : (a == a ? 0u : kRangeNonFinite);
+}
+
+// Adds `kinds` (an OR of range kinds) found at `site` to row `row`'s flags; no-op for none or null.
+__device__ __forceinline__ void note_range(unsigned* flags, int row_stride, int site, int row, unsigned kinds) {
+    if (kinds == 0u || flags == nullptr) return;
+    unsigned* words = flags + (long long)row * row_stride;
+    atomicOr(words, kinds << (2 * (site & 7)));
+    atomicMax(words + 1, ~(unsigned)site);
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
     for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(kFullMask, v, offset);
     return v;

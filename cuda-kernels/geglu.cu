@@ -1,4 +1,7 @@
-// GeGLU: out = saturate_fp16(gelu_tanh(gate) * up), computed in fp32 from the gate/up GEMM output.
+// GeGLU: out = saturate_fp16(gelu_tanh(gate) * up * scale), computed in fp32 from the gate/up GEMM
+// output. scale is a power of two 2^-s (down_proj's GEMM multiplies by alpha = 2^s): exact in binary,
+// it widens the range of the fp16 output to +-65504 * 2^s and changes only values below
+// 2^(s - 14), which become fp16 subnormals.
 #include "common.cuh"
 
 constexpr int GEGLU_THREADS = 256;
@@ -19,17 +22,22 @@ __device__ __forceinline__ float load_float(const float* p) { return *p; }
 __device__ __forceinline__ float load_float(const __half* p) { return __half2float(*p); }
 
 // gate, up: [n, inter] rows `in_row_stride` elements apart; out fp16 [n, inter] contiguous.
+// range, range_stride, site: range flags (common.cuh) or null; each row's saturated and inf/NaN
+// outputs (after the scale) are noted at `site`.
 template <typename In>
 __device__ __forceinline__ void geglu(const In* __restrict__ gate, const In* __restrict__ up,
                                       long long in_row_stride, __half* __restrict__ out, int n,
-                                      int inter) {
+                                      int inter, float scale, unsigned* __restrict__ range,
+                                      int range_stride, int site) {
     const long long total = (long long)n * inter;
     const long long step = (long long)gridDim.x * blockDim.x;
     for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += step) {
         const long long row = e / inter;
         const long long col = e - row * inter;
         const long long in = row * in_row_stride + col;
-        out[e] = to_half_saturated(gelu_tanh(load_float(gate + in)) * load_float(up + in));
+        const float value = gelu_tanh(load_float(gate + in)) * load_float(up + in) * scale;
+        note_range(range, range_stride, site, (int)row, range_kind(value));
+        out[e] = to_half_saturated(value);
     }
 }
 
@@ -40,13 +48,15 @@ __device__ __forceinline__ void geglu(const In* __restrict__ gate, const In* __r
 // grid any (grid-stride loop; ceil(n*inter / GEGLU_THREADS) covers it in one pass), block (GEGLU_THREADS).
 extern "C" __global__ void __launch_bounds__(GEGLU_THREADS)
 geglu_f32(const float* __restrict__ gate, const float* __restrict__ up, long long in_row_stride,
-          __half* __restrict__ out, int n, int inter) {
-    gemma4j::geglu(gate, up, in_row_stride, out, n, inter);
+          __half* __restrict__ out, int n, int inter, float scale, unsigned* __restrict__ range,
+          int range_stride, int site) {
+    gemma4j::geglu(gate, up, in_row_stride, out, n, inter, scale, range, range_stride, site);
 }
 
 // fp16 gate/up, same layout and geometry as geglu_f32.
 extern "C" __global__ void __launch_bounds__(GEGLU_THREADS)
 geglu_f16(const __half* __restrict__ gate, const __half* __restrict__ up, long long in_row_stride,
-          __half* __restrict__ out, int n, int inter) {
-    gemma4j::geglu(gate, up, in_row_stride, out, n, inter);
+          __half* __restrict__ out, int n, int inter, float scale, unsigned* __restrict__ range,
+          int range_stride, int site) {
+    gemma4j::geglu(gate, up, in_row_stride, out, n, inter, scale, range, range_stride, site);
 }

@@ -8,10 +8,13 @@ constexpr int RMSNORM_THREADS = 256;
 // x       fp32 [n, hidden] (the residual stream)
 // weight  fp16 [hidden], the checkpoint's w (stored as an offset from 1)
 // y       fp16 [n, hidden], written
+// range, range_stride, site  range flags (common.cuh) or null: each row's saturated and inf/NaN
+//         outputs are noted at `site`; a residual row holding inf or NaN gives NaN outputs, so it is
+//         noted too
 // grid (n), block (RMSNORM_THREADS); one block reduces one row.
 extern "C" __global__ void __launch_bounds__(RMSNORM_THREADS)
 rmsnorm_f16(const float* __restrict__ x, const __half* __restrict__ weight, __half* __restrict__ y,
-            int n, int hidden, float eps) {
+            int n, int hidden, float eps, unsigned* __restrict__ range, int range_stride, int site) {
     __shared__ float scratch[32];
     const int row = blockIdx.x;
     if (row >= n) return;
@@ -22,9 +25,13 @@ rmsnorm_f16(const float* __restrict__ x, const __half* __restrict__ weight, __ha
     const float total = gemma4j::block_sum(squares, scratch);
     // 1 / sqrtf: both correctly rounded without --use_fast_math (rsqrtf is 2 ulp).
     const float inv_rms = 1.0f / sqrtf(total / (float)hidden + eps);
+    unsigned kinds = 0u;
     for (int d = threadIdx.x; d < hidden; d += blockDim.x) {
         // Hugging Face order: (x * inv_rms) * (1 + w).
         const float normed = __fmul_rn(xr[d], inv_rms);
-        yr[d] = gemma4j::to_half_saturated(__fmul_rn(normed, 1.0f + __half2float(weight[d])));
+        const float out = __fmul_rn(normed, 1.0f + __half2float(weight[d]));
+        kinds |= gemma4j::range_kind(out);
+        yr[d] = gemma4j::to_half_saturated(out);
     }
+    gemma4j::note_range(range, range_stride, site, row, kinds);
 }

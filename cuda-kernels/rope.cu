@@ -35,6 +35,9 @@ __device__ __forceinline__ float rope_inv_freq(int i, int head_dim, float theta)
 // angle = float(position) * inv_freq[i] (fp32 product); cos and sin are evaluated in double and
 // rounded to fp32, then out_i = x_i*cos - x_{i+half}*sin, out_{i+half} = x_{i+half}*cos + x_i*sin in
 // fp32 with no fused multiply-add, saturated to fp16.
+// range, range_stride, site  range flags (common.cuh) or null, site = layer * 8 + kRangeQkv: q, k
+//          and v values that are inf or NaN as read (the q/k/v GEMM's fp16 output overflowed) are
+//          noted at `site`, rotated q and k that saturate at site + 1 (kRangeRope).
 // head_dim must be even. grid (n), block (ROPE_THREADS).
 extern "C" __global__ void __launch_bounds__(ROPE_THREADS)
 rope_and_cache(__half* __restrict__ q, long long q_row_stride,
@@ -43,7 +46,8 @@ rope_and_cache(__half* __restrict__ q, long long q_row_stride,
                __half* __restrict__ k_cache, __half* __restrict__ v_cache,
                const int* __restrict__ slots, const int* __restrict__ positions,
                int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
-               float theta, int* __restrict__ bad_entries) {
+               float theta, int* __restrict__ bad_entries, unsigned* __restrict__ range,
+               int range_stride, int site) {
     const int t = blockIdx.x;
     if (t >= n) return;
     const int slot = slots[t];
@@ -58,6 +62,7 @@ rope_and_cache(__half* __restrict__ q, long long q_row_stride,
     const __half* vt = v + t * v_row_stride;
     const long long cache_head_stride = (long long)max_tokens * head_dim;
     const long long cache_row = ((long long)slot * kv_heads * max_tokens + pos) * head_dim;
+    unsigned read = 0u, rotated = 0u;
     for (int i = threadIdx.x; i < half; i += blockDim.x) {
         const float angle = (float)pos * gemma4j::rope_inv_freq(i, head_dim, theta);
         double sin_d, cos_d;
@@ -68,20 +73,32 @@ rope_and_cache(__half* __restrict__ q, long long q_row_stride,
             __half* x = qt + (long long)h * head_dim;
             const float x1 = __half2float(x[i]);
             const float x2 = __half2float(x[i + half]);
-            x[i] = gemma4j::to_half_saturated(__fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, s)));
-            x[i + half] = gemma4j::to_half_saturated(__fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s)));
+            read |= gemma4j::range_kind(x1) | gemma4j::range_kind(x2);
+            const float r1 = __fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, s));
+            const float r2 = __fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s));
+            rotated |= gemma4j::range_kind(r1) | gemma4j::range_kind(r2);
+            x[i] = gemma4j::to_half_saturated(r1);
+            x[i + half] = gemma4j::to_half_saturated(r2);
         }
         for (int h = 0; h < kv_heads; ++h) {
             const __half* x = kt + (long long)h * head_dim;
             const float x1 = __half2float(x[i]);
             const float x2 = __half2float(x[i + half]);
+            read |= gemma4j::range_kind(x1) | gemma4j::range_kind(x2);
+            const float r1 = __fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, s));
+            const float r2 = __fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s));
+            rotated |= gemma4j::range_kind(r1) | gemma4j::range_kind(r2);
             __half* kc = k_cache + cache_row + h * cache_head_stride;
-            kc[i] = gemma4j::to_half_saturated(__fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, s)));
-            kc[i + half] = gemma4j::to_half_saturated(__fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s)));
+            kc[i] = gemma4j::to_half_saturated(r1);
+            kc[i + half] = gemma4j::to_half_saturated(r2);
             const __half* vh = vt + (long long)h * head_dim;
             __half* vc = v_cache + cache_row + h * cache_head_stride;
+            read |= gemma4j::range_kind(__half2float(vh[i])) | gemma4j::range_kind(__half2float(vh[i + half]));
             vc[i] = vh[i];
             vc[i + half] = vh[i + half];
         }
     }
+    // An fp16 value read is at most 65504 unless inf or NaN, so `read` holds only non-finite kinds.
+    gemma4j::note_range(range, range_stride, site, t, read);
+    gemma4j::note_range(range, range_stride, site + 1, t, rotated);
 }

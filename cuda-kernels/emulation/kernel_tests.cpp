@@ -34,6 +34,12 @@ std::vector<__half> to_half(const std::vector<float>& x) {
 
 double f(__half h) { return (double)__half2float(h); }
 
+// The range flags (common.cuh) a test expects of one row: `kinds` at `site` only.
+bool range_flags_are(const unsigned* words, int site, unsigned kinds) {
+    const unsigned want0 = kinds << (2 * (site & 7));
+    return words[0] == want0 && words[1] == (kinds == 0u ? 0u : ~(unsigned)site);
+}
+
 struct Random {
     explicit Random(uint64_t seed) : engine(seed) {}
     std::mt19937_64 engine;
@@ -81,10 +87,19 @@ void test_rmsnorm(Random& rnd) {
     std::vector<float> w_big(hidden);
     for (int d = 0; d < hidden; ++d) w_big[d] = 30000.0f * (1.0f + std::fabs(w[d]));
     const auto weight_big = to_half(w_big);
-    std::vector<__half> y((size_t)n * hidden), y_big(hidden);
-    emulation::launch(rmsnorm_f16, dim3(n), dim3(RMSNORM_THREADS), x.data(), weight.data(), y.data(), n, hidden, eps);
+    std::vector<__half> y((size_t)n * hidden), y_big(hidden), y_nan(hidden);
+    // Site: layer 3's post-attention norm. Rows 0..n-1 of the plain launch, then the big-weight row,
+    // then a residual row holding an infinity.
+    const int site = 3 * 8 + gemma4j::kRangePostNorm;
+    std::vector<unsigned> range(2 * (n + 2), 0u);
+    emulation::launch(rmsnorm_f16, dim3(n), dim3(RMSNORM_THREADS), x.data(), weight.data(), y.data(), n, hidden, eps,
+                      range.data(), 2, site);
     emulation::launch(rmsnorm_f16, dim3(1), dim3(RMSNORM_THREADS), x.data(), weight_big.data(), y_big.data(), 1,
-                      hidden, eps);
+                      hidden, eps, range.data() + 2 * n, 2, site);
+    std::vector<float> x_inf(x.begin(), x.begin() + hidden);
+    x_inf[7] = INFINITY;
+    emulation::launch(rmsnorm_f16, dim3(1), dim3(RMSNORM_THREADS), x_inf.data(), weight.data(), y_nan.data(), 1,
+                      hidden, eps, range.data() + 2 * (n + 1), 0, site);
     std::vector<double> got, want;
     bool saturated = true;
     int clamped = 0;
@@ -113,6 +128,18 @@ void test_rmsnorm(Random& rnd) {
     // per value); 5e-4 leaves room for the fp32 arithmetic and nothing more.
     check(err < 5e-4, "rmsnorm_f16: relative error %.3g vs float64 (tolerance 5e-4: fp16 output)", err);
     check(saturated && clamped > 0, "rmsnorm_f16: %d outputs beyond 65504 saturate to +-65504", clamped);
+    bool plain_clear = true;
+    for (int i = 0; i < n; ++i) plain_clear = plain_clear && range_flags_are(range.data() + 2 * i, site, 0u);
+    check(plain_clear, "rmsnorm_f16: rows within fp16's range set no range flag");
+    // Some of the big weights are themselves beyond fp16 (30000 (1 + |w|) rounds to inf), so that row
+    // may be flagged inf/NaN as well; it must be flagged saturated.
+    const unsigned saturated_bit = gemma4j::kRangeSaturated << (2 * (site & 7));
+    check((range[2 * n] & saturated_bit) != 0 && range[2 * n + 1] == ~(unsigned)site,
+          "rmsnorm_f16: the saturated row is flagged saturated at its site (flags %#x, %#x)", range[2 * n],
+          range[2 * n + 1]);
+    check(range_flags_are(range.data() + 2 * (n + 1), site, gemma4j::kRangeNonFinite),
+          "rmsnorm_f16: a residual row holding inf is flagged inf/NaN (flags %#x, %#x)", range[2 * (n + 1)],
+          range[2 * (n + 1) + 1]);
 }
 
 void test_rope(Random& rnd) {
@@ -120,8 +147,16 @@ void test_rope(Random& rnd) {
     const float theta = 10000.0f;
     // Fused q/k/v GEMM output: one row of [q heads | k heads | v heads] per token.
     const long long row = (long long)(heads + 2 * kv_heads) * head_dim;
-    const auto qkv0 = to_half(rnd.normal((size_t)n * row, 1.0));
+    auto qkv_values = rnd.normal((size_t)n * row, 1.0);
+    // Token 1 (position 5, angle 5 rad at i = 0): q head 0's pair (i = 0, i + half) rotates beyond
+    // 65504 and saturates; token 2: v head 1 holds an infinity (an overflowed q/k/v GEMM output).
+    qkv_values[row + 0] = 60000.0f;
+    qkv_values[row + head_dim / 2] = 60000.0f;
+    qkv_values[2 * row + (heads + kv_heads + 1) * head_dim + 3] = INFINITY;
+    const auto qkv0 = to_half(qkv_values);
     auto qkv = qkv0;
+    const int site = 2 * 8 + gemma4j::kRangeQkv;
+    std::vector<unsigned> range(2 * n, 0u);
     const std::vector<int> slots = {1, 0, 1, 0};
     const std::vector<int> positions = {0, 5, 4097, 4200};  // token 3 is outside max_tokens
     const size_t cache_size = (size_t)num_slots * kv_heads * max_tokens * head_dim;
@@ -131,7 +166,8 @@ void test_rope(Random& rnd) {
     __half* q = qkv.data();
     emulation::launch(rope_and_cache, dim3(n), dim3(ROPE_THREADS), q, row, (const __half*)(q + heads * head_dim), row,
                       (const __half*)(q + (heads + kv_heads) * head_dim), row, k_cache.data(), v_cache.data(),
-                      slots.data(), positions.data(), n, heads, kv_heads, head_dim, num_slots, max_tokens, theta, &bad);
+                      slots.data(), positions.data(), n, heads, kv_heads, head_dim, num_slots, max_tokens, theta, &bad,
+                      range.data(), 2, site);
     std::vector<double> got, want;
     bool v_exact = true;
     const int half = head_dim / 2;
@@ -145,6 +181,7 @@ void test_rope(Random& rnd) {
         const __half* src = qkv0.data() + t * row;
         for (int h = 0; h < heads; ++h) {
             for (int i = 0; i < half; ++i) {
+                if (t == 1 && h == 0 && i == 0) continue;  // the saturated pair, checked below
                 double a, b;
                 rotate(src + h * head_dim, positions[t], i, a, b);
                 want.push_back(a);
@@ -179,6 +216,18 @@ void test_rope(Random& rnd) {
     // on the lowest frequencies).
     check(err < 5e-4, "rope_and_cache: q and cached k relative error %.3g vs float64 (tolerance 5e-4)", err);
     check(v_exact, "rope_and_cache: v copied into the cache unchanged");
+    double sat1, sat2;
+    rotate(qkv0.data() + row, positions[1], 0, sat1, sat2);
+    check(std::fabs(sat1) > 65520.0 && f(qkv[row]) == (sat1 > 0 ? 65504.0 : -65504.0),
+          "rope_and_cache: rotated q %.1f saturates to %.1f", sat1, f(qkv[row]));
+    check(range_flags_are(range.data(), site, 0u), "rope_and_cache: token 0 sets no range flag");
+    check(range_flags_are(range.data() + 2, site + 1, gemma4j::kRangeSaturated),
+          "rope_and_cache: token 1 flagged saturated at the rotation, site %d (flags %#x, %#x)", site + 1, range[2],
+          range[3]);
+    check(range_flags_are(range.data() + 4, site, gemma4j::kRangeNonFinite),
+          "rope_and_cache: token 2's infinite v flagged inf/NaN at the q/k/v site %d (flags %#x, %#x)", site, range[4],
+          range[5]);
+    check(range_flags_are(range.data() + 6, site, 0u), "rope_and_cache: the skipped token 3 sets no range flag");
     check(bad == 1 && untouched, "rope_and_cache: position 4200 of max_tokens 4200 counted (bad_entries = %d), q left as is",
           bad);
     // Random fp16 values equal the sentinel 7.0 with negligible probability; allow none.
@@ -191,17 +240,31 @@ void test_geglu(Random& rnd) {
     auto gate_up = rnd.normal((size_t)n * 2 * inter, 2.0);
     gate_up[5] = 400.0f;  // gelu(400) * 400 = 160000: saturates
     gate_up[inter + 5] = 400.0f;
+    gate_up[2 * 2 * inter + 9] = 1000.0f;  // row 2: 1e6, within range once scaled by 2^-5
+    gate_up[2 * 2 * inter + inter + 9] = 1000.0f;
     const auto gate_up_half = to_half(gate_up);
-    std::vector<__half> out32((size_t)n * inter), out16((size_t)n * inter);
+    std::vector<__half> out32((size_t)n * inter), out16((size_t)n * inter), scaled((size_t)n * inter);
+    const int site = 1 * 8 + gemma4j::kRangeGeglu;
+    std::vector<unsigned> range32(2 * n, 0u), range16(2 * n, 0u), range_scaled(2 * n, 0u);
     emulation::launch(geglu_f32, dim3(5), dim3(GEGLU_THREADS), (const float*)gate_up.data(),
-                      (const float*)(gate_up.data() + inter), (long long)2 * inter, out32.data(), n, inter);
+                      (const float*)(gate_up.data() + inter), (long long)2 * inter, out32.data(), n, inter, 1.0f,
+                      range32.data(), 2, site);
     emulation::launch(geglu_f16, dim3(3), dim3(GEGLU_THREADS), (const __half*)gate_up_half.data(),
-                      (const __half*)(gate_up_half.data() + inter), (long long)2 * inter, out16.data(), n, inter);
+                      (const __half*)(gate_up_half.data() + inter), (long long)2 * inter, out16.data(), n, inter, 1.0f,
+                      range16.data(), 2, site);
+    // The scale the backend uses for down_proj's input: 2^-5 (alpha 2^5 on the GEMM).
+    const int shift = 5;
+    emulation::launch(geglu_f32, dim3(4), dim3(GEGLU_THREADS), (const float*)gate_up.data(),
+                      (const float*)(gate_up.data() + inter), (long long)2 * inter, scaled.data(), n, inter,
+                      std::ldexp(1.0f, -shift), range_scaled.data(), 2, site);
     auto gelu = [](double x) { return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x))); };
-    std::vector<double> got32, want32, got16, want16;
+    std::vector<double> got32, want32, got16, want16, got_scaled, want_scaled;
     for (int i = 0; i < n; ++i) {
         for (int c = 0; c < inter; ++c) {
-            if (i == 0 && c == 5) continue;
+            const size_t at = (size_t)i * 2 * inter + c;
+            got_scaled.push_back(std::ldexp(f(scaled[(size_t)i * inter + c]), shift));
+            want_scaled.push_back(gelu(gate_up[at]) * gate_up[at + inter]);
+            if ((i == 0 && c == 5) || (i == 2 && c == 9)) continue;
             const size_t in = (size_t)i * 2 * inter + c;
             got32.push_back(f(out32[(size_t)i * inter + c]));
             want32.push_back(gelu(gate_up[in]) * gate_up[in + inter]);
@@ -215,6 +278,20 @@ void test_geglu(Random& rnd) {
     check(err16 < 5e-4, "geglu_f16: relative error %.3g vs float64 (tolerance 5e-4: fp16 output)", err16);
     check(f(out32[5]) == 65504.0 && f(out16[5]) == 65504.0, "geglu: gelu(400) * 400 saturates to 65504 (%g, %g)",
           f(out32[5]), f(out16[5]));
+    check(range_flags_are(range32.data(), site, gemma4j::kRangeSaturated)
+              && range_flags_are(range16.data(), site, gemma4j::kRangeSaturated)
+              && range_flags_are(range32.data() + 2, site, 0u) && range_flags_are(range32.data() + 4, site, gemma4j::kRangeSaturated),
+          "geglu: unscaled, rows 0 and 2 flagged saturated, row 1 not (flags %#x %#x %#x)", range32[0], range32[2],
+          range32[4]);
+    // Scaling by 2^-5 is exact; below 2^(5 - 14) = 2^-9 the outputs are fp16 subnormals with a step of
+    // 2^-19 = 1.9e-6, far below the rounding of the O(1) outputs here: the error stays fp16 rounding.
+    const double err_scaled = relative_error(got_scaled, want_scaled);
+    check(err_scaled < 5e-4, "geglu scaled by 2^-5: 2^5 * out within %.3g of float64, 1e6 and 160000 included "
+          "(tolerance 5e-4: fp16 output)", err_scaled);
+    bool scaled_clear = true;
+    for (int i = 0; i < n; ++i) scaled_clear = scaled_clear && range_flags_are(range_scaled.data() + 2 * i, site, 0u);
+    check(scaled_clear, "geglu scaled by 2^-5: no row flagged (flags %#x %#x %#x)", range_scaled[0], range_scaled[2],
+          range_scaled[4]);
 }
 
 struct AttentionShape {

@@ -25,6 +25,7 @@ import java.util.List;
  *   candValue     fp32  [S, C, K]                  sampling candidates per vocabulary chunk
  *   candToken     int32 [S, C, K]
  *   chunkSum      fp64  [S, C]                     per chunk, the sum of the sampler's weights
+ *   slotRange     uint32 [S, 2]                    fp16 range flags (Fp16Range) of each KV slot's prefill
  *   inputs                                         one block the host fills and copies in one upload:
  *     tokens      int32 [B]
  *     slots       int32 [B]                        each row's KV slot
@@ -32,6 +33,8 @@ import java.util.List;
  *     lengths     int32 [B]                        keys each decode row attends (position + 1)
  *     topK        int32 [S]                        sampling parameters per decode row
  *     sampled     int32 [S]                        the tokens sample_pick writes
+ *     rangeFlags  uint32 [B, 2]                    fp16 range flags (Fp16Range) per row, uploaded as 0;
+ *                                                  read back with sampled in one copy
  *     temperature fp32  [S]
  *     topP        fp32  [S]
  *     uniform     fp64  [S]
@@ -49,10 +52,10 @@ final class ActivationLayout {
     final int sampleK;
     final long residual, normed, qkv, attention, gateUp, geglu;
     final long partialMax, partialSum, partialOut, logits;
-    final long candValue, candToken, chunkSum;
+    final long candValue, candToken, chunkSum, slotRange;
     /** The upload block and its parts (absolute offsets in the buffer). */
     final long inputs, inputBytes;
-    final long tokens, slots, positions, lengths, topK, sampled, temperature, topP, uniform;
+    final long tokens, slots, positions, lengths, topK, sampled, rangeFlags, temperature, topP, uniform;
     private final List<Region> regions = new ArrayList<>();
     private final long totalBytes;
     private long end;
@@ -93,8 +96,9 @@ final class ActivationLayout {
         candValue = region("candValue", 4 * s * sampleChunks * sampleK);
         candToken = region("candToken", 4 * s * sampleChunks * sampleK);
         chunkSum = region("chunkSum", 8 * s * sampleChunks);
+        slotRange = region("slotRange", Fp16Range.ROW_BYTES * s);
         // The upload block: int32 parts first, the fp64 part 8-byte aligned at the end.
-        long ints = 4 * (4 * b + 2 * s);
+        long ints = 4 * (4 * b + 2 * s) + Fp16Range.ROW_BYTES * b;
         long floats = 4 * 2 * s;
         long head = Bytes.alignUp(ints + floats, 8);
         inputBytes = head + 8 * s;
@@ -105,7 +109,8 @@ final class ActivationLayout {
         lengths = positions + 4 * b;
         topK = lengths + 4 * b;
         sampled = topK + 4 * s;
-        temperature = sampled + 4 * s;
+        rangeFlags = sampled + 4 * s;
+        temperature = rangeFlags + Fp16Range.ROW_BYTES * b;
         topP = temperature + 4 * s;
         uniform = inputs + head;
         totalBytes = Bytes.alignUp(end, WeightLayout.ALIGNMENT);

@@ -3,6 +3,7 @@ package dev.gemma4j.cuda;
 import dev.gemma4j.GenerationOptions;
 import dev.gemma4j.engine.Backend;
 import dev.gemma4j.engine.DecodeBatch;
+import dev.gemma4j.engine.DecodeRowFailure;
 import dev.gemma4j.engine.Sampler;
 import dev.gemma4j.engine.KvCache;
 import dev.gemma4j.model.GemmaConfig;
@@ -39,8 +40,13 @@ import java.util.SequencedSet;
  *
  * <p>Per layer: attention is {@code rmsnorm -> qkv GEMM (fp16) -> rope_and_cache -> attention (prefill
  * kernel for a batch, flash-decoding for one token) -> o_proj GEMM into the residual (beta = 1)}; the
- * MLP is {@code rmsnorm -> gate|up GEMM (fp32) -> geglu (fp32, saturated to fp16) -> down_proj GEMM
- * into the residual (beta = 1)}.
+ * MLP is {@code rmsnorm -> gate|up GEMM (fp32) -> geglu (fp32, times 2^-5, saturated to fp16) -> down_proj
+ * GEMM (alpha = 2^5) into the residual (beta = 1)}.
+ *
+ * <p>fp16 range: the kernels that write fp16 activations flag values that saturated or were inf/NaN
+ * ({@link Fp16Range}), per row in a decode step (read back with the sampled tokens in one copy; such a
+ * row fails alone, see {@link DecodeRowFailure}) and per KV slot over a prompt's chunks (checked by
+ * {@link #logits}, which then throws an {@link ArithmeticException}).
  */
 public final class CudaBackend implements Backend {
     /**
@@ -104,6 +110,12 @@ public final class CudaBackend implements Backend {
     private int n;
     /** The slots and positions the device holds for this batch, or null. */
     private int[] uploadedSlots, uploadedPositions;
+    /**
+     * The KV slot whose prefill the current batch is (its range flags accumulate in
+     * {@code slotRange[slot]} over all of the prompt's chunks), or -1 for a batch of decode rows
+     * (flags per row).
+     */
+    private int prefillSlot = -1;
     private boolean closed;
 
     private CudaBackend(CudaContext ctx, DeviceMemory memory, MemoryPlan plan, DeviceBuffer weights,
@@ -283,6 +295,9 @@ public final class CudaBackend implements Backend {
         for (int slot = 0; slot < slotUsed.length; slot++) {
             if (!slotUsed[slot]) {
                 slotUsed[slot] = true;
+                ctx.makeCurrent();
+                ctx.zero(act(a.slotRange) + (long) Fp16Range.ROW_BYTES * slot, Fp16Range.ROW_BYTES,
+                        "the range flags of KV slot " + slot);
                 CudaKvCache cache = new CudaKvCache(this, slot, capacity);
                 caches.add(cache);
                 return cache;
@@ -311,12 +326,27 @@ public final class CudaBackend implements Backend {
         ctx.makeCurrent();
         inputs.begin();
         for (int t = 0; t < count; t++) inputs.setInt(4L * t, tokens[t]);
+        clearRangeFlags(count);
         inputs.copy(0, 4L * count, act(a.tokens), "token ids");
+        inputs.copy(a.rangeFlags - a.inputs, (long) Fp16Range.ROW_BYTES * count, act(a.rangeFlags), "range flags");
         inputs.end();
         ctx.launch(Kernels.embeddingGather(weight(w.embedding()), act(a.tokens), act(a.residual), count, hidden, vocab,
                 embeddingScale));
         n = count;
         uploadedSlots = null;
+        prefillSlot = -1;
+    }
+
+    /** Zeroes the host mirror's range flags of rows [0, rows). */
+    private void clearRangeFlags(int rows) {
+        for (int b = 0; b < 2 * rows; b++) inputs.setInt(a.rangeFlags - a.inputs + 4L * b, 0);
+    }
+
+    /** Where the current batch's kernels note the fp16 range of their outputs. */
+    private Kernels.RangeFlags range() {
+        return prefillSlot >= 0
+                ? new Kernels.RangeFlags(act(a.slotRange) + (long) Fp16Range.ROW_BYTES * prefillSlot, Fp16Range.ONE_PAIR)
+                : new Kernels.RangeFlags(act(a.rangeFlags), Fp16Range.PER_ROW);
     }
 
     @Override
@@ -329,6 +359,7 @@ public final class CudaBackend implements Backend {
         }
         checkLayer(layer);
         ctx.makeCurrent();
+        prefillSlot = kv.slot;
         int[] slots = new int[n];
         int[] positions = new int[n];
         Arrays.fill(slots, kv.slot);
@@ -416,6 +447,7 @@ public final class CudaBackend implements Backend {
             inputs.setFloat(a.topP - a.inputs + i4, greedy || onHost[b] ? 1f : o.topP());
             inputs.setDouble(a.uniform - a.inputs + 8L * b, real ? uniforms[b] : 0.0);
         }
+        clearRangeFlags(bucket);
         inputs.copy(0, a.inputBytes, act(a.inputs), "the decode step's inputs");
         inputs.end();
         if (useGraphs && !ctx.profiling()) {
@@ -433,26 +465,37 @@ public final class CudaBackend implements Backend {
         n = 0;   // the step's activations are not a batch the block methods may continue
         uploadedSlots = null;
         int[] next = new int[rows];
+        ArithmeticException[] failed = new ArithmeticException[rows];
+        // The sampled tokens [S] and the rows' range flags [rows, 2] that follow them, in one copy.
+        inputs.copyFromDevice(act(a.sampled), a.sampled - a.inputs, 4L * a.sequences + (long) Fp16Range.ROW_BYTES * rows,
+                "the sampled tokens and range flags");
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment host = arena.allocate(ValueLayout.JAVA_INT, rows);
-            ctx.copyToHost(host, act(a.sampled), 4L * rows, "the sampled tokens");
             MemorySegment row = null;
             for (int b = 0; b < rows; b++) {
-                int code = host.getAtIndex(ValueLayout.JAVA_INT, b);
-                if (code >= 0 && !onHost[b]) {
+                int code = inputs.getInt(a.sampled - a.inputs + 4L * b);
+                long flags = a.rangeFlags - a.inputs + (long) Fp16Range.ROW_BYTES * b;
+                String range = Fp16Range.describe(inputs.getInt(flags), inputs.getInt(flags + 4));
+                if (range != null) {
+                    failed[b] = new ArithmeticException("sequence " + b + " of the decode step: " + range);
+                } else if (code >= 0 && !onHost[b]) {
                     next[b] = code;
                 } else if (code == -1) {
-                    throw new ArithmeticException("the logits of sequence " + b + " of the decode step hold a NaN");
+                    failed[b] = new ArithmeticException("the logits of sequence " + b + " of the decode step hold a NaN");
                 } else if (onHost[b] || code == -3) {
                     if (row == null) row = arena.allocate(ValueLayout.JAVA_FLOAT, vocab);
                     ctx.copyToHost(row, act(a.logits) + 4L * b * vocab, 4L * vocab, "the logits of sequence " + b);
-                    next[b] = samplers[b].sample(row.toArray(ValueLayout.JAVA_FLOAT), 0, vocab, uniforms[b]);
+                    try {
+                        next[b] = samplers[b].sample(row.toArray(ValueLayout.JAVA_FLOAT), 0, vocab, uniforms[b]);
+                    } catch (ArithmeticException e) {
+                        failed[b] = new ArithmeticException("sequence " + b + " of the decode step: " + e.getMessage());
+                    }
                 } else {
                     throw new IllegalStateException("sample_pick returned code " + code + " for sequence " + b
                             + " (invalid sampling parameters " + samplers[b].options() + ")");
                 }
             }
         }
+        DecodeRowFailure.throwIfAny(next, failed);
         return next;
     }
 
@@ -497,13 +540,15 @@ public final class CudaBackend implements Backend {
      * layer, the final norm, the logits GEMM and the sampling kernels, which write the tokens.
      */
     private void enqueueDecodeStep(int rows, Kernels.DecodeSplit split) {
+        prefillSlot = -1;
         ctx.launch(Kernels.embeddingGather(weight(w.embedding()), act(a.tokens), act(a.residual), rows, hidden, vocab,
                 embeddingScale));
         for (int layer = 0; layer < c.numHiddenLayers(); layer++) {
             enqueueAttention(layer, rows, split);
             enqueueMlp(layer, rows);
         }
-        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.finalNorm()), act(a.normed), rows, hidden, eps));
+        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.finalNorm()), act(a.normed), rows, hidden, eps, range(),
+                finalNormSite()));
         gemm.project(act(a.normed), weight(w.embedding()), act(a.logits), rows, hidden, vocab, Gemm.Output.F32, false,
                 "logits of the decode step");
         int k = a.sampleK;
@@ -516,14 +561,15 @@ public final class CudaBackend implements Backend {
 
     /** rmsnorm and the q/k/v GEMM of {@code rows} rows. */
     private void enqueueAttentionInput(int layer, int rows) {
-        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.inputNorm(layer)), act(a.normed), rows, hidden, eps));
+        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.inputNorm(layer)), act(a.normed), rows, hidden, eps, range(),
+                Fp16Range.site(layer, Fp16Range.INPUT_NORM)));
         gemm.project(act(a.normed), weight(w.qkv(layer)), act(a.qkv), rows, hidden, qkvWidth, Gemm.Output.F16, false,
                 "layer " + layer + " q/k/v projection");
         long q = act(a.qkv);
         long k = q + 2L * c.queryDim();
         long v = k + 2L * c.kvDim();
         ctx.launch(Kernels.ropeAndCache(q, qkvWidth, k, qkvWidth, v, qkvWidth, keys(layer), values(layer), act(a.slots),
-                act(a.positions), rows, heads, kvHeads, headDim, slotUsed.length, plan.contextTokens(), ropeTheta));
+                act(a.positions), rows, heads, kvHeads, headDim, slotUsed.length, plan.contextTokens(), ropeTheta, range(), layer));
     }
 
     /** The attention block of {@code rows} decode rows (one token per sequence; inputs on the device). */
@@ -541,12 +587,15 @@ public final class CudaBackend implements Backend {
     }
 
     private void enqueueMlp(int layer, int rows) {
-        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.postAttentionNorm(layer)), act(a.normed), rows, hidden, eps));
+        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.postAttentionNorm(layer)), act(a.normed), rows, hidden, eps,
+                range(), Fp16Range.site(layer, Fp16Range.POST_NORM)));
         gemm.project(act(a.normed), weight(w.gateUp(layer)), act(a.gateUp), rows, hidden, 2 * inter, Gemm.Output.F32,
                 false, "layer " + layer + " gate/up projection");
-        ctx.launch(Kernels.geglu(act(a.gateUp), act(a.gateUp) + 4L * inter, 2L * inter, act(a.geglu), rows, inter));
-        gemm.project(act(a.geglu), weight(w.down(layer)), act(a.residual), rows, inter, hidden, Gemm.Output.F32, true,
-                "layer " + layer + " down_proj");
+        ctx.launch(Kernels.geglu(act(a.gateUp), act(a.gateUp) + 4L * inter, 2L * inter, act(a.geglu), rows, inter,
+                range(), layer));
+        // alpha = 2^s undoes geglu's 2^-s exactly.
+        gemm.run(Gemm.projection(act(a.geglu), weight(w.down(layer)), act(a.residual), rows, inter, hidden,
+                Gemm.Output.F32, true, Math.scalb(1f, Kernels.GEGLU_SCALE_SHIFT)), "layer " + layer + " down_proj");
     }
 
     @Override
@@ -574,14 +623,50 @@ public final class CudaBackend implements Backend {
             for (int done = 0; done < rows; done += a.logitRows) {
                 int r = Math.min(a.logitRows, rows - done);
                 long x = act(a.residual) + 4L * (firstRow + done) * hidden;
-                ctx.launch(Kernels.rmsnorm(x, weight(w.finalNorm()), act(a.normed), r, hidden, eps));
+                ctx.launch(Kernels.rmsnorm(x, weight(w.finalNorm()), act(a.normed), r, hidden, eps,
+                        rowRange(firstRow + done), finalNormSite()));
                 gemm.project(act(a.normed), weight(w.embedding()), act(a.logits), r, hidden, vocab, Gemm.Output.F32,
                         false, "logits of rows " + (firstRow + done) + ".." + (firstRow + done + r - 1));
                 ctx.copyToHost(host, act(a.logits), 4L * r * vocab, "logits");
                 MemorySegment.copy(host, ValueLayout.JAVA_FLOAT, 0, out, done * vocab, r * vocab);
             }
+            checkRange(arena, firstRow, rows);
         }
         return out;
+    }
+
+    /** The range flags of batch rows from {@code row} on: as {@link #range()}, offset to that row when per row. */
+    private Kernels.RangeFlags rowRange(int row) {
+        Kernels.RangeFlags all = range();
+        return all.rowStride() == 0 ? all
+                : new Kernels.RangeFlags(all.flags() + (long) Fp16Range.ROW_BYTES * row, all.rowStride());
+    }
+
+    private int finalNormSite() {
+        return Fp16Range.site(c.numHiddenLayers(), Fp16Range.FINAL_NORM);
+    }
+
+    /**
+     * Reads back the range flags of batch rows [firstRow, firstRow + rows) (the prompt's slot, for a
+     * prefill) after the work that wrote them.
+     *
+     * @throws ArithmeticException naming what left fp16's range, where
+     */
+    private void checkRange(Arena arena, int firstRow, int rows) {
+        boolean prefill = prefillSlot >= 0;
+        int pairs = prefill ? 1 : rows;
+        MemorySegment flags = arena.allocate(ValueLayout.JAVA_INT, 2L * pairs);
+        long from = prefill ? act(a.slotRange) + (long) Fp16Range.ROW_BYTES * prefillSlot
+                : act(a.rangeFlags) + (long) Fp16Range.ROW_BYTES * firstRow;
+        ctx.copyToHost(flags, from, (long) Fp16Range.ROW_BYTES * pairs, "the range flags");
+        for (int p = 0; p < pairs; p++) {
+            String range = Fp16Range.describe(flags.getAtIndex(ValueLayout.JAVA_INT, 2L * p),
+                    flags.getAtIndex(ValueLayout.JAVA_INT, 2L * p + 1));
+            if (range != null) {
+                throw new ArithmeticException((prefill ? "the prompt in KV slot " + prefillSlot
+                        : "row " + (firstRow + p) + " of the batch") + ": " + range);
+            }
+        }
     }
 
     @Override

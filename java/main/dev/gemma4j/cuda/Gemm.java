@@ -42,11 +42,17 @@ final class Gemm {
      * @param accumulate beta = 1 (y += ...) instead of beta = 0
      */
     static Call projection(long x, long w, long y, int rows, int in, int out, Output output, boolean accumulate) {
+        return projection(x, w, y, rows, in, out, output, accumulate, 1f);
+    }
+
+    /** The same with {@code y = alpha · x · wᵀ (+ y)}. */
+    static Call projection(long x, long w, long y, int rows, int in, int out, Output output, boolean accumulate,
+                           float alpha) {
         if (rows < 1 || in < 1 || out < 1) {
             throw new IllegalArgumentException("GEMM dimensions must be positive: rows " + rows + ", in " + in
                     + ", out " + out);
         }
-        return new Call(cublas_h.CUBLAS_OP_T(), cublas_h.CUBLAS_OP_N(), out, rows, in, 1f,
+        return new Call(cublas_h.CUBLAS_OP_T(), cublas_h.CUBLAS_OP_N(), out, rows, in, alpha,
                 w, cublas_h.CUDA_R_16F(), in,
                 x, cublas_h.CUDA_R_16F(), in,
                 accumulate ? 1f : 0f,

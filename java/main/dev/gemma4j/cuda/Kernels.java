@@ -39,9 +39,28 @@ final class Kernels {
                 NULL);
     }
 
+    /**
+     * Where a kernel notes the fp16 range of the rows it writes ({@link Fp16Range}): flags at device
+     * address {@code flags} ({@code rowStride} words between rows, 0 for one pair for all rows), or
+     * nowhere when {@code flags} is 0.
+     */
+    record RangeFlags(long flags, int rowStride) {
+        static final RangeFlags NONE = new RangeFlags(NULL, 0);
+    }
+
+    /**
+     * GeGLU's output is stored as fp16 times 2^-{@value}, and down_proj's GEMM multiplies by
+     * alpha = 2^{@value}: both exact in binary, so the fp16 input of down_proj holds ±65504 x 32
+     * (about 2.1e6) before it saturates. The cost is at the small end: values below 2^(5 - 14) = 2^-9
+     * become fp16 subnormals with a step of 2^-19 (1.9e-6), far below the fp16 rounding (2^-11
+     * relative) of the values that dominate down_proj's sums.
+     */
+    static final int GEGLU_SCALE_SHIFT = 5;
+
     /** fp32 x [n, hidden] to fp16 y [n, hidden] with weight (1 + w); grid (n), one block per row. */
-    static KernelLaunch rmsnorm(long x, long weight, long y, int n, int hidden, float eps) {
-        return KernelLaunch.of(Kernel.RMSNORM_F16, Dim3.of(n), x, weight, y, n, hidden, eps);
+    static KernelLaunch rmsnorm(long x, long weight, long y, int n, int hidden, float eps, RangeFlags range, int site) {
+        return KernelLaunch.of(Kernel.RMSNORM_F16, Dim3.of(n), x, weight, y, n, hidden, eps, range.flags(),
+                range.rowStride(), site);
     }
 
     /**
@@ -50,16 +69,23 @@ final class Kernels {
      */
     static KernelLaunch ropeAndCache(long q, long qRowStride, long k, long kRowStride, long v, long vRowStride,
                                      long kCache, long vCache, long slots, long positions, int n, int heads,
-                                     int kvHeads, int headDim, int numSlots, int maxTokens, float theta) {
+                                     int kvHeads, int headDim, int numSlots, int maxTokens, float theta,
+                                     RangeFlags range, int layer) {
         checkAttentionShape(heads, kvHeads, headDim);
         return KernelLaunch.of(Kernel.ROPE_AND_CACHE, Dim3.of(n), q, qRowStride, k, kRowStride, v, vRowStride,
-                kCache, vCache, slots, positions, n, heads, kvHeads, headDim, numSlots, maxTokens, theta, NULL);
+                kCache, vCache, slots, positions, n, heads, kvHeads, headDim, numSlots, maxTokens, theta, NULL,
+                range.flags(), range.rowStride(), Fp16Range.site(layer, Fp16Range.QKV));
     }
 
-    /** fp16 out [n, inter] = gelu_tanh(gate) * up from fp32 rows {@code inRowStride} elements apart. */
-    static KernelLaunch geglu(long gate, long up, long inRowStride, long out, int n, int inter) {
+    /**
+     * fp16 out [n, inter] = gelu_tanh(gate) * up * 2^-{@link #GEGLU_SCALE_SHIFT} from fp32 rows
+     * {@code inRowStride} elements apart.
+     */
+    static KernelLaunch geglu(long gate, long up, long inRowStride, long out, int n, int inter, RangeFlags range,
+                              int layer) {
         return KernelLaunch.of(Kernel.GEGLU_F32, Dim3.of(gridStrideBlocks((long) n * inter, Kernel.GEGLU_F32.threads)),
-                gate, up, inRowStride, out, n, inter);
+                gate, up, inRowStride, out, n, inter, Math.scalb(1f, -GEGLU_SCALE_SHIFT), range.flags(),
+                range.rowStride(), Fp16Range.site(layer, Fp16Range.GEGLU));
     }
 
     /**

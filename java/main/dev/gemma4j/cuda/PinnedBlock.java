@@ -11,6 +11,7 @@ import java.lang.foreign.ValueLayout;
  * them guards it, so it is rewritten only once the device has read it.
  *
  * <p>Use: {@link #begin()}, set values at byte offsets, {@link #copy} ranges to the device, {@link #end()}.
+ * Results read back into it ({@link #copyFromDevice}) land in pinned memory too.
  */
 @SuppressWarnings("restricted")
 final class PinnedBlock implements AutoCloseable {
@@ -59,6 +60,18 @@ final class PinnedBlock implements AutoCloseable {
     /** Queues the copy of bytes [from, from + count) to {@code device}. */
     void copy(long from, long count, long device, String what) {
         ctx.copyToDevice(device, host.asSlice(from, count), count, what);
+    }
+
+    int getInt(long offset) {
+        return host.get(ValueLayout.JAVA_INT, offset);
+    }
+
+    /**
+     * Copies {@code count} bytes at {@code device} into bytes [to, to + count) of the block, waiting
+     * for them and for everything queued before (so also for the block's earlier uploads).
+     */
+    void copyFromDevice(long device, long to, long count, String what) {
+        ctx.copyToHost(host.asSlice(to, count), device, count, what);
     }
 
     /** Records the event after the queued copies. */

@@ -54,7 +54,8 @@ public interface Backend extends AutoCloseable {
      * exactly as {@link Sampler#sample(float[], int, int)} would).
      *
      * @return the next token of each sequence
-     * @throws ArithmeticException when a row's logits hold a NaN
+     * @throws DecodeRowFailure when some rows' logits hold a NaN or their activations left the range of
+     *                          the backend's number type: those rows failed, the others' tokens are in it
      */
     int[] decodeStep(int[] tokens, KvCache[] caches, int[] positions, Sampler[] samplers);
 

@@ -47,8 +47,10 @@ import java.util.function.Function;
  * to the returned futures without an executor may run there too. Nothing that runs on the engine thread
  * may wait for another request's future (it would wait for itself).
  *
- * <p>Failures: an exception thrown by a request's {@code onText} fails that request only. An exception
- * from the backend (or a NaN in the logits) fails every active and waiting request and every waiting task
+ * <p>Failures: an exception thrown by a request's {@code onText} fails that request only, and so does
+ * an {@link ArithmeticException} from its own rows (a NaN in its logits, activations beyond the
+ * backend's number range: {@link DecodeRowFailure} in a decode step). Any other exception
+ * from the backend fails every active and waiting request and every waiting task
  * with that same exception; later calls are refused with an {@link IllegalStateException} that names it.
  * An exception thrown by a {@link #call} task fails that task only.
  *
@@ -384,10 +386,19 @@ public final class Batcher implements AutoCloseable {
         }
         if (r == null) return;
         Sequence seq = r.sequence();
-        float[] logits = seq.prefillChunk(forward, prefillChunk);
-        Stats s = stats;
-        stats = new Stats(s.decodeSteps(), s.rowsDecoded(), s.largestBatch(), s.prefills(), s.prefillChunks() + 1);
-        if (!seq.prefilling()) accept(r, seq.sampler().sample(logits, 0, vocab));
+        int first;
+        try {
+            float[] logits = seq.prefillChunk(forward, prefillChunk);
+            first = seq.prefilling() ? -1 : seq.sampler().sample(logits, 0, vocab);
+        } catch (ArithmeticException e) {
+            // The prompt's activations or logits held a NaN or left the backend's range: this request only.
+            fail(r, e);
+            return;
+        } finally {
+            Stats s = stats;
+            stats = new Stats(s.decodeSteps(), s.rowsDecoded(), s.largestBatch(), s.prefills(), s.prefillChunks() + 1);
+        }
+        if (first >= 0) accept(r, first);
     }
 
     /** One decode step over the sequences that have their first token; none when no sequence has. */
@@ -409,11 +420,33 @@ public final class Batcher implements AutoCloseable {
             positions[b] = seq.position();
             samplers[b] = seq.sampler();
         }
-        int[] next = forward.backend().decodeStep(tokens, caches, positions, samplers);
+        int[] next;
+        DecodeRowFailure failure = null;
+        try {
+            next = forward.backend().decodeStep(tokens, caches, positions, samplers);
+        } catch (DecodeRowFailure e) {
+            failure = e;
+            next = null;
+        }
         Stats s = stats;
         stats = new Stats(s.decodeSteps() + 1, s.rowsDecoded() + rows, Math.max(s.largestBatch(), rows), s.prefills(),
                 s.prefillChunks());
-        for (int b = 0; b < rows; b++) accept(batch.get(b), next[b]);
+        for (int b = 0; b < rows; b++) {
+            if (failure == null) {
+                accept(batch.get(b), next[b]);
+            } else if (failure.cause(b) != null) {
+                fail(batch.get(b), failure.cause(b));
+            } else {
+                accept(batch.get(b), failure.token(b));
+            }
+        }
+    }
+
+    /** Ends a request whose own computation failed (a NaN or out-of-range row); the others go on. */
+    private void fail(Request r, Throwable cause) {
+        r.sequence().close();
+        active.remove(r);
+        r.result().completeExceptionally(cause);
     }
 
     /**

@@ -113,17 +113,19 @@ public final class Sampler {
     /**
      * Picks each row b of logits [B, vocab] with {@code samplers[b]}.
      *
-     * @throws ArithmeticException naming the row when a row holds a NaN
+     * @throws DecodeRowFailure naming the rows that hold a NaN, with the other rows' tokens
      */
     public static int[] sampleRows(float[] logits, Sampler[] samplers, int vocab) {
         int[] next = new int[samplers.length];
+        ArithmeticException[] failed = new ArithmeticException[samplers.length];
         for (int b = 0; b < samplers.length; b++) {
             try {
                 next[b] = samplers[b].sample(logits, b * vocab, vocab);
             } catch (ArithmeticException e) {
-                throw new ArithmeticException("row " + b + " of the decode batch: " + e.getMessage());
+                failed[b] = new ArithmeticException("row " + b + " of the decode batch: " + e.getMessage());
             }
         }
+        DecodeRowFailure.throwIfAny(next, failed);
         return next;
     }
 

@@ -91,7 +91,8 @@ class KernelsGpuTest {
             float eps = 1e-6f;
             try (DeviceBuffer dx = gpu.floats(x); DeviceBuffer dw = gpu.halves(w);
                  DeviceBuffer dy = gpu.zeros("y", 2L * n * hidden)) {
-                gpu.ctx.launch(Kernels.rmsnorm(dx.address(), dw.address(), dy.address(), n, hidden, eps));
+                gpu.ctx.launch(Kernels.rmsnorm(dx.address(), dw.address(), dy.address(), n, hidden, eps,
+                        Kernels.RangeFlags.NONE, 0));
                 float[] got = widen(gpu.readHalves(dy.address(), n * hidden));
                 float[] want = new float[n * hidden];
                 CpuOps.rmsNorm(x, widen(w), eps, n, hidden, want);
@@ -120,7 +121,7 @@ class KernelsGpuTest {
                 long q = dqkv.address();
                 gpu.ctx.launch(Kernels.ropeAndCache(q, width, q + 2L * qDim, width, q + 2L * (qDim + kvDim), width,
                         kc.address(), vc.address(), slots.address(), pos.address(), n, heads, kvHeads, headDim, 1,
-                        capacity, 10000f));
+                        capacity, 10000f, Kernels.RangeFlags.NONE, 0));
                 float[] all = widen(qkv);
                 float[] wantQ = new float[n * qDim];
                 float[] wantK = new float[n * kvDim];
@@ -163,11 +164,23 @@ class KernelsGpuTest {
         for (int[] s : shapes) {
             int n = s[0], inter = s[1];
             float[] gateUp = normal(n * 2 * inter, 2);
-            gateUp[0] = 300f;       // gelu(300) * 300 = 90,000: saturates to 65,504
-            gateUp[inter] = 300f;
-            try (DeviceBuffer in = gpu.floats(gateUp); DeviceBuffer out = gpu.zeros("geglu", 2L * n * inter)) {
-                gpu.ctx.launch(Kernels.geglu(in.address(), in.address() + 4L * inter, 2L * inter, out.address(), n, inter));
+            // Stored x 2^-5: gelu(300) * 300 = 90,000 fits (2,812.5); gelu(1500) * 1500 = 2.25e6 saturates.
+            gateUp[0] = 1500f;
+            gateUp[inter] = 1500f;
+            gateUp[1] = 300f;
+            gateUp[inter + 1] = 300f;
+            try (DeviceBuffer in = gpu.floats(gateUp); DeviceBuffer out = gpu.zeros("geglu", 2L * n * inter);
+                 DeviceBuffer flags = gpu.zeros("range flags", 8L * n)) {
+                gpu.ctx.launch(Kernels.geglu(in.address(), in.address() + 4L * inter, 2L * inter, out.address(), n, inter,
+                        new Kernels.RangeFlags(flags.address(), 2), 4));
                 float[] got = widen(gpu.readHalves(out.address(), n * inter));
+                assertEquals(65504f, got[0], "saturated to the largest fp16");
+                for (int i = 0; i < got.length; i++) got[i] = Math.scalb(got[i], Kernels.GEGLU_SCALE_SHIFT);
+                float[] words = gpu.readFloats(flags.address(), 2 * n);
+                int site = 4 * 8 + 5;
+                assertEquals(1 << (2 * 5), Float.floatToRawIntBits(words[0]), "row 0 flagged saturated at the GeGLU");
+                assertEquals(~site, Float.floatToRawIntBits(words[1]), "row 0's first site: layer 4's GeGLU");
+                for (int r = 1; r < n; r++) assertEquals(0, Float.floatToRawIntBits(words[2 * r]), "row " + r + " flags");
                 float[] gate = new float[n * inter];
                 float[] up = new float[n * inter];
                 for (int t = 0; t < n; t++) {
@@ -176,7 +189,6 @@ class KernelsGpuTest {
                 }
                 float[] want = new float[n * inter];
                 CpuOps.geglu(gate, up, n * inter, want);
-                assertEquals(65504f, got[0], "saturated to the largest fp16");
                 got[0] = want[0] = 0;
                 double rel = relativeError(got, want);
                 System.out.printf("  geglu n=%d inter=%d: relative error %.2e%n", n, inter, rel);

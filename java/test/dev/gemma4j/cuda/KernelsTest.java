@@ -85,12 +85,13 @@ class KernelsTest {
 
     @Test
     void rowKernelsTakeOneBlockPerRowAndGridStrideKernelsAreCapped() {
-        assertEquals(Dim3.of(7), Kernels.rmsnorm(1, 2, 3, 7, 2048, 1e-6f).grid());
+        assertEquals(Dim3.of(7), Kernels.rmsnorm(1, 2, 3, 7, 2048, 1e-6f, Kernels.RangeFlags.NONE, 0).grid());
         assertEquals(Dim3.of(3), Kernels.embeddingGather(1, 2, 3, 3, 64, 100, 8f).grid());
-        assertEquals(Dim3.of(5), Kernels.ropeAndCache(1, 384, 2, 384, 3, 384, 4, 5, 6, 7, 5, 8, 1, 256, 1, 100, 1e4f).grid());
+        assertEquals(Dim3.of(5), Kernels.ropeAndCache(1, 384, 2, 384, 3, 384, 4, 5, 6, 7, 5, 8, 1, 256, 1, 100, 1e4f,
+                Kernels.RangeFlags.NONE, 0).grid());
         // 512 x 24576 GeGLU values at 256 per block: 49,152 blocks, one pass.
-        assertEquals(Dim3.of(49_152), Kernels.geglu(1, 2, 2 * 24576, 3, 512, 24576).grid());
-        assertEquals(Dim3.of(1), Kernels.geglu(1, 2, 2, 3, 1, 1).grid());
+        assertEquals(Dim3.of(49_152), Kernels.geglu(1, 2, 2 * 24576, 3, 512, 24576, Kernels.RangeFlags.NONE, 0).grid());
+        assertEquals(Dim3.of(1), Kernels.geglu(1, 2, 2, 3, 1, 1, Kernels.RangeFlags.NONE, 0).grid());
         assertEquals(Kernels.MAX_GRID_STRIDE_BLOCKS, Kernels.gridStrideBlocks(1L << 40, 256));
         assertEquals(3, Kernels.gridStrideBlocks(513, 256));
         assertEquals(Dim3.of(2), Kernels.convert(DType.BF16, 1, 2, 300, 3, 4).grid());
@@ -102,9 +103,13 @@ class KernelsTest {
 
     @Test
     void argumentsArePassedInSignatureOrder() {
-        KernelLaunch rope = Kernels.ropeAndCache(11, 384, 12, 385, 13, 386, 14, 15, 16, 17, 5, 8, 1, 256, 1, 100, 1e4f);
-        assertEquals(List.<Object>of(11L, 384L, 12L, 385L, 13L, 386L, 14L, 15L, 16L, 17L, 5, 8, 1, 256, 1, 100, 1e4f, 0L),
-                rope.args());
+        KernelLaunch rope = Kernels.ropeAndCache(11, 384, 12, 385, 13, 386, 14, 15, 16, 17, 5, 8, 1, 256, 1, 100, 1e4f,
+                new Kernels.RangeFlags(18, 2), 3);
+        // Site of layer 3's q/k/v output: 3 * 8 + 1.
+        assertEquals(List.<Object>of(11L, 384L, 12L, 385L, 13L, 386L, 14L, 15L, 16L, 17L, 5, 8, 1, 256, 1, 100, 1e4f, 0L,
+                18L, 2, 25), rope.args());
+        KernelLaunch geglu = Kernels.geglu(1, 2, 3, 4, 5, 6, new Kernels.RangeFlags(7, 0), 2);
+        assertEquals(List.<Object>of(1L, 2L, 3L, 4L, 5, 6, 1f / 32, 7L, 0, 21), geglu.args());
         KernelLaunch fill = Kernels.syntheticFill(21, 1000, -5L, 3, 0.5f, 2f);
         assertEquals(List.<Object>of(21L, 1000L, -5L, 3, 0.5f, 2f), fill.args());
         KernelLaunch embed = Kernels.embeddingGather(1, 2, 3, 4, 5, 6, 7f);
@@ -115,9 +120,9 @@ class KernelsTest {
     void launchesWithWrongArgumentsAreRejectedBeforeTheDriverSeesThem() {
         IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
                 () -> KernelLaunch.of(Kernel.RMSNORM_F16, Dim3.of(1), 1L, 2L, 3L, 4, 5));
-        assertTrue(count.getMessage().contains("rmsnorm_f16 takes 6 parameters"), count.getMessage());
+        assertTrue(count.getMessage().contains("rmsnorm_f16 takes 9 parameters"), count.getMessage());
         IllegalArgumentException type = assertThrows(IllegalArgumentException.class,
-                () -> KernelLaunch.of(Kernel.RMSNORM_F16, Dim3.of(1), 1L, 2L, 3L, 4L, 5, 1e-6f));
+                () -> KernelLaunch.of(Kernel.RMSNORM_F16, Dim3.of(1), 1L, 2L, 3L, 4L, 5, 1e-6f, 0L, 0, 0));
         assertTrue(type.getMessage().contains("rmsnorm_f16 parameter 3 (int): expected a Integer, found Long 4"),
                 type.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new Dim3(0, 1, 1));

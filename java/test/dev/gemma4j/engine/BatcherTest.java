@@ -396,6 +396,73 @@ class BatcherTest {
         }
     }
 
+    /**
+     * A backend whose decode steps give the sequence of the {@code poisoned}-th cache (0-based) NaN
+     * logits from its {@code atPosition}-th position on, as a row whose activations overflowed would.
+     */
+    private static final class NanRowBackend extends DelegatingBackend {
+        final int poisoned;
+        final int atPosition;
+        final List<KvCache> opened = new ArrayList<>();
+
+        NanRowBackend(Backend inner, int poisoned, int atPosition) {
+            super(inner);
+            this.poisoned = poisoned;
+            this.atPosition = atPosition;
+        }
+
+        @Override public KvCache newCache(int capacity) {
+            KvCache cache = inner.newCache(capacity);
+            opened.add(cache);
+            return cache;
+        }
+
+        @Override public int[] decodeStep(int[] tokens, KvCache[] caches, int[] positions, Sampler[] samplers) {
+            int vocab = config().vocabSize();
+            float[] logits = new Forward(inner).decode(tokens, caches, positions, null);
+            for (int b = 0; b < caches.length; b++) {
+                if (opened.size() > poisoned && caches[b] == opened.get(poisoned) && positions[b] >= atPosition) {
+                    Arrays.fill(logits, b * vocab, (b + 1) * vocab, Float.NaN);
+                }
+            }
+            return Sampler.sampleRows(logits, samplers, vocab);
+        }
+    }
+
+    /**
+     * A decode row whose logits hold a NaN fails only its own request (with the row named); the
+     * other requests in the same steps finish as they do alone, and the engine goes on serving.
+     */
+    @Test
+    void aNanRowFailsOnlyItsRequest() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("BatcherTest.aNanRowFailsOnlyItsRequest seed " + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        try (Reference ref = new Reference("tiny-mha", 0);
+             CpuBackend cpu = new CpuBackend(ref.weights)) {
+            Request a = new Request("A", randomPrompt(rnd, 5), GenerationOptions.greedy(12));
+            Request b = new Request("B", randomPrompt(rnd, 4), GenerationOptions.greedy(12));
+            Request c = new Request("C", randomPrompt(rnd, 6), sampled(12, 0.8f, 20, 0.9f, rnd.nextLong()));
+            NanRowBackend nan = new NanRowBackend(cpu, 1, 4 + 3);
+            try (Batcher batcher = new Batcher(new Forward(nan), ref.tokenizer, 3)) {
+                List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+                for (Request r : List.of(a, b, c)) futures.add(batcher.submit(r.prompt(), r.options(), ref.contextLength, null));
+                Throwable failed = failureOf(futures.get(1));
+                System.out.println("  B: " + failed.getMessage());
+                assertInstanceOf(ArithmeticException.class, failed);
+                assertTrue(failed.getMessage().contains("of the decode batch") && failed.getMessage().contains("NaN"),
+                        failed.getMessage());
+                ref.assertSameAsAlone(a, await(futures.get(0)), ref.alone(a));
+                ref.assertSameAsAlone(c, await(futures.get(2)), ref.alone(c));
+                Batcher.Stats stats = batcher.stats();
+                System.out.println("  stats " + stats);
+                assertTrue(stats.largestBatch() == 3, "B failed in a step of three rows: " + stats);
+                ref.assertSameAsAlone(a, await(batcher.submit(a.prompt(), a.options(), ref.contextLength, null)),
+                        ref.alone(a));
+            }
+        }
+    }
+
     /** A backend whose decode step fails once it holds {@code failAtRows} sequences. */
     private static final class FailingBackend extends DelegatingBackend {
         final int failAtRows;
