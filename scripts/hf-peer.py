@@ -9,25 +9,46 @@
       only), the first new token from that prefill, then NEW_TOKENS - 1 greedy decode steps with the
       KV cache (decode tokens/s); then prefill tokens/s of a LONG_PROMPT_TOKENS prompt. One warm-up of
       each shape runs first. Prompts are random ids (torch seed 1234) after BOS.
+
+Whatever goes wrong, the last line printed says what (gpu-check's summary shows the last line).
 """
 import sys
 import time
 
-import torch
+try:
+    import torch
+except ImportError as e:
+    sys.exit(f"hf-peer.py: PyTorch is not importable here ({e})")
+
+
+def with_dtype(make, dtype):
+    """make(dtype=...), or make(torch_dtype=...) where transformers predates 4.56's `dtype`; the dtype is checked."""
+    try:
+        model = make(dtype=dtype)
+    except TypeError as e:
+        if "dtype" not in str(e):
+            raise
+        model = make(torch_dtype=dtype)
+    found = next(model.parameters()).dtype
+    if found != dtype:
+        raise RuntimeError(f"asked transformers for {dtype} weights, got {found}")
+    return model
 
 
 def logits(model_dir, npy, ids):
     import numpy as np
+    import transformers
     from transformers import GemmaForCausalLM
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = GemmaForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32).to(device).eval()
+    model = with_dtype(lambda **d: GemmaForCausalLM.from_pretrained(model_dir, **d), torch.float32).to(device).eval()
     with torch.no_grad():
         hf = model(torch.tensor([ids], device=device)).logits[0].float().cpu().numpy()
     ours = np.load(npy)
     rel = np.linalg.norm(ours - hf) / np.linalg.norm(hf)
     same_argmax = int((ours.argmax(-1) == hf.argmax(-1)).sum())
-    print(f"relative logits error {rel:.3e}, argmax agrees at {same_argmax} of {len(ids)} positions")
+    print(f"relative logits error {rel:.3e}, argmax agrees at {same_argmax} of {len(ids)} positions"
+          f" ({device}, transformers {transformers.__version__})", flush=True)
 
 
 # The shapes of google/gemma-2b and google/gemma-7b (gemma4j's GemmaConfig.gemma2B / gemma7B).
@@ -50,11 +71,13 @@ def speed(name, prompt_tokens, new_tokens, long_prompt_tokens):
     if prompt_tokens < 1 or new_tokens < 2 or long_prompt_tokens < 1:
         sys.exit(f"hf-peer.py speed: needs PROMPT_TOKENS >= 1, NEW_TOKENS >= 2, LONG_PROMPT_TOKENS >= 1; found "
                  f"{prompt_tokens}, {new_tokens}, {long_prompt_tokens}")
+    if not torch.cuda.is_available():
+        sys.exit("hf-peer.py speed: PyTorch sees no CUDA device (torch %s)" % torch.__version__)
     config = GemmaConfig(vocab_size=256000, head_dim=256, hidden_activation="gelu_pytorch_tanh",
                          max_position_embeddings=8192, rms_norm_eps=1e-6, rope_theta=10000.0, **SHAPES[name])
     torch.manual_seed(1234)
     with torch.device("cuda"):
-        model = GemmaForCausalLM._from_config(config, torch_dtype=torch.float16).eval()
+        model = with_dtype(lambda **d: GemmaForCausalLM._from_config(config, **d), torch.float16).eval()
     # Only the last prompt token's logits, as gemma4j computes them (the argument's name changed in 4.50).
     params = inspect.signature(model.forward).parameters
     keep = {k: 1 for k in ("logits_to_keep", "num_logits_to_keep") if k in params}
@@ -94,13 +117,26 @@ def speed(name, prompt_tokens, new_tokens, long_prompt_tokens):
     print(f"{name} batch 1: decode {(new_tokens - 1) / t_decode:.1f} tok/s ({prompt_tokens}+{new_tokens}), prefill "
           f"{prompt_tokens / t_prefill:.0f} tok/s ({prompt_tokens} tokens), {long_prompt_tokens / t_long:.0f} tok/s "
           f"({long_prompt_tokens} tokens); transformers {transformers.__version__}, torch {torch.__version__}, "
-          f"{attn} attention, fp16, {torch.cuda.get_device_name()}")
+          f"{attn} attention, fp16, {torch.cuda.get_device_name()}", flush=True)
+
+
+def main(argv):
+    if len(argv) == 6 and argv[1] == "speed":
+        speed(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
+    elif len(argv) == 4:
+        logits(argv[1], argv[2], [int(t) for t in argv[3].split(",")])
+    else:
+        print(__doc__, file=sys.stderr)
+        sys.exit("hf-peer.py: expected MODEL_DIR GEMMA4J.npy IDS or speed MODEL PROMPT NEW LONG, found %d arguments"
+                 % (len(argv) - 1))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "speed":
-        speed(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
-    elif len(sys.argv) == 4:
-        logits(sys.argv[1], sys.argv[2], [int(t) for t in sys.argv[3].split(",")])
-    else:
-        sys.exit(__doc__)
+    try:
+        main(sys.argv)
+    except Exception as e:  # the traceback, then one line saying what failed
+        import traceback
+        traceback.print_exc()
+        sys.stdout.flush()
+        detail = str(e).strip().splitlines()
+        sys.exit(f"hf-peer.py {' '.join(sys.argv[1:3])}: {type(e).__name__}: {detail[0] if detail else ''}")

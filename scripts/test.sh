@@ -7,6 +7,9 @@ cd "$root"
 if [[ -z "${JAVA_HOME:-}" && -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]]; then
   export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
 fi
+# The scripts parse; shellcheck, where installed, finds nothing at warning level.
+for script in scripts/*.sh cuda-kernels/emulation/*.sh; do bash -n "$script"; done
+if command -v shellcheck >/dev/null; then shellcheck -S warning scripts/*.sh cuda-kernels/emulation/*.sh; fi
 scripts/fetch-tokenizer.sh
 scripts/install-oracle.sh
 # The CUDA kernels, compiled with g++ against a host emulation of the CUDA runtime and checked
@@ -20,3 +23,6 @@ fake=.cache/fakecuda/libfakecuda.so
 cuda-kernels/emulation/build-fake-driver.sh "$fake"
 GEMMA4J_CUDA_LIB="$root/$fake" GEMMA4J_CUBLAS_LIB="$root/$fake" \
   ./mvnw -B -o surefire:test -Dgroups=gpu -DexcludedGroups=none -Dtest='KernelsGpuTest,CudaBackendGpuTest,CudaDecodeStepGpuTest' "$@"
+# gpu-check's harness end to end on the same stand-in, with small shapes and a short deadline: every
+# step runs and passes, and what it leaves in $OUT fits what comes back from a GPU host.
+GEMMA4J_CUDA_LIB="$root/$fake" GEMMA4J_CUBLAS_LIB="$root/$fake" scripts/gpu-check.sh --dry-run --deadline 240
