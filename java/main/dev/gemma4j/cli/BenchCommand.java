@@ -236,6 +236,7 @@ final class BenchCommand implements Callable<Integer> {
                 hardware.put("driver_cuda_version", info.driverVersion() / 1000 + "." + info.driverVersion() % 1000 / 10);
                 hardware.put("cublas_version", info.cublasVersion() / 10000 + "." + info.cublasVersion() % 10000 / 100
                         + "." + info.cublasVersion() % 100);
+                hardware.put("cublas_library", info.cublasLibrary());
                 about.put("hardware", hardware);
             }
 
