@@ -19,4 +19,4 @@ cuda-kernels/emulation/run-tests.sh
 fake=.cache/fakecuda/libfakecuda.so
 cuda-kernels/emulation/build-fake-driver.sh "$fake"
 GEMMA4J_CUDA_LIB="$root/$fake" GEMMA4J_CUBLAS_LIB="$root/$fake" \
-  ./mvnw -B -o surefire:test -Dgroups=gpu -DexcludedGroups=none -Dtest='KernelsGpuTest,CudaBackendGpuTest,CudaDecodeStepGpuTest' "$@"
+  ./mvnw -B -o surefire:test -Dgroups=gpu -DexcludedGroups=none -Dtest='KernelsGpuTest,CudaBackendGpuTest,CudaDecodeStepGpuTest,DeviceLimitsGpuTest,BenchmarkWarmUpGpuTest' "$@"

@@ -308,7 +308,7 @@ final class BenchCommand implements Callable<Integer> {
         err.printf(Locale.ROOT, "prompts: %d x %d random token ids from seed %d; batches %s; %d new tokens each%n",
                 maxB, promptTokens, seed, Arrays.toString(batches), newTokens);
         long total = 0;
-        for (int b : batches) total += bench.steps(b);
+        for (int b : batches) total += bench.steps(b, promptTokens);
         Progress progress = new Progress(new ProgressBar(err, "bench steps", total), total);
         List<BatchFigures> figures = new ArrayList<>();
         for (int b : batches) {
