@@ -63,7 +63,8 @@ const size_t kTotal = 8ull << 30;
 bool initialised = false;
 
 // gemma4j_fake_counters' values, in its order.
-std::atomic<long long> direct_kernels{0}, graph_launches{0}, graph_kernels{0}, direct_gemms{0}, graph_gemms{0};
+std::atomic<long long> direct_kernels{0}, graph_launches{0}, graph_kernels{0}, direct_gemms{0}, graph_gemms{0},
+    graph_uploads{0};
 
 CUresult fail(CUresult code, const std::string& why) {
     std::fprintf(stderr, "fakecuda: %s\n", why.c_str());
@@ -659,6 +660,20 @@ CUresult cuGraphInstantiateWithFlags(void** exec, void* graph, unsigned long lon
     *exec = made;
     return 0;
 }
+// Nothing to copy: the nodes already live in host memory. Checked like cuGraphLaunch.
+CUresult cuGraphUpload(void* exec, void* s) {
+    NEED_CONTEXT("cuGraphUpload");
+    CHECK_STREAM("cuGraphUpload", s);
+    std::lock_guard<std::mutex> g(lock);
+    if (!execs.count((GraphExec*)exec)) return fail(1, "cuGraphUpload of an unknown or destroyed executable graph");
+    auto it = captures.find(s);
+    if (it != captures.end()) {
+        it->second.invalidated = true;
+        return fail(900, "cuGraphUpload into a capturing stream: the capture is invalidated");
+    }
+    graph_uploads++;
+    return 0;
+}
 CUresult cuGraphLaunch(void* exec, void* s) {
     NEED_CONTEXT("cuGraphLaunch");
     CHECK_STREAM("cuGraphLaunch", s);
@@ -808,7 +823,8 @@ cublasStatus_t cublasGemmEx(void* h, int ta, int tb, int m, int n, int k, const 
 //   out[4] live executable graphs (cuGraphInstantiateWithFlags minus cuGraphExecDestroy)
 //   out[5] GEMMs executed directly by cublasGemmEx (not recorded into a capture)
 //   out[6] GEMM nodes executed by graph launches
-// out must hold 7 values. Counts are since the library was loaded; recorded work counts nowhere
+//   out[7] cuGraphUpload calls that passed the handle and stream checks
+// out must hold 8 values. Counts are since the library was loaded; recorded work counts nowhere
 // until a graph launch runs it.
 void gemma4j_fake_counters(long long* out) {
     out[0] = direct_kernels;
@@ -819,6 +835,7 @@ void gemma4j_fake_counters(long long* out) {
     out[4] = (long long)execs.size();
     out[5] = direct_gemms;
     out[6] = graph_gemms;
+    out[7] = graph_uploads;
 }
 
 }  // extern "C"

@@ -42,7 +42,7 @@ void* symbol(const char* name) {
 
 // The counters of gemma4j_fake_counters, in its order.
 struct Counters {
-    long long direct_kernels, graph_launches, graph_kernels, graphs, execs, direct_gemms, graph_gemms;
+    long long direct_kernels, graph_launches, graph_kernels, graphs, execs, direct_gemms, graph_gemms, graph_uploads;
 };
 
 }  // namespace
@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
     API(cuStreamBeginCapture_v2, void*, int);
     API(cuStreamEndCapture, void*, void**);
     API(cuGraphInstantiateWithFlags, void**, void*, unsigned long long);
+    API(cuGraphUpload, void*, void*);
     API(cuGraphLaunch, void*, void*);
     API(cuGraphExecDestroy, void*);
     API(cuGraphDestroy, void*);
@@ -99,9 +100,9 @@ int main(int argc, char** argv) {
         const void*, void*, int, int, int, int);
     auto counters_of = (void (*)(long long*))symbol("gemma4j_fake_counters");
     auto counters = [&] {
-        long long v[7];
+        long long v[8];
         counters_of(v);
-        return Counters{v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+        return Counters{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
     };
 
     void* ctx = nullptr;
@@ -181,6 +182,13 @@ int main(int argc, char** argv) {
     void* exec = nullptr;
     check(cuGraphInstantiateWithFlags(&exec, graph, 0) == kSuccess && exec != nullptr, "instantiate");
     check(counters().execs == start.execs + 1, "live executable graphs +1");
+    check(cuGraphUpload(exec, stream) == kSuccess, "upload the executable graph");
+    Counters uploaded = counters();
+    check(uploaded.graph_uploads == start.graph_uploads + 1 && uploaded.graph_launches == start.graph_launches &&
+              uploaded.graph_kernels == start.graph_kernels && host_out[0] == -1.0f,
+          "upload counted, runs nothing (%lld uploads, %lld launches, %lld kernel nodes)",
+          uploaded.graph_uploads - start.graph_uploads, uploaded.graph_launches - start.graph_launches,
+          uploaded.graph_kernels - start.graph_kernels);
 
     check(cuGraphLaunch(exec, stream) == kSuccess, "graph launch 1");
     check(matches(host_tokens),
@@ -217,6 +225,7 @@ int main(int argc, char** argv) {
     check(cuGraphExecDestroy(exec) == kSuccess, "destroy executable graph");
     check(cuGraphExecDestroy(exec) == kInvalidValue, "destroy the executable graph again: INVALID_VALUE");
     check(cuGraphLaunch(exec, stream) == kInvalidValue, "launch a destroyed executable graph: INVALID_VALUE");
+    check(cuGraphUpload(exec, stream) == kInvalidValue, "upload a destroyed executable graph: INVALID_VALUE");
     c = counters();
     check(c.graphs == start.graphs && c.execs == start.execs, "live graphs and executable graphs back to %lld, %lld",
           start.graphs, start.execs);
@@ -296,6 +305,9 @@ int main(int argc, char** argv) {
     cuGraphDestroy(memset_graph);
     cuStreamBeginCapture_v2(stream, kGlobal);
     check(cuGraphLaunch(exec, stream) == kCaptureUnsupported, "cuGraphLaunch into a capturing stream: 900");
+    check(cuStreamEndCapture(stream, &graph) == kCaptureInvalidated, "  then end capture: 901");
+    cuStreamBeginCapture_v2(stream, kGlobal);
+    check(cuGraphUpload(exec, stream) == kCaptureUnsupported, "cuGraphUpload into a capturing stream: 900");
     check(cuStreamEndCapture(stream, &graph) == kCaptureInvalidated, "  then end capture: 901");
     // An event recorded during a capture cannot be waited on from the host.
     cuStreamBeginCapture_v2(stream, kGlobal);

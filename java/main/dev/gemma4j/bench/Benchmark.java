@@ -8,16 +8,21 @@ import dev.gemma4j.engine.Sampler;
 import dev.gemma4j.model.GemmaConfig;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 
 /**
  * Times one batch size on a backend: B sequences, each prefilled with its own prompt through
  * {@link Forward#run}, then decode steps that advance all B sequences in one
- * {@link Backend#decodeStep} call each, with greedy samplers. A warm-up (a short prefill and a few
- * decode steps of the same batch size) runs before the timed part; KV caches are closed after each.
+ * {@link Backend#decodeStep} call each, with greedy samplers. A warm-up (a short prefill and decode
+ * steps of the same batch size in every form the timed steps will run, see
+ * {@link Backend#decodeWarmUpPositions}) runs before the timed part; KV caches are closed after each.
  */
 public final class Benchmark {
-    /** Decode steps of a warm-up (fewer when the run decodes fewer). */
+    /**
+     * Decode steps of a warm-up at the timed steps' first positions (fewer when the run decodes fewer),
+     * besides one at each other position where the backend's decode step changes form.
+     */
     static final int WARM_UP_STEPS = 3;
     /**
      * Prompt tokens of a warm-up prefill. The first warm-up of a benchmark prefills a whole prompt
@@ -67,12 +72,18 @@ public final class Benchmark {
     /** What a warm-up runs, for reports. */
     public static String warmUpDescription() {
         return "before each batch size: one prefill of the first sequence (a whole prompt the first time, then "
-                + WARM_UP_PROMPT_TOKENS + " tokens) and up to " + WARM_UP_STEPS + " decode steps of the whole batch";
+                + WARM_UP_PROMPT_TOKENS + " tokens, then as far as the furthest warm-up position) and decode steps of "
+                + "the whole batch, the first sequence at up to " + WARM_UP_STEPS + " of the timed steps' first "
+                + "positions and at each position where the backend's decode step changes form (on CUDA, another "
+                + "graph), so that no timed step captures a graph";
     }
 
-    /** Progress steps {@link #run} reports for a batch: the warm-up's prefill and decode steps, one per prefill, one per decode step. */
-    public int steps(int batch) {
-        return 1 + warmUpSteps() + batch + (newTokens - 1);
+    /**
+     * Progress steps {@link #run} reports for a batch of {@code batch} prompts of {@code promptTokens}:
+     * the warm-up's prefill and decode steps, one per prefill, one per decode step.
+     */
+    public int steps(int batch, int promptTokens) {
+        return 1 + warmUpPositions(batch, promptTokens).length + batch + (newTokens - 1);
     }
 
     /**
@@ -152,30 +163,48 @@ public final class Benchmark {
         }
     }
 
-    private int warmUpSteps() {
-        return Math.min(WARM_UP_STEPS, newTokens - 1);
+    /**
+     * The first sequence's positions in the warm-up's decode steps, ascending: the timed steps' first
+     * {@link #WARM_UP_STEPS}, and every position of the timed steps ({@code [prompt, prompt + newTokens
+     * - 2]}) where the backend's decode step changes form.
+     */
+    private int[] warmUpPositions(int batch, int promptTokens) {
+        int first = promptTokens, last = promptTokens + newTokens - 2;
+        TreeSet<Integer> positions = new TreeSet<>();
+        for (int p = first; p <= last && p < first + WARM_UP_STEPS; p++) positions.add(p);
+        for (int p : backend.decodeWarmUpPositions(batch, first, last)) positions.add(p);
+        return positions.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /**
-     * Prefills the first sequence (a whole prompt the first time, else a few tokens), then runs
-     * {@link #warmUpSteps()} decode steps of the whole batch: the first sequence after its prompt, the
-     * others from position 0 with their prompts' first token. Positions stay below
+     * Prefills the first sequence (a whole prompt the first time, else a few tokens, then filler
+     * tokens up to the furthest warm-up position, so that every key it attends is written), then runs
+     * one decode step of the whole batch per warm-up position: the first sequence at that position,
+     * the others from position 0 with their prompts' first token. Positions stay below
      * {@code prompt + newTokens - 1}, inside the caches.
      */
     private void warmUp(int[][] prompts, int context, Sampler[] samplers, Runnable onStep) {
         int batch = prompts.length;
-        int prefill = warmedUp ? Math.min(prompts[0].length, WARM_UP_PROMPT_TOKENS) : prompts[0].length;
+        int promptTokens = prompts[0].length;
+        int[] warmUpPositions = warmUpPositions(batch, promptTokens);
+        int prefill = warmedUp ? Math.min(promptTokens, WARM_UP_PROMPT_TOKENS) : promptTokens;
+        int furthest = warmUpPositions[warmUpPositions.length - 1];
         try (Caches caches = Caches.open(backend, batch, context)) {
             float[] logits = forward.run(Arrays.copyOf(prompts[0], prefill), caches.all[0], 0, 1);
+            if (furthest > prefill) {
+                int[] filler = new int[furthest - prefill];
+                for (int i = 0; i < filler.length; i++) filler[i] = prompts[0][(prefill + i) % promptTokens];
+                logits = forward.run(filler, caches.all[0], prefill, 1);
+            }
             onStep.run();
             int[] tokens = new int[batch];
-            int[] positions = new int[batch];
             tokens[0] = samplers[0].sample(logits, 0, backend.config().vocabSize());
-            positions[0] = prefill;
             for (int b = 1; b < batch; b++) tokens[b] = prompts[b][0];
-            for (int s = 0; s < warmUpSteps(); s++) {
-                tokens = backend.decodeStep(tokens, caches.all, positions.clone(), samplers);
-                for (int b = 0; b < batch; b++) positions[b]++;
+            for (int s = 0; s < warmUpPositions.length; s++) {
+                int[] positions = new int[batch];
+                Arrays.fill(positions, s);
+                positions[0] = warmUpPositions[s];
+                tokens = backend.decodeStep(tokens, caches.all, positions, samplers);
                 onStep.run();
             }
         }

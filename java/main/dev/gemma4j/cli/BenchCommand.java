@@ -236,6 +236,7 @@ final class BenchCommand implements Callable<Integer> {
                 hardware.put("driver_cuda_version", info.driverVersion() / 1000 + "." + info.driverVersion() % 1000 / 10);
                 hardware.put("cublas_version", info.cublasVersion() / 10000 + "." + info.cublasVersion() % 10000 / 100
                         + "." + info.cublasVersion() % 100);
+                hardware.put("cublas_library", info.cublasLibrary());
                 about.put("hardware", hardware);
             }
 
@@ -307,7 +308,7 @@ final class BenchCommand implements Callable<Integer> {
         err.printf(Locale.ROOT, "prompts: %d x %d random token ids from seed %d; batches %s; %d new tokens each%n",
                 maxB, promptTokens, seed, Arrays.toString(batches), newTokens);
         long total = 0;
-        for (int b : batches) total += bench.steps(b);
+        for (int b : batches) total += bench.steps(b, promptTokens);
         Progress progress = new Progress(new ProgressBar(err, "bench steps", total), total);
         List<BatchFigures> figures = new ArrayList<>();
         for (int b : batches) {

@@ -413,6 +413,26 @@ public final class CudaBackend implements Backend {
         return graphs.size();
     }
 
+    /** The graph a decode step of {@code bucket} rows cut into {@code split} replays. */
+    private static long graphKey(int bucket, Kernels.DecodeSplit split) {
+        return ((long) bucket << 32) | split.splitTokens();
+    }
+
+    /** Where the decode split size, and with it the graph a step replays, changes over the range. */
+    @Override
+    public int[] decodeWarmUpPositions(int rows, int first, int last) {
+        DecodeBatch.checkPositionRange(rows, maxDecodeBatch(), first, last);
+        int bucket = decodeBucket(rows, maxDecodeBatch());
+        List<Integer> starts = new ArrayList<>();
+        long previous = -1;
+        for (int p = first; p <= last; p++) {
+            long key = graphKey(bucket, decodeSplit(bucket, new int[] {p}));
+            if (key != previous) starts.add(p);
+            previous = key;
+        }
+        return starts.stream().mapToInt(Integer::intValue).toArray();
+    }
+
     @Override
     public int[] decodeStep(int[] tokens, KvCache[] caches, int[] positions, Sampler[] samplers) {
         requireOpen();
@@ -451,7 +471,7 @@ public final class CudaBackend implements Backend {
         inputs.copy(0, a.inputBytes, act(a.inputs), "the decode step's inputs");
         inputs.end();
         if (useGraphs && !ctx.profiling()) {
-            long key = ((long) bucket << 32) | split.splitTokens();
+            long key = graphKey(bucket, split);
             CudaGraph graph = graphs.get(key);
             if (graph == null) {
                 String what = "a decode step of " + bucket + " rows, splits of " + split.splitTokens() + " keys";

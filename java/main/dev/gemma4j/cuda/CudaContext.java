@@ -44,15 +44,17 @@ public final class CudaContext implements AutoCloseable {
      *
      * @param driverVersion cuDriverGetVersion: 1000 x major + 10 x minor (13000 for CUDA 13.0)
      * @param cublasVersion cublasGetVersion: 10000 x major + 100 x minor + patch
+     * @param cublasLibrary the cuBLAS library loaded and the cuBLASLt it uses ({@link CudaLibraries.Loaded})
      */
     public record DeviceInfo(int index, String name, int computeMajor, int computeMinor, int multiprocessors,
-                             long totalBytes, int driverVersion, int cublasVersion) {
+                             long totalBytes, int driverVersion, int cublasVersion, String cublasLibrary) {
         @Override
         public String toString() {
             return String.format(Locale.ROOT,
-                    "%s (device %d, compute capability %d.%d, %d SMs, %s, driver %d.%d, cuBLAS %d.%d.%d)", name, index,
-                    computeMajor, computeMinor, multiprocessors, Bytes.binary(totalBytes), driverVersion / 1000,
-                    driverVersion % 1000 / 10, cublasVersion / 10000, cublasVersion % 10000 / 100, cublasVersion % 100);
+                    "%s (device %d, compute capability %d.%d, %d SMs, %s, driver %d.%d, cuBLAS %d.%d.%d from %s)", name,
+                    index, computeMajor, computeMinor, multiprocessors, Bytes.binary(totalBytes), driverVersion / 1000,
+                    driverVersion % 1000 / 10, cublasVersion / 10000, cublasVersion % 10000 / 100, cublasVersion % 100,
+                    cublasLibrary);
         }
     }
 
@@ -177,7 +179,7 @@ public final class CudaContext implements AutoCloseable {
                 functions.put(k, pointer.get(ValueLayout.ADDRESS, 0));
             }
 
-            CudaLibraries.load(CudaLibraries.Library.CUBLAS);
+            CudaLibraries.Loaded cublasLibrary = CudaLibraries.load(CudaLibraries.Library.CUBLAS);
             CudaCheck.cublas(cublas_h.cublasCreate_v2(pointer), "cublasCreate_v2");
             cublas = pointer.get(ValueLayout.ADDRESS, 0);
             CudaCheck.cublas(cublas_h.cublasSetStream_v2(cublas, stream), "cublasSetStream_v2");
@@ -186,7 +188,7 @@ public final class CudaContext implements AutoCloseable {
                     | cublas_h.CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION()), "cublasSetMathMode");
             CudaCheck.cublas(cublas_h.cublasGetVersion_v2(cublas, value), "cublasGetVersion_v2");
             info = new DeviceInfo(deviceIndex, name.getString(0), major, minor, sms, total.get(ValueLayout.JAVA_LONG, 0),
-                    driverVersion, value.get(ValueLayout.JAVA_INT, 0));
+                    driverVersion, value.get(ValueLayout.JAVA_INT, 0), cublasLibrary.toString());
         }
     }
 

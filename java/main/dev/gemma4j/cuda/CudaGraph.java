@@ -31,9 +31,9 @@ final class CudaGraph implements AutoCloseable {
     }
 
     /**
-     * Captures {@code work} (thread-local capture mode: only this thread's calls join the graph) and
-     * instantiates it. Nothing runs. When {@code work} fails, the capture is ended and discarded and
-     * the stream is usable again.
+     * Captures {@code work} (thread-local capture mode: only this thread's calls join the graph),
+     * instantiates it and queues its upload to the device on the context's stream. Nothing runs.
+     * When {@code work} fails, the capture is ended and discarded and the stream is usable again.
      */
     static CudaGraph capture(CudaContext ctx, String what, Work work) {
         MemorySegment stream = ctx.stream();
@@ -58,7 +58,16 @@ final class CudaGraph implements AutoCloseable {
                 cuda_h.cuGraphDestroy(graph);
                 CudaCheck.driver(rc, "cuGraphInstantiateWithFlags", () -> "instantiating " + what);
             }
-            return new CudaGraph(ctx, what, graph, out.get(ValueLayout.ADDRESS, 0));
+            MemorySegment exec = out.get(ValueLayout.ADDRESS, 0);
+            // Without an upload the first cuGraphLaunch copies the graph's nodes to the device itself,
+            // and the first replayed step pays for it.
+            rc = cuda_h.cuGraphUpload(exec, stream);
+            if (rc != cuda_h.CUDA_SUCCESS()) {
+                cuda_h.cuGraphExecDestroy(exec);
+                cuda_h.cuGraphDestroy(graph);
+                CudaCheck.driver(rc, "cuGraphUpload", () -> "uploading " + what);
+            }
+            return new CudaGraph(ctx, what, graph, exec);
         }
     }
 

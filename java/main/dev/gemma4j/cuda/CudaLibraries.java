@@ -17,6 +17,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SequencedSet;
 import java.util.function.UnaryOperator;
 
@@ -39,6 +40,12 @@ import java.util.function.UnaryOperator;
  * </ol>
  * When nothing loads, the {@link CudaException} lists every place that was tried.
  *
+ * <p>cuBLAS needs cuBLASLt of the same release: {@code libcublas.so.N} names {@code libcublasLt.so.N} as a
+ * dependency, which the loader finds next to it only when libcublas's RUNPATH holds {@code $ORIGIN}
+ * (not every wheel's does). So a cuBLAS loaded by path loads the {@code libcublasLt} of its own folder
+ * first, when there is one; the loader then takes that one for the dependency (it matches loaded
+ * libraries by soname). {@link Loaded#companions()} says which cuBLASLt was loaded, however it was found.
+ *
  * <p>A library is searched for once per process and stays loaded (global arena); the outcome,
  * found or not, is remembered.
  */
@@ -48,10 +55,10 @@ public final class CudaLibraries {
     /** The native libraries gemma4j binds. */
     public enum Library {
         DRIVER("CUDA driver", "gemma4j.cuda.lib", "GEMMA4J_CUDA_LIB", List.of("libcuda.so.1"),
-                List.of(),
+                List.of(), null,
                 "libcuda.so.1 is installed with the NVIDIA driver; a machine without an NVIDIA GPU has none"),
         CUBLAS("cuBLAS", "gemma4j.cublas.lib", "GEMMA4J_CUBLAS_LIB", List.of("libcublas.so.13", "libcublas.so.12"),
-                List.of("nvidia/cu13/lib", "nvidia/cublas/lib"),
+                List.of("nvidia/cu13/lib", "nvidia/cublas/lib"), "Lt",
                 "cuBLAS comes with the CUDA toolkit, the libcublas packages, or the Python wheels "
                         + "nvidia-cublas (13) and nvidia-cublas-cu12");
 
@@ -60,15 +67,18 @@ public final class CudaLibraries {
         private final String variable;
         private final List<String> sonames;
         private final List<String> pythonSubdirectories;
+        /** Inserted before the first ".so" of a file name to name its companion (cuBLASLt); null for none. */
+        private final String companionInfix;
         private final String hint;
 
         Library(String description, String property, String variable, List<String> sonames,
-                List<String> pythonSubdirectories, String hint) {
+                List<String> pythonSubdirectories, String companionInfix, String hint) {
             this.description = description;
             this.property = property;
             this.variable = variable;
             this.sonames = sonames;
             this.pythonSubdirectories = pythonSubdirectories;
+            this.companionInfix = companionInfix;
             this.hint = hint;
         }
 
@@ -90,18 +100,34 @@ public final class CudaLibraries {
         public List<String> sonames() {
             return sonames;
         }
+
+        /**
+         * The file name of the library that {@code fileName} needs from its own folder:
+         * {@code libcublasLt.so.13} for {@code libcublas.so.13}; empty for the driver, or a name without ".so".
+         */
+        Optional<String> companion(String fileName) {
+            int so = fileName.indexOf(".so");
+            if (companionInfix == null || so < 0) return Optional.empty();
+            return Optional.of(fileName.substring(0, so) + companionInfix + fileName.substring(so));
+        }
     }
 
     /**
      * A loaded library.
      *
-     * @param file   the soname or path it was loaded by
-     * @param origin how it was found, for messages (for example "dynamic loader search path")
+     * @param file       the soname or path it was loaded by
+     * @param origin     how it was found, for messages (for example "dynamic loader search path")
+     * @param companions the libraries it needs from its own release (cuBLASLt for cuBLAS) as they were
+     *                   loaded: a path, with how it came; empty when there is none
      */
-    public record Loaded(Library library, String file, String origin, SymbolLookup symbols) {
+    public record Loaded(Library library, String file, String origin, SymbolLookup symbols, List<String> companions) {
+        public Loaded {
+            companions = List.copyOf(companions);
+        }
+
         @Override
         public String toString() {
-            return file + " (" + origin + ")";
+            return file + " (" + origin + ")" + (companions.isEmpty() ? "" : " with " + String.join(", ", companions));
         }
     }
 
@@ -210,8 +236,10 @@ public final class CudaLibraries {
         String ldLibraryPath = environment.variables().apply("LD_LIBRARY_PATH");
         for (String soname : sonames) {
             try {
-                return new Loaded(library, soname, "dynamic loader search path",
-                        SymbolLookup.libraryLookup(soname, arena));
+                SymbolLookup symbols = SymbolLookup.libraryLookup(soname, arena);
+                return new Loaded(library, soname, "dynamic loader search path", symbols,
+                        library.companion(soname).flatMap(CudaLibraries::mapped)
+                                .map(path -> List.of(path + " (the loader's choice)")).orElse(List.of()));
             } catch (IllegalArgumentException e) {
                 tried.add("dynamic loader search path for " + soname + " (LD_LIBRARY_PATH="
                         + (isBlank(ldLibraryPath) ? "<unset>" : ldLibraryPath)
@@ -228,8 +256,7 @@ public final class CudaLibraries {
                 }
                 present = true;
                 try {
-                    return new Loaded(library, file.toString(), "install location " + directory,
-                            SymbolLookup.libraryLookup(file, arena));
+                    return loadWithCompanion(library, file, "install location " + directory, arena);
                 } catch (IllegalArgumentException e) {
                     tried.add(file + ": present but does not load (" + e.getMessage() + ")");
                 }
@@ -276,11 +303,58 @@ public final class CudaLibraries {
 
     private static Loaded loadFile(Path file, String what, Library library, String source, Arena arena) {
         try {
-            return new Loaded(library, file.toString(), source, SymbolLookup.libraryLookup(file, arena));
+            return loadWithCompanion(library, file, source, arena);
         } catch (IllegalArgumentException e) {
             throw CudaException.library(what + ", and " + file + " does not load as a shared library ("
                     + e.getMessage() + ")", e);
         }
+    }
+
+    /**
+     * Loads {@code file}'s companion from the same folder when it is there, then {@code file}.
+     *
+     * @throws IllegalArgumentException when either does not load; the message names the file
+     */
+    private static Loaded loadWithCompanion(Library library, Path file, String origin, Arena arena) {
+        List<String> companions = new ArrayList<>();
+        Optional<Path> companion = library.companion(file.getFileName().toString()).map(file::resolveSibling)
+                .filter(Files::exists);
+        if (companion.isPresent()) {
+            try {
+                SymbolLookup.libraryLookup(companion.get(), arena);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(companion.get() + ", which " + file.getFileName()
+                        + " needs, does not load (" + e.getMessage() + ")", e);
+            }
+            companions.add(companion.get() + " (from the same folder)");
+        }
+        SymbolLookup symbols = SymbolLookup.libraryLookup(file, arena);
+        if (companion.isEmpty()) {
+            library.companion(file.getFileName().toString()).flatMap(CudaLibraries::mapped)
+                    .ifPresent(path -> companions.add(path + " (the loader's choice)"));
+        }
+        return new Loaded(library, file.toString(), origin, symbols, companions);
+    }
+
+    /**
+     * The file mapped into this process whose name starts as {@code fileName} does up to and
+     * including ".so" ({@code libcublasLt.so.13} matches {@code libcublasLt.so.13.0.2.14}), from
+     * {@code /proc/self/maps}; empty when none is, or the maps cannot be read.
+     */
+    static Optional<String> mapped(String fileName) {
+        int so = fileName.indexOf(".so");
+        String prefix = so < 0 ? fileName : fileName.substring(0, so + 3);
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+                int slash = line.indexOf('/');
+                if (slash < 0) continue;
+                String path = line.substring(slash);
+                if (path.substring(path.lastIndexOf('/') + 1).startsWith(prefix)) return Optional.of(path);
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
     }
 
     /** Install directories searched after the loader, in order, without duplicates. */

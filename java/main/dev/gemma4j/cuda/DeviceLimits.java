@@ -28,18 +28,35 @@ public record DeviceLimits(double copyBytesPerSecond, double gemmFlopsPerSecond,
                     ctx.stream()), "cuMemcpyDtoDAsync_v2", () -> "timing a " + copyBytes + "-byte device copy");
             double copySeconds = bestOf(ctx, copy, 3, 10, "device copies");
 
-            DeviceBuffer w = memory.allocate("GEMM weight", 2L * m * k);
-            DeviceBuffer x = memory.allocate("GEMM input", 2L * n * k);
-            DeviceBuffer y = memory.allocate("GEMM output", 4L * m * n);
-            ctx.zero(w.address(), w.bytes(), "the GEMM weight");
-            ctx.zero(x.address(), x.bytes(), "the GEMM input");
+            GemmOperands operands = gemmOperands(ctx, memory, m, n, k);
             Gemm gemm = new Gemm(ctx);
-            Runnable matmul = () -> gemm.project(x.address(), w.address(), y.address(), n, k, m, Gemm.Output.F32, false,
-                    "timing the GEMM rate");
+            Runnable matmul = () -> gemm.project(operands.input().address(), operands.weight().address(),
+                    operands.output().address(), n, k, m, Gemm.Output.F32, false, "timing the GEMM rate");
             double gemmSeconds = bestOf(ctx, matmul, 3, 10, "GEMMs");
             return new DeviceLimits(2.0 * copyBytes / copySeconds, 2.0 * m * n * k / gemmSeconds,
                     m + " x " + n + " x " + k);
         }
+    }
+
+    /**
+     * The operands of the timed GEMM: fp16 weight [m, k] and input [n, k] holding pseudo-random values
+     * (synthetic.cu's fill, uniform in [-1, 1) and [-1/sqrt(k), 1/sqrt(k)) for the weight, so outputs
+     * stay of order 1), and the fp32 output [n, m]. Not zeros: Hopper's tensor cores draw less power
+     * on zeros and hold higher clocks (one H200 ran a bf16 GEMM at 894 TFLOP/s on zeros against 788 on
+     * random data), which would overstate the rate and understate the prefill fraction.
+     */
+    record GemmOperands(DeviceBuffer weight, DeviceBuffer input, DeviceBuffer output) {}
+
+    /** Fixed, so that every run times the same values. */
+    private static final long OPERAND_SEED = 0x5EED_6E77L;
+
+    static GemmOperands gemmOperands(CudaContext ctx, DeviceMemory memory, int m, int n, int k) {
+        DeviceBuffer w = memory.allocate("GEMM weight", 2L * m * k);
+        DeviceBuffer x = memory.allocate("GEMM input", 2L * n * k);
+        DeviceBuffer y = memory.allocate("GEMM output", 4L * m * n);
+        ctx.launch(Kernels.syntheticFill(w.address(), (long) m * k, OPERAND_SEED, 0, (float) (1 / Math.sqrt(k)), 0f));
+        ctx.launch(Kernels.syntheticFill(x.address(), (long) n * k, OPERAND_SEED, 1, 1f, 0f));
+        return new GemmOperands(w, x, y);
     }
 
     /** Seconds per run: the best of {@code rounds} timings of {@code perRound} queued runs each. */

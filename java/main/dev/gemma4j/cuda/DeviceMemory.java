@@ -5,6 +5,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.SequencedSet;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The engine's device allocations, counted against its budget. Every {@link DeviceBuffer} comes from
@@ -20,6 +21,9 @@ public final class DeviceMemory implements AutoCloseable {
 
         void free(long address, String what);
     }
+
+    /** Bytes held by every instance in this process. */
+    private static final AtomicLong HELD_BY_ALL = new AtomicLong();
 
     private final long budgetBytes;
     private final Allocator allocator;
@@ -54,6 +58,7 @@ public final class DeviceMemory implements AutoCloseable {
         DeviceBuffer buffer = new DeviceBuffer(this, what, address, bytes);
         live.add(buffer);
         allocatedBytes += bytes;
+        HELD_BY_ALL.addAndGet(bytes);
         peakBytes = Math.max(peakBytes, allocatedBytes);
         return buffer;
     }
@@ -62,6 +67,7 @@ public final class DeviceMemory implements AutoCloseable {
     synchronized void release(DeviceBuffer buffer, long address) {
         if (!live.remove(buffer)) return;
         allocatedBytes -= buffer.bytes();
+        HELD_BY_ALL.addAndGet(-buffer.bytes());
         allocator.free(address, buffer.name());
     }
 
@@ -77,6 +83,14 @@ public final class DeviceMemory implements AutoCloseable {
     /** The most bytes held at once. */
     public synchronized long peakBytes() {
         return peakBytes;
+    }
+
+    /**
+     * Bytes held now by every {@code DeviceMemory} of this process: the engine's own device memory,
+     * which, unlike the device's free memory, the driver and cuBLAS do not move.
+     */
+    static long heldByAll() {
+        return HELD_BY_ALL.get();
     }
 
     /** Bytes the budget still allows. */

@@ -59,6 +59,18 @@ public interface Backend extends AutoCloseable {
      */
     int[] decodeStep(int[] tokens, KvCache[] caches, int[] positions, Sampler[] samplers);
 
+    /**
+     * The positions in {@code [first, last]} from which a {@link #decodeStep} of {@code rows}
+     * sequences, the furthest at that position, runs in a form it has not run in at a lower position
+     * of the range; {@code first} is always one. On CUDA a form is a CUDA graph (one per decode split
+     * size) that the first step in it captures: a benchmark warms up at each of these positions, so
+     * that no timed step pays for a capture. A backend with one form returns {@code first} alone.
+     */
+    default int[] decodeWarmUpPositions(int rows, int first, int last) {
+        DecodeBatch.checkPositionRange(rows, maxDecodeBatch(), first, last);
+        return new int[] {first};
+    }
+
     /** {@code h += down(gelu_tanh(gate(x)) · up(x))} with {@code x = post_attention_layernorm(h)}. */
     void mlpBlock(int layer);
 

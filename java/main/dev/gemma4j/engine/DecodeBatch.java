@@ -52,6 +52,22 @@ public final class DecodeBatch {
         checkCaches(caches, positions);
     }
 
+    /**
+     * The arguments of {@link Backend#decodeWarmUpPositions}: at least one row, at most {@code maxRows},
+     * and {@code 0 <= first <= last}.
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public static void checkPositionRange(int rows, int maxRows, int first, int last) {
+        if (rows < 1 || rows > maxRows) {
+            throw new IllegalArgumentException("a decode step takes 1 to " + maxRows + " sequences, found " + rows);
+        }
+        if (first < 0 || last < first) {
+            throw new IllegalArgumentException("a range of decode positions needs 0 <= first <= last, found ["
+                    + first + ", " + last + "]");
+        }
+    }
+
     private static void checkCaches(KvCache[] caches, int[] positions) {
         IdentityHashMap<KvCache, Integer> seen = new IdentityHashMap<>();
         for (int b = 0; b < caches.length; b++) {

@@ -88,7 +88,7 @@ class BenchmarkTest {
                         () -> new BatchRun.MemoryUse(7, 11));
                 // warm-up: 1 prefill + min(3, newTokens - 1) steps; then batch prefills and newTokens - 1 steps
                 assertEquals(1 + 2 + batch + 2, steps.get());
-                assertEquals(steps.get(), bench.steps(batch));
+                assertEquals(steps.get(), bench.steps(batch, 5));
                 assertEquals(newTokens - 1, r.decodeSteps());
                 assertTrue(r.timeToFirstTokenSeconds() > 0 && r.timeToFirstTokenSeconds() <= r.prefillSeconds(),
                         r.timeToFirstTokenSeconds() + " s to the first token, " + r.prefillSeconds() + " s of prefill");

@@ -272,7 +272,7 @@ class CudaDecodeStepGpuTest {
                 positions[i] = prompts[i].length;
                 samplers[i] = new Sampler(GenerationOptions.greedy(8));
             }
-            MemorySegment c = arena.allocate(ValueLayout.JAVA_LONG, 7);
+            MemorySegment c = arena.allocate(ValueLayout.JAVA_LONG, 8);
             tokens = gpu.decodeStep(tokens, caches, positions, samplers);
             for (int i = 0; i < 3; i++) positions[i]++;
             counters.invokeExact(c);

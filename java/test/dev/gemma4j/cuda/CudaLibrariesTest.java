@@ -126,6 +126,44 @@ class CudaLibrariesTest {
         }
     }
 
+    /**
+     * cuBLAS in a wheel's layout whose RUNPATH lacks $ORIGIN: on its own it does not load (the loader
+     * cannot find its cuBLASLt), loaded by the search it does, its cuBLASLt taken from its own folder
+     * and reported.
+     */
+    @Test
+    void cublasLoadsTheCuBlasLtOfItsOwnFolderFirst(@TempDir Path temp) throws Throwable {
+        Path lib = Files.createDirectories(temp.resolve("venv/lib/python3.12/site-packages/nvidia/cublas/lib"));
+        Path lt = buildLibrary(temp, lib.resolve("libgemma4j-probeLt.so.13"), "int gemma4j_probe_lt(void) { return 4200; }\n");
+        Path probe = buildLibrary(temp, lib.resolve("libgemma4j-probe.so.13"),
+                "int gemma4j_probe_lt(void);\nint gemma4j_probe(void) { return gemma4j_probe_lt() + 42; }\n",
+                "-L" + lib, "-l:" + lt.getFileName());
+        assertEquals(Optional.of("libgemma4j-probeLt.so.13"),
+                CudaLibraries.Library.CUBLAS.companion(probe.getFileName().toString()));
+        try (Arena arena = Arena.ofConfined()) {
+            IllegalArgumentException alone = assertThrows(IllegalArgumentException.class,
+                    () -> java.lang.foreign.SymbolLookup.libraryLookup(probe, arena));
+            System.out.println("without its cuBLASLt loaded first: " + alone.getMessage());
+        }
+        var environment = environment(Map.of(), Map.of("VIRTUAL_ENV", temp.resolve("venv").toString()), temp);
+        try (Arena arena = Arena.ofConfined()) {
+            CudaLibraries.Loaded loaded = CudaLibraries.locate(CudaLibraries.Library.CUBLAS,
+                    List.of(probe.getFileName().toString()), environment, arena);
+            System.out.println("loaded: " + loaded);
+            assertEquals(probe.toString(), loaded.file());
+            assertEquals(List.of(lt + " (from the same folder)"), loaded.companions());
+            assertEquals(Optional.of(lt.toString()), CudaLibraries.mapped(lt.getFileName().toString()));
+            assertTrue(loaded.toString().endsWith(" with " + lt + " (from the same folder)"), loaded.toString());
+            assertEquals(4242, callProbe(loaded));
+        }
+    }
+
+    @Test
+    void theDriverHasNoCompanion() {
+        assertEquals(Optional.empty(), CudaLibraries.Library.DRIVER.companion("libcuda.so.1"));
+        assertEquals(Optional.of("libcublasLt.so.12"), CudaLibraries.Library.CUBLAS.companion("libcublas.so.12"));
+    }
+
     /** An explicit path wins over every other place. */
     @Test
     void explicitFileLoads(@TempDir Path temp) throws Throwable {
@@ -169,12 +207,22 @@ class CudaLibrariesTest {
 
     /** Compiles a shared library exporting {@code int gemma4j_probe(void)} returning 4242. */
     private static Path buildProbeLibrary(Path work, Path output) throws Exception {
+        return buildLibrary(work, output, "int gemma4j_probe(void) { return 4242; }\n");
+    }
+
+    /**
+     * Compiles {@code code} into the shared library {@code output}, its soname its file name, no
+     * RUNPATH; {@code linkArguments} come after the source (libraries it needs).
+     */
+    private static Path buildLibrary(Path work, Path output, String code, String... linkArguments) throws Exception {
         Optional<String> gcc = NativeHeadersCompileTest.onPath("gcc");
         assumeTrue(gcc.isPresent(), () -> skipped("no gcc on PATH to build a probe library"));
         Files.createDirectories(output.getParent());
-        Path source = Files.writeString(work.resolve("probe.c"), "int gemma4j_probe(void) { return 4242; }\n");
-        Process process = new ProcessBuilder(gcc.get(), "-shared", "-fPIC", "-o", output.toString(), source.toString())
-                .redirectErrorStream(true).start();
+        Path source = Files.writeString(work.resolve(output.getFileName() + ".c"), code);
+        List<String> command = new java.util.ArrayList<>(List.of(gcc.get(), "-shared", "-fPIC",
+                "-Wl,-soname," + output.getFileName(), "-o", output.toString(), source.toString()));
+        command.addAll(List.of(linkArguments));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String log = new String(process.getInputStream().readAllBytes());
         assertTrue(process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0, "gcc failed:\n" + log);
         return output;

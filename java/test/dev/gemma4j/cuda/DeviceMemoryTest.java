@@ -62,14 +62,17 @@ class DeviceMemoryTest {
     @Test
     void closeFreesEverythingStillHeld() {
         FakeAllocator fake = new FakeAllocator();
+        long heldBefore = DeviceMemory.heldByAll();
         DeviceMemory memory = new DeviceMemory(1 << 20, fake);
         DeviceBuffer a = memory.allocate("a", 10);
         memory.allocate("b", 20);
         memory.allocate("c", 30);
+        assertEquals(heldBefore + 60, DeviceMemory.heldByAll(), "bytes held by every DeviceMemory");
         a.close();
         assertEquals(2, fake.live.size());
         memory.close();
         assertTrue(fake.live.isEmpty());
+        assertEquals(heldBefore, DeviceMemory.heldByAll(), "bytes held by every DeviceMemory after close");
         assertEquals(0, memory.allocatedBytes());
         assertEquals(0, memory.liveBuffers());
         assertThrows(IllegalStateException.class, () -> memory.allocate("d", 1));

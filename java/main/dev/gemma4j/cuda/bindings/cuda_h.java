@@ -3545,6 +3545,52 @@ public class cuda_h {
         }
     }
 
+    private static class cuGraphUpload {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cuda_h.C_INT,
+            cuda_h.C_POINTER,
+            cuda_h.C_POINTER
+        );
+
+        public static final MethodHandle HANDLE = cuda_h.downcallHandle("cuGraphUpload", DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * CUresult cuGraphUpload(CUgraphExec hGraphExec, CUstream hStream)
+     * }
+     */
+    public static FunctionDescriptor cuGraphUpload$descriptor() {
+        return cuGraphUpload.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * CUresult cuGraphUpload(CUgraphExec hGraphExec, CUstream hStream)
+     * }
+     */
+    public static MethodHandle cuGraphUpload$handle() {
+        return cuGraphUpload.HANDLE;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * CUresult cuGraphUpload(CUgraphExec hGraphExec, CUstream hStream)
+     * }
+     */
+    public static int cuGraphUpload(MemorySegment hGraphExec, MemorySegment hStream) {
+        var mh$ = cuGraphUpload.HANDLE;
+        try {
+            return (int)mh$.invokeExact(hGraphExec, hStream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class cuGraphLaunch {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             cuda_h.C_INT,
