@@ -3,6 +3,7 @@ package dev.gemma4j.cuda;
 import dev.gemma4j.GenerationOptions;
 import dev.gemma4j.engine.Backend;
 import dev.gemma4j.engine.DecodeBatch;
+import dev.gemma4j.engine.Forward;
 import dev.gemma4j.engine.Sampler;
 import dev.gemma4j.engine.KvCache;
 import dev.gemma4j.model.GemmaConfig;
@@ -312,8 +313,7 @@ public final class CudaBackend implements Backend {
         for (int t = 0; t < count; t++) inputs.setInt(4L * t, tokens[t]);
         inputs.copy(0, 4L * count, act(a.tokens), "token ids");
         inputs.end();
-        ctx.launch(Kernels.embeddingGather(weight(w.embedding()), act(a.tokens), act(a.residual), count, hidden, vocab,
-                embeddingScale));
+        enqueueEmbedding(count);
         n = count;
         uploadedSlots = null;
     }
@@ -491,25 +491,51 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Queues a whole decode step of {@code rows} rows whose inputs are on the device: embedding, every
-     * layer, the final norm, the logits GEMM and the sampling kernels, which write the tokens.
+     * Queues a whole decode step of {@code rows} rows whose inputs are on the device: {@link Forward#pass}
+     * over the same launches as the backend's separate steps (embedding, every layer, the final norm
+     * and the logits GEMM), then the sampling kernels, which write the tokens.
      */
     private void enqueueDecodeStep(int rows, Kernels.DecodeSplit split) {
-        ctx.launch(Kernels.embeddingGather(weight(w.embedding()), act(a.tokens), act(a.residual), rows, hidden, vocab,
-                embeddingScale));
-        for (int layer = 0; layer < c.numHiddenLayers(); layer++) {
-            enqueueAttention(layer, rows, split);
-            enqueueMlp(layer, rows);
-        }
-        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.finalNorm()), act(a.normed), rows, hidden, eps));
-        gemm.project(act(a.normed), weight(w.embedding()), act(a.logits), rows, hidden, vocab, Gemm.Output.F32, false,
-                "logits of the decode step");
+        Forward.pass(c.numHiddenLayers(), new Forward.Steps() {
+            @Override
+            public void embed() {
+                enqueueEmbedding(rows);
+            }
+
+            @Override
+            public void attention(int layer) {
+                enqueueAttention(layer, rows, split);
+            }
+
+            @Override
+            public void mlp(int layer) {
+                enqueueMlp(layer, rows);
+            }
+
+            @Override
+            public void logits() {
+                enqueueLogits(act(a.residual), rows, "logits of the decode step");
+            }
+        }, null);
         int k = a.sampleK;
         ctx.launch(Kernels.sampleCandidates(act(a.logits), vocab, vocab, k, act(a.candValue), act(a.candToken), rows));
         ctx.launch(Kernels.sampleSoftmaxSums(act(a.logits), vocab, vocab, act(a.candValue), k, act(a.temperature),
                 act(a.chunkSum), rows));
         ctx.launch(Kernels.samplePick(act(a.logits), vocab, vocab, act(a.candValue), act(a.candToken), k,
                 act(a.chunkSum), act(a.temperature), act(a.topK), act(a.topP), act(a.uniform), act(a.sampled), rows));
+    }
+
+    /** The residual of {@code rows} rows from the token ids on the device. */
+    private void enqueueEmbedding(int rows) {
+        ctx.launch(Kernels.embeddingGather(weight(w.embedding()), act(a.tokens), act(a.residual), rows, hidden, vocab,
+                embeddingScale));
+    }
+
+    /** fp32 logits [rows, vocab] of the residual rows at {@code residual}: final norm and the tied projection. */
+    private void enqueueLogits(long residual, int rows, String what) {
+        ctx.launch(Kernels.rmsnorm(residual, weight(w.finalNorm()), act(a.normed), rows, hidden, eps));
+        gemm.project(act(a.normed), weight(w.embedding()), act(a.logits), rows, hidden, vocab, Gemm.Output.F32, false,
+                what);
     }
 
     /** rmsnorm and the q/k/v GEMM of {@code rows} rows. */
@@ -571,10 +597,8 @@ public final class CudaBackend implements Backend {
             MemorySegment host = arena.allocate(ValueLayout.JAVA_FLOAT, (long) Math.min(rows, a.logitRows) * vocab);
             for (int done = 0; done < rows; done += a.logitRows) {
                 int r = Math.min(a.logitRows, rows - done);
-                long x = act(a.residual) + 4L * (firstRow + done) * hidden;
-                ctx.launch(Kernels.rmsnorm(x, weight(w.finalNorm()), act(a.normed), r, hidden, eps));
-                gemm.project(act(a.normed), weight(w.embedding()), act(a.logits), r, hidden, vocab, Gemm.Output.F32,
-                        false, "logits of rows " + (firstRow + done) + ".." + (firstRow + done + r - 1));
+                enqueueLogits(act(a.residual) + 4L * (firstRow + done) * hidden, r,
+                        "logits of rows " + (firstRow + done) + ".." + (firstRow + done + r - 1));
                 ctx.copyToHost(host, act(a.logits), 4L * r * vocab, "logits");
                 MemorySegment.copy(host, ValueLayout.JAVA_FLOAT, 0, out, done * vocab, r * vocab);
             }

@@ -337,6 +337,56 @@ class CudaDecodeStepGpuTest {
         }
     }
 
+    /**
+     * The decode step's graph is {@link Forward#pass}: profiled (so queued launch by launch), one
+     * decode step launches exactly what {@link Forward#decode} launches through the backend's
+     * separate steps, in the same order, and then the three sampling kernels. A second layer loop
+     * in the backend, or a step reordered in one path only, changes one of the two sequences.
+     */
+    @Test
+    void theDecodeStepLaunchesForwardsStepsInTheSameOrder() {
+        try (WeightSource w = model("mqa", 5);
+             CudaBackend gpu = CudaBackend.open(w, settings(2), LoadListener.NONE)) {
+            int vocab = w.config().vocabSize();
+            int layers = w.config().numHiddenLayers();
+            KvCache[] caches = caches(gpu, 2, 64);
+            float[][] last = prefill(new Forward(gpu), caches, new int[][] {{2, 5, 9, 4}, {2, 7}});
+            int[] tokens = {Sampler.argmax(last[0], 0, vocab), Sampler.argmax(last[1], 0, vocab)};
+            int[] positions = {4, 2};
+            Sampler[] greedy = {new Sampler(GenerationOptions.greedy(4)), new Sampler(GenerationOptions.greedy(4))};
+            gpu.startProfile();
+            new Forward(gpu).decode(tokens, caches, positions, null);
+            List<String> separate = logitsGemmNamed(gpu.stopProfile().order());
+            gpu.startProfile();
+            gpu.decodeStep(tokens, caches, positions, greedy);
+            List<String> step = logitsGemmNamed(gpu.stopProfile().order());
+            List<String> want = new java.util.ArrayList<>(separate);
+            want.addAll(List.of("sample_candidates", "sample_softmax_sums", "sample_pick"));
+            assertEquals(want, step);
+            // The embedding, then the same launches per layer, then the final norm and the logits GEMM.
+            assertEquals("embedding_gather", separate.getFirst());
+            assertEquals("gemm logits", separate.getLast());
+            assertEquals(0, (separate.size() - 3) % layers, separate.toString());
+            int perLayer = (separate.size() - 3) / layers;
+            System.out.println("CudaDecodeStepGpuTest: " + perLayer + " launches per layer: "
+                    + separate.subList(1, 1 + perLayer));
+            assertEquals(CUBLAS_LAUNCHES_PER_LAYER, perLayer);
+            List<String> layerless = separate.stream().map(n -> n.replaceFirst("layer \\d+ ", "")).toList();
+            for (int l = 1; l < layers; l++) {
+                assertEquals(layerless.subList(1, 1 + perLayer), layerless.subList(1 + l * perLayer,
+                        1 + (l + 1) * perLayer), "layer " + l);
+            }
+        }
+    }
+
+    /** rmsnorm, q/k/v GEMM, rope_and_cache, attention partial and combine, o_proj; rmsnorm, gate/up, geglu, down_proj. */
+    private static final int CUBLAS_LAUNCHES_PER_LAYER = 10;
+
+    /** The logits GEMM of either path under one name (the separate step names its rows). */
+    private static List<String> logitsGemmNamed(List<String> order) {
+        return order.stream().map(n -> n.startsWith("gemm logits") ? "gemm logits" : n).toList();
+    }
+
     /** The pool's slots: a fourth sequence on a 3-sequence backend waits for a free slot. */
     @Test
     void thePoolHandsOutItsSlotsAndRefusesBeyondThem() {
