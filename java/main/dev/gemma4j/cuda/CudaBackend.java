@@ -41,7 +41,10 @@ import java.util.SequencedSet;
  * <p>Per layer: attention is {@code rmsnorm -> qkv GEMM (fp16) -> rope_and_cache -> attention (prefill
  * kernel for a batch, flash-decoding for one token) -> o_proj GEMM into the residual (beta = 1)}; the
  * MLP is {@code rmsnorm -> gate|up GEMM (fp32) -> geglu (fp32, saturated to fp16) -> down_proj GEMM
- * into the residual (beta = 1)}.
+ * into the residual (beta = 1)}. With {@code -Dgemma4j.cuda.decodeGemv=own} ({@link CudaSwitches#decodeGemv()}),
+ * a batch of at most 8 rows runs {@code gemv_rmsnorm_rope -> attention -> gemv_f16_accumulate (o_proj)} and
+ * {@code gemv_rmsnorm_geglu -> gemv_f16_accumulate (down_proj)}, and its logits {@code gemv_rmsnorm_f32}: the
+ * GEMV kernels of gemv.cu with the norms, RoPE with the KV write and GeGLU folded in, the same rounding points.
  */
 public final class CudaBackend implements Backend {
     /**
@@ -93,6 +96,8 @@ public final class CudaBackend implements Backend {
     private final DeviceBuffer pool;
     private final boolean[] slotUsed;
     private final boolean useGraphs;
+    /** {@link CudaSwitches#decodeGemv()} is {@code own} and the model's widths suit the GEMV kernels. */
+    private final boolean ownGemv;
     private final java.util.Map<Long, CudaGraph> graphs = new java.util.HashMap<>();
     private final Gemm gemm;
     private final List<Fp16Overflow> overflows;
@@ -133,6 +138,8 @@ public final class CudaBackend implements Backend {
         embeddingScale = c.embeddingScale();
         attentionScale = (float) (1.0 / Math.sqrt(headDim));
         ropeTheta = (float) c.ropeTheta();
+        ownGemv = CudaSwitches.decodeGemv() == CudaSwitches.DecodeGemv.OWN
+                && Kernels.gemvFits(1, hidden) && Kernels.gemvFits(1, c.queryDim()) && Kernels.gemvFits(1, inter);
     }
 
     /**
@@ -341,8 +348,7 @@ public final class CudaBackend implements Backend {
             long q = act(a.qkv);
             ctx.launch(Kernels.attentionPrefill(q, qkvWidth, keys(layer), values(layer), act(a.attention), c.queryDim(),
                     kv.slot, startPos, n, heads, kvHeads, headDim, slotUsed.length, plan.contextTokens(), attentionScale));
-            gemm.project(act(a.attention), weight(w.o(layer)), act(a.residual), n, c.queryDim(), hidden, Gemm.Output.F32,
-                    true, "layer " + layer + " o_proj");
+            enqueueOutputProjection(layer, n);
         }
     }
 
@@ -533,13 +539,33 @@ public final class CudaBackend implements Backend {
 
     /** fp32 logits [rows, vocab] of the residual rows at {@code residual}: final norm and the tied projection. */
     private void enqueueLogits(long residual, int rows, String what) {
+        if (gemv(rows)) {
+            ctx.launch(Kernels.gemvRmsnorm(residual, weight(w.finalNorm()), eps, weight(w.embedding()), act(a.logits), rows,
+                    hidden, vocab));
+            return;
+        }
         ctx.launch(Kernels.rmsnorm(residual, weight(w.finalNorm()), act(a.normed), rows, hidden, eps));
         gemm.project(act(a.normed), weight(w.embedding()), act(a.logits), rows, hidden, vocab, Gemm.Output.F32, false,
                 what);
     }
 
-    /** rmsnorm and the q/k/v GEMM of {@code rows} rows. */
+    /**
+     * Whether a batch of {@code rows} rows runs its projections on the GEMV kernels (gemv.cu: RMSNorm,
+     * RoPE with the KV write and GeGLU folded in) instead of cuBLAS: only with {@code decodeGemv=own}, and
+     * only up to {@link Kernels#GEMV_MAX_ROWS} rows, where a GEMM is a pass over the weights.
+     */
+    private boolean gemv(int rows) {
+        return ownGemv && rows <= Kernels.GEMV_MAX_ROWS;
+    }
+
+    /** rmsnorm and the q/k/v GEMM of {@code rows} rows, RoPE applied and k, v written to the caches. */
     private void enqueueAttentionInput(int layer, int rows) {
+        if (gemv(rows)) {
+            ctx.launch(Kernels.gemvRmsnormRope(act(a.residual), weight(w.inputNorm(layer)), eps, weight(w.qkv(layer)), rows,
+                    hidden, act(a.qkv), qkvWidth, keys(layer), values(layer), act(a.slots), act(a.positions), heads,
+                    kvHeads, headDim, slotUsed.length, plan.contextTokens(), ropeTheta));
+            return;
+        }
         ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.inputNorm(layer)), act(a.normed), rows, hidden, eps));
         gemm.project(act(a.normed), weight(w.qkv(layer)), act(a.qkv), rows, hidden, qkvWidth, Gemm.Output.F16, false,
                 "layer " + layer + " q/k/v projection");
@@ -560,11 +586,29 @@ public final class CudaBackend implements Backend {
         ctx.launch(Kernels.attentionDecodeCombine(split, rows, act(a.partialMax), act(a.partialSum), act(a.partialOut),
                 act(a.slots), act(a.lengths), act(a.attention), c.queryDim(), heads, headDim, slotUsed.length,
                 plan.contextTokens()));
+        enqueueOutputProjection(layer, rows);
+    }
+
+    /** {@code h += o_proj(attention)} for {@code rows} rows. */
+    private void enqueueOutputProjection(int layer, int rows) {
+        if (gemv(rows)) {
+            ctx.launch(Kernels.gemvAccumulate(act(a.attention), c.queryDim(), weight(w.o(layer)), act(a.residual), rows,
+                    c.queryDim(), hidden));
+            return;
+        }
         gemm.project(act(a.attention), weight(w.o(layer)), act(a.residual), rows, c.queryDim(), hidden, Gemm.Output.F32,
                 true, "layer " + layer + " o_proj");
     }
 
+    /** The MLP block of {@code rows} rows: h += down(gelu_tanh(gate) · up) over post_attention_layernorm(h). */
     private void enqueueMlp(int layer, int rows) {
+        if (gemv(rows)) {
+            ctx.launch(Kernels.gemvRmsnormGeglu(act(a.residual), weight(w.postAttentionNorm(layer)), eps,
+                    weight(w.gateUp(layer)), act(a.geglu), rows, hidden, inter));
+            ctx.launch(Kernels.gemvAccumulate(act(a.geglu), inter, weight(w.down(layer)), act(a.residual), rows, inter,
+                    hidden));
+            return;
+        }
         ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.postAttentionNorm(layer)), act(a.normed), rows, hidden, eps));
         gemm.project(act(a.normed), weight(w.gateUp(layer)), act(a.gateUp), rows, hidden, 2 * inter, Gemm.Output.F32,
                 false, "layer " + layer + " gate/up projection");

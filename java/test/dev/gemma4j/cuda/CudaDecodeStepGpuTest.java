@@ -322,14 +322,22 @@ class CudaDecodeStepGpuTest {
                 launches.put(e.name(), e.launches());
                 assertTrue(e.millis() >= 0, e.toString());
             }
-            // Per step: embedding, 6 kernels per layer, the final norm and 3 sampling kernels; 4 GEMMs
-            // per layer and the logits GEMM.
-            assertEquals(steps * (long) (5 + 6 * layers + 4 * layers + 1), r.launches(), launches.toString());
             assertEquals(steps * (long) layers, launches.get("attention_decode_partial"));
-            assertEquals(steps * (long) (2 * layers + 1), launches.get("rmsnorm_f16"));
-            assertEquals(steps * (long) layers, launches.get("gemm layer q/k/v projection"));
-            assertEquals((long) steps, launches.get("gemm logits of the decode step"));
             assertEquals((long) steps, launches.get("sample_pick"));
+            if (CudaSwitches.decodeGemv() == CudaSwitches.DecodeGemv.OWN) {
+                // Per step: embedding, 6 kernels per layer, the logits GEMV and 3 sampling kernels; no GEMM.
+                assertEquals(steps * (long) (5 + OWN_GEMV_LAUNCHES_PER_LAYER * layers), r.launches(), launches.toString());
+                assertEquals(steps * (long) layers, launches.get("gemv_rmsnorm_rope"));
+                assertEquals(steps * (long) 2 * layers, launches.get("gemv_f16_accumulate"));
+                assertEquals((long) steps, launches.get("gemv_rmsnorm_f32"));
+            } else {
+                // Per step: embedding, 6 kernels per layer, the final norm and 3 sampling kernels; 4 GEMMs
+                // per layer and the logits GEMM.
+                assertEquals(steps * (long) (5 + 6 * layers + 4 * layers + 1), r.launches(), launches.toString());
+                assertEquals(steps * (long) (2 * layers + 1), launches.get("rmsnorm_f16"));
+                assertEquals(steps * (long) layers, launches.get("gemm layer q/k/v projection"));
+                assertEquals((long) steps, launches.get("gemm logits of the decode step"));
+            }
             assertTrue(r.spanMillis() >= r.kernelMillis() * 0.999 && r.kernelMillis() > 0, r.toString());
             gpu.decodeStep(tokens, caches, new int[] {4 + steps, 2 + steps}, greedy);
             assertEquals(1, gpu.capturedGraphs(), "graphs again after the profile");
@@ -365,12 +373,16 @@ class CudaDecodeStepGpuTest {
             assertEquals(want, step);
             // The embedding, then the same launches per layer, then the final norm and the logits GEMM.
             assertEquals("embedding_gather", separate.getFirst());
-            assertEquals("gemm logits", separate.getLast());
-            assertEquals(0, (separate.size() - 3) % layers, separate.toString());
-            int perLayer = (separate.size() - 3) / layers;
-            System.out.println("CudaDecodeStepGpuTest: " + perLayer + " launches per layer: "
+            boolean own = CudaSwitches.decodeGemv() == CudaSwitches.DecodeGemv.OWN;
+            // The final norm and the logits: rmsnorm_f16 and a GEMM, or one GEMV.
+            int logits = own ? 1 : 2;
+            assertEquals(own ? "gemv_rmsnorm_f32" : "gemm logits", separate.getLast());
+            assertEquals(0, (separate.size() - 1 - logits) % layers, separate.toString());
+            int perLayer = (separate.size() - 1 - logits) / layers;
+            System.out.println("CudaDecodeStepGpuTest: " + perLayer + " launches per layer ("
+                    + CudaSwitches.decodeGemv().name().toLowerCase(java.util.Locale.ROOT) + " GEMV): "
                     + separate.subList(1, 1 + perLayer));
-            assertEquals(CUBLAS_LAUNCHES_PER_LAYER, perLayer);
+            assertEquals(own ? OWN_GEMV_LAUNCHES_PER_LAYER : CUBLAS_LAUNCHES_PER_LAYER, perLayer);
             List<String> layerless = separate.stream().map(n -> n.replaceFirst("layer \\d+ ", "")).toList();
             for (int l = 1; l < layers; l++) {
                 assertEquals(layerless.subList(1, 1 + perLayer), layerless.subList(1 + l * perLayer,
@@ -381,6 +393,8 @@ class CudaDecodeStepGpuTest {
 
     /** rmsnorm, q/k/v GEMM, rope_and_cache, attention partial and combine, o_proj; rmsnorm, gate/up, geglu, down_proj. */
     private static final int CUBLAS_LAUNCHES_PER_LAYER = 10;
+    /** gemv_rmsnorm_rope, attention partial and combine, o_proj GEMV; gate/up GEMV with GeGLU, down_proj GEMV. */
+    private static final int OWN_GEMV_LAUNCHES_PER_LAYER = 6;
 
     /** The logits GEMM of either path under one name (the separate step names its rows). */
     private static List<String> logitsGemmNamed(List<String> order) {
