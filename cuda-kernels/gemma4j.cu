@@ -9,3 +9,4 @@
 #include "convert.cu"
 #include "sampling.cu"
 #include "synthetic.cu"
+#include "gemv.cu"

@@ -169,6 +169,11 @@ Function functions[] = {
     KERNEL(convert_bf16_to_f16, CONVERT_THREADS, true),
     KERNEL(convert_f32_to_f16, CONVERT_THREADS, true),
     KERNEL(synthetic_fill, SYNTHETIC_THREADS, true),
+    // Blocks take rounds of pairs of output columns, grid-stride.
+    KERNEL(gemv_f16_accumulate, GEMV_THREADS, true),
+    KERNEL(gemv_rmsnorm_f32, GEMV_THREADS, true),
+    KERNEL(gemv_rmsnorm_geglu, GEMV_THREADS, true),
+    KERNEL(gemv_rmsnorm_rope, GEMV_THREADS, true),
     // One block per row (argmax, pick) or per (chunk, row) with gridDim.x the chunk count
     // (candidates, softmax sums): none is grid-stride, so their grids run as given.
     KERNEL(sample_argmax, ARGMAX_THREADS, false),

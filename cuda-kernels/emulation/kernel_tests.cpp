@@ -712,6 +712,170 @@ void test_synthetic(Random&) {
           same_value, total, same_half, halves);
 }
 
+// The fp16 operand of the cuBLAS path's GEMMs, which the GEMVs' RMSNorm prologue must equal:
+// rmsnorm_f16's output. (A float64 inverse RMS would round some inputs to the neighbouring fp16
+// value: differences of 2^-11 in single inputs that would dwarf the fp32 sums' rounding.)
+std::vector<__half> rmsnorm_operand(const std::vector<float>& x, const std::vector<__half>& norm, int rows, int in,
+                                    float eps) {
+    std::vector<__half> y((size_t)rows * in);
+    emulation::launch(rmsnorm_f16, dim3(rows), dim3(RMSNORM_THREADS), x.data(), norm.data(), y.data(), rows, in, eps);
+    return y;
+}
+
+// sums[r, o] = x[r, :] . w[o, :] in float64; x fp16 [rows, in], w fp16 [out, in].
+std::vector<double> reference_products(const std::vector<__half>& x, const std::vector<__half>& w, int rows, int in,
+                                       int out) {
+    std::vector<double> y((size_t)rows * out);
+    for (int r = 0; r < rows; ++r) {
+        for (int o = 0; o < out; ++o) {
+            double s = 0;
+            for (int i = 0; i < in; ++i) s += f(x[(size_t)r * in + i]) * f(w[(size_t)o * in + i]);
+            y[(size_t)r * out + o] = s;
+        }
+    }
+    return y;
+}
+
+// Pairs of output columns to blocks: GEMV_WARPS pairs per block.
+dim3 gemv_grid(long long pairs) { return dim3((unsigned)((pairs + GEMV_WARPS - 1) / GEMV_WARPS)); }
+
+// Gemma's widths: hidden 2048 (2B) and 3072 (7B) as k of q/k/v, gate/up and logits; intermediate
+// 16384 and 24576 as k of down_proj. The emulation runs one OS thread per CUDA thread, so the
+// output columns are cut to a few blocks' worth (a partial last block included); every k is real.
+struct GemvShape {
+    int rows, in, out;
+};
+
+void test_gemv_accumulate(Random& rnd, GemvShape s) {
+    // Weights and activations scaled like a checkpoint's: sums of unit order.
+    const auto x = to_half(rnd.normal((size_t)s.rows * s.in, 1.0));
+    const auto w = to_half(rnd.normal((size_t)s.out * s.in, 1.0 / std::sqrt(s.in)));
+    const auto y0 = rnd.normal((size_t)s.rows * s.out, 1.0);
+    auto y = y0;
+    emulation::launch(gemv_f16_accumulate, gemv_grid((s.out + 1) / 2), dim3(GEMV_THREADS), x.data(), (long long)s.in,
+                      w.data(), y.data(), s.rows, s.in, s.out);
+    const auto sums = reference_products(x, w, s.rows, s.in, s.out);
+    std::vector<double> got(y.begin(), y.end()), want(sums.size());
+    for (size_t e = 0; e < want.size(); ++e) want[e] = y0[e] + sums[e];
+    const double err = relative_error(got, want);
+    // fp32 sums: each lane adds in/32 products in order, then a 5-level tree; with random signs the
+    // rounding is about 2^-24 * sqrt(in / 32) relative (2e-6 at in 24576); 1e-5 leaves 5x.
+    check(err < 1e-5, "gemv_f16_accumulate rows %d in %d out %d: y + x.W^T relative error %.3g vs float64 "
+          "(tolerance 1e-5: fp32 sums)", s.rows, s.in, s.out, err);
+}
+
+void test_gemv_logits(Random& rnd, GemvShape s) {
+    const float eps = 1e-6f;
+    const auto residual = rnd.normal((size_t)s.rows * s.in, 3.0);
+    const auto norm = to_half(rnd.normal(s.in, 0.5));
+    const auto w = to_half(rnd.normal((size_t)s.out * s.in, 1.0 / std::sqrt(s.in)));
+    std::vector<float> y((size_t)s.rows * s.out, NAN);
+    emulation::launch(gemv_rmsnorm_f32, gemv_grid((s.out + 1) / 2), dim3(GEMV_THREADS), residual.data(), norm.data(),
+                      eps, w.data(), y.data(), s.rows, s.in, s.out);
+    const auto want = reference_products(rmsnorm_operand(residual, norm, s.rows, s.in, eps), w, s.rows, s.in, s.out);
+    const double err = relative_error(std::vector<double>(y.begin(), y.end()), want);
+    // The fp16 operand of rmsnorm_f16, then fp32 sums as above.
+    check(err < 1e-5, "gemv_rmsnorm_f32 rows %d in %d out %d: rmsnorm(x).W^T relative error %.3g vs float64 "
+          "(tolerance 1e-5: fp32 sums)", s.rows, s.in, s.out, err);
+}
+
+void test_gemv_geglu(Random& rnd, GemvShape s) {
+    const float eps = 1e-6f;
+    const int inter = s.out;
+    const auto residual = rnd.normal((size_t)s.rows * s.in, 3.0);
+    const auto norm = to_half(rnd.normal(s.in, 0.5));
+    // Gate and up of unit order or more, so gelu_tanh's curved part and its tails both occur.
+    const auto w = to_half(rnd.normal((size_t)2 * inter * s.in, 2.0 / std::sqrt(s.in)));
+    std::vector<__half> out((size_t)s.rows * inter, __float2half_rn(NAN));
+    emulation::launch(gemv_rmsnorm_geglu, gemv_grid(inter), dim3(GEMV_THREADS), residual.data(), norm.data(), eps,
+                      w.data(), out.data(), s.rows, s.in, inter);
+    const auto gate_up = reference_products(rmsnorm_operand(residual, norm, s.rows, s.in, eps), w, s.rows, s.in,
+                                            2 * inter);
+    auto gelu = [](double x) { return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x))); };
+    std::vector<double> got, want;
+    for (int r = 0; r < s.rows; ++r) {
+        for (int j = 0; j < inter; ++j) {
+            got.push_back(f(out[(size_t)r * inter + j]));
+            want.push_back(gelu(gate_up[(size_t)r * 2 * inter + j]) * gate_up[(size_t)r * 2 * inter + inter + j]);
+        }
+    }
+    const double err = relative_error(got, want);
+    // fp16 output: rounding alone is about 2.1e-4 rms (at most 2^-11 per value); the fp32 sums and
+    // tanhf add orders of magnitude less.
+    check(err < 5e-4, "gemv_rmsnorm_geglu rows %d in %d inter %d: gelu_tanh(gate) * up relative error %.3g vs "
+          "float64 (tolerance 5e-4: fp16 output)", s.rows, s.in, inter, err);
+}
+
+struct RopeShape {
+    int rows, in, heads, kv_heads, head_dim;
+};
+
+void test_gemv_rope(Random& rnd, RopeShape s) {
+    const float eps = 1e-6f, theta = 10000.0f;
+    const int num_slots = 3, max_tokens = 4200, half = s.head_dim / 2;
+    const int width = (s.heads + 2 * s.kv_heads) * s.head_dim;
+    const auto residual = rnd.normal((size_t)s.rows * s.in, 3.0);
+    const auto norm = to_half(rnd.normal(s.in, 0.5));
+    const auto w = to_half(rnd.normal((size_t)width * s.in, 1.0 / std::sqrt(s.in)));
+    // Rows at distinct slots; the last row is a padding row (slot -1) of a decode bucket.
+    std::vector<int> slots(s.rows), positions(s.rows);
+    for (int r = 0; r < s.rows; ++r) {
+        slots[r] = r == s.rows - 1 ? -1 : r % num_slots;
+        positions[r] = r == 0 ? 4097 : (int)(rnd.uniform() * 4000);
+    }
+    if (s.rows > num_slots) {
+        throw std::invalid_argument("test_gemv_rope: more rows than slots would share a cache row");
+    }
+    const __half sentinel = __float2half_rn(7.0f);
+    const size_t cache_size = (size_t)num_slots * s.kv_heads * max_tokens * s.head_dim;
+    std::vector<__half> k_cache(cache_size, sentinel), v_cache(cache_size, sentinel);
+    std::vector<__half> q((size_t)s.rows * width, sentinel);
+    emulation::launch(gemv_rmsnorm_rope, gemv_grid(width / 2), dim3(GEMV_THREADS), residual.data(), norm.data(), eps,
+                      w.data(), s.rows, s.in, q.data(), (long long)width, k_cache.data(), v_cache.data(),
+                      (const int*)slots.data(), (const int*)positions.data(), s.heads, s.kv_heads, s.head_dim,
+                      num_slots, max_tokens, theta);
+    const auto qkv = reference_products(rmsnorm_operand(residual, norm, s.rows, s.in, eps), w, s.rows, s.in, width);
+    // The fp16 q/k/v GEMM output, rotated in float64.
+    auto h = [&](int r, int col) { return f(__float2half_rn((float)qkv[(size_t)r * width + col])); };
+    std::vector<double> got, want;
+    for (int r = 0; r < s.rows; ++r) {
+        const bool padding = slots[r] < 0;
+        for (int head = 0; head < s.heads + 2 * s.kv_heads; ++head) {
+            const bool is_q = head < s.heads, is_v = head >= s.heads + s.kv_heads;
+            if (padding && !is_q) continue;
+            const int kv = is_q ? 0 : (head - s.heads) % s.kv_heads;
+            const size_t at = (((size_t)std::max(slots[r], 0) * s.kv_heads + kv) * max_tokens + positions[r]) * s.head_dim;
+            for (int i = 0; i < half; ++i) {
+                const double x1 = h(r, head * s.head_dim + i), x2 = h(r, head * s.head_dim + i + half);
+                double a = x1, b = x2;
+                if (!padding && !is_v) {
+                    const double ang = positions[r] * std::pow((double)theta, -(2.0 * i) / s.head_dim);
+                    a = x1 * std::cos(ang) - x2 * std::sin(ang);
+                    b = x2 * std::cos(ang) + x1 * std::sin(ang);
+                }
+                const __half* out = is_q ? q.data() + (size_t)r * width + head * s.head_dim
+                                         : (is_v ? v_cache.data() : k_cache.data()) + at;
+                want.push_back(a);
+                want.push_back(b);
+                got.push_back(f(out[i]));
+                got.push_back(f(out[i + half]));
+            }
+        }
+    }
+    size_t written = 0;
+    for (size_t e = 0; e < cache_size; ++e) written += (f(k_cache[e]) != 7.0) + (f(v_cache[e]) != 7.0);
+    const double err = relative_error(got, want);
+    // fp16 outputs (about 2.1e-4 rms) plus the fp32 angle at position 4097, as for rope_and_cache;
+    // the fp16 GEMM output rounds the fp32 sum, which rarely lands on another fp16 value than the
+    // float64 sum does.
+    check(err < 5e-4, "gemv_rmsnorm_rope rows %d in %d heads %d/%d head_dim %d: q, cached k and v relative error "
+          "%.3g vs float64 (tolerance 5e-4: fp16 outputs)", s.rows, s.in, s.heads, s.kv_heads, s.head_dim, err);
+    // Random fp16 values equal the sentinel 7.0 with negligible probability; allow none.
+    check(written <= (size_t)(s.rows - 1) * 2 * s.kv_heads * s.head_dim,
+          "gemv_rmsnorm_rope: cache writes only at the real rows' positions, none for the padding row (%zu values)",
+          written);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -757,6 +921,16 @@ int main(int argc, char** argv) {
     timed("convert", [&] { test_convert(rnd); });
     timed("sampling", [&] { test_sampling(rnd); });
     timed("synthetic", [&] { test_synthetic(rnd); });
+    for (GemvShape s : {GemvShape{8, 2048, 37}, GemvShape{3, 16384, 24}, GemvShape{1, 24576, 18}}) {
+        timed("gemv accumulate", [&] { test_gemv_accumulate(rnd, s); });
+    }
+    for (GemvShape s : {GemvShape{8, 2048, 45}, GemvShape{2, 3072, 21}}) {
+        timed("gemv logits", [&] { test_gemv_logits(rnd, s); });
+        timed("gemv geglu", [&] { test_gemv_geglu(rnd, GemvShape{s.rows, s.in, 24}); });
+    }
+    // Gemma's head_dim 256 with one q head of 2B's eight (MQA), and a grouped shape with head_dim 64.
+    timed("gemv rope", [&] { test_gemv_rope(rnd, RopeShape{3, 2048, 1, 1, 256}); });
+    timed("gemv rope", [&] { test_gemv_rope(rnd, RopeShape{2, 3072, 4, 2, 64}); });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("%d failure(s), %.1f s\n", failures, seconds);
     return failures == 0 ? 0 : 1;

@@ -4,6 +4,7 @@ import dev.gemma4j.GenerationOptions;
 import dev.gemma4j.engine.Backend;
 import dev.gemma4j.engine.DecodeBatch;
 import dev.gemma4j.engine.DecodeRowFailure;
+import dev.gemma4j.engine.Forward;
 import dev.gemma4j.engine.Sampler;
 import dev.gemma4j.engine.KvCache;
 import dev.gemma4j.model.GemmaConfig;
@@ -47,6 +48,12 @@ import java.util.SequencedSet;
  * ({@link Fp16Range}), per row in a decode step (read back with the sampled tokens in one copy; such a
  * row fails alone, see {@link DecodeRowFailure}) and per KV slot over a prompt's chunks (checked by
  * {@link #logits}, which then throws an {@link ArithmeticException}).
+ *
+ * <p>With {@code -Dgemma4j.cuda.decodeGemv=own} ({@link CudaSwitches#decodeGemv()}), a batch of at most 8
+ * rows runs {@code gemv_rmsnorm_rope -> attention -> gemv_f16_accumulate (o_proj)} and
+ * {@code gemv_rmsnorm_geglu -> gemv_f16_accumulate (down_proj)}, and its logits {@code gemv_rmsnorm_f32}: the
+ * GEMV kernels of gemv.cu with the norms, RoPE with the KV write and GeGLU folded in, the same rounding
+ * points. That path neither flags fp16 range nor scales the GeGLU output yet (see KERNELS.md).
  */
 public final class CudaBackend implements Backend {
     /**
@@ -98,6 +105,8 @@ public final class CudaBackend implements Backend {
     private final DeviceBuffer pool;
     private final boolean[] slotUsed;
     private final boolean useGraphs;
+    /** {@link CudaSwitches#decodeGemv()} is {@code own} and the model's widths suit the GEMV kernels. */
+    private final boolean ownGemv;
     private final java.util.Map<Long, CudaGraph> graphs = new java.util.HashMap<>();
     private final Gemm gemm;
     private final List<Fp16Overflow> overflows;
@@ -145,6 +154,8 @@ public final class CudaBackend implements Backend {
         embeddingScale = c.embeddingScale();
         attentionScale = (float) (1.0 / Math.sqrt(headDim));
         ropeTheta = (float) c.ropeTheta();
+        ownGemv = CudaSwitches.decodeGemv() == CudaSwitches.DecodeGemv.OWN
+                && Kernels.gemvFits(1, hidden) && Kernels.gemvFits(1, c.queryDim()) && Kernels.gemvFits(1, inter);
     }
 
     /**
@@ -330,8 +341,7 @@ public final class CudaBackend implements Backend {
         inputs.copy(0, 4L * count, act(a.tokens), "token ids");
         inputs.copy(a.rangeFlags - a.inputs, (long) Fp16Range.ROW_BYTES * count, act(a.rangeFlags), "range flags");
         inputs.end();
-        ctx.launch(Kernels.embeddingGather(weight(w.embedding()), act(a.tokens), act(a.residual), count, hidden, vocab,
-                embeddingScale));
+        enqueueEmbedding(count);
         n = count;
         uploadedSlots = null;
         prefillSlot = -1;
@@ -374,8 +384,7 @@ public final class CudaBackend implements Backend {
             ctx.launch(Kernels.attentionPrefill(prefillAttention, q, qkvWidth, keys(layer), values(layer),
                     act(a.attention), c.queryDim(), kv.slot, startPos, n, heads, kvHeads, headDim, slotUsed.length,
                     plan.contextTokens(), attentionScale));
-            gemm.project(act(a.attention), weight(w.o(layer)), act(a.residual), n, c.queryDim(), hidden, Gemm.Output.F32,
-                    true, "layer " + layer + " o_proj");
+            enqueueOutputProjection(layer, n);
         }
     }
 
@@ -556,21 +565,33 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Queues a whole decode step of {@code rows} rows whose inputs are on the device: embedding, every
-     * layer, the final norm, the logits GEMM and the sampling kernels, which write the tokens.
+     * Queues a whole decode step of {@code rows} rows whose inputs are on the device: {@link Forward#pass}
+     * over the same launches as the backend's separate steps (embedding, every layer, the final norm
+     * and the logits GEMM), then the sampling kernels, which write the tokens.
      */
     private void enqueueDecodeStep(int rows, Kernels.DecodeSplit split) {
         prefillSlot = -1;
-        ctx.launch(Kernels.embeddingGather(weight(w.embedding()), act(a.tokens), act(a.residual), rows, hidden, vocab,
-                embeddingScale));
-        for (int layer = 0; layer < c.numHiddenLayers(); layer++) {
-            enqueueAttention(layer, rows, split);
-            enqueueMlp(layer, rows);
-        }
-        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.finalNorm()), act(a.normed), rows, hidden, eps, range(),
-                finalNormSite()));
-        gemm.project(act(a.normed), weight(w.embedding()), act(a.logits), rows, hidden, vocab, Gemm.Output.F32, false,
-                "logits of the decode step");
+        Forward.pass(c.numHiddenLayers(), new Forward.Steps() {
+            @Override
+            public void embed() {
+                enqueueEmbedding(rows);
+            }
+
+            @Override
+            public void attention(int layer) {
+                enqueueAttention(layer, rows, split);
+            }
+
+            @Override
+            public void mlp(int layer) {
+                enqueueMlp(layer, rows);
+            }
+
+            @Override
+            public void logits() {
+                enqueueLogits(act(a.residual), rows, range(), "logits of the decode step");
+            }
+        }, null);
         int k = a.sampleK;
         ctx.launch(Kernels.sampleCandidates(act(a.logits), vocab, vocab, k, act(a.candValue), act(a.candToken), rows));
         ctx.launch(Kernels.sampleSoftmaxSums(act(a.logits), vocab, vocab, act(a.candValue), k, act(a.temperature),
@@ -579,8 +600,42 @@ public final class CudaBackend implements Backend {
                 act(a.chunkSum), act(a.temperature), act(a.topK), act(a.topP), act(a.uniform), act(a.sampled), rows));
     }
 
-    /** rmsnorm and the q/k/v GEMM of {@code rows} rows. */
+    /** The residual of {@code rows} rows from the token ids on the device. */
+    private void enqueueEmbedding(int rows) {
+        ctx.launch(Kernels.embeddingGather(weight(w.embedding()), act(a.tokens), act(a.residual), rows, hidden, vocab,
+                embeddingScale));
+    }
+
+    /** fp32 logits [rows, vocab] of the residual rows at {@code residual}: final norm and the tied projection. */
+    private void enqueueLogits(long residual, int rows, Kernels.RangeFlags range, String what) {
+        if (gemv(rows)) {
+            ctx.launch(Kernels.gemvRmsnorm(residual, weight(w.finalNorm()), eps, weight(w.embedding()), act(a.logits), rows,
+                    hidden, vocab));
+            return;
+        }
+        ctx.launch(Kernels.rmsnorm(residual, weight(w.finalNorm()), act(a.normed), rows, hidden, eps, range,
+                finalNormSite()));
+        gemm.project(act(a.normed), weight(w.embedding()), act(a.logits), rows, hidden, vocab, Gemm.Output.F32, false,
+                what);
+    }
+
+    /**
+     * Whether a batch of {@code rows} rows runs its projections on the GEMV kernels (gemv.cu: RMSNorm,
+     * RoPE with the KV write and GeGLU folded in) instead of cuBLAS: only with {@code decodeGemv=own}, and
+     * only up to {@link Kernels#GEMV_MAX_ROWS} rows, where a GEMM is a pass over the weights.
+     */
+    private boolean gemv(int rows) {
+        return ownGemv && rows <= Kernels.GEMV_MAX_ROWS;
+    }
+
+    /** rmsnorm and the q/k/v GEMM of {@code rows} rows, RoPE applied and k, v written to the caches. */
     private void enqueueAttentionInput(int layer, int rows) {
+        if (gemv(rows)) {
+            ctx.launch(Kernels.gemvRmsnormRope(act(a.residual), weight(w.inputNorm(layer)), eps, weight(w.qkv(layer)), rows,
+                    hidden, act(a.qkv), qkvWidth, keys(layer), values(layer), act(a.slots), act(a.positions), heads,
+                    kvHeads, headDim, slotUsed.length, plan.contextTokens(), ropeTheta));
+            return;
+        }
         ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.inputNorm(layer)), act(a.normed), rows, hidden, eps, range(),
                 Fp16Range.site(layer, Fp16Range.INPUT_NORM)));
         gemm.project(act(a.normed), weight(w.qkv(layer)), act(a.qkv), rows, hidden, qkvWidth, Gemm.Output.F16, false,
@@ -602,11 +657,29 @@ public final class CudaBackend implements Backend {
         ctx.launch(Kernels.attentionDecodeCombine(split, rows, act(a.partialMax), act(a.partialSum), act(a.partialOut),
                 act(a.slots), act(a.lengths), act(a.attention), c.queryDim(), heads, headDim, slotUsed.length,
                 plan.contextTokens()));
+        enqueueOutputProjection(layer, rows);
+    }
+
+    /** {@code h += o_proj(attention)} for {@code rows} rows. */
+    private void enqueueOutputProjection(int layer, int rows) {
+        if (gemv(rows)) {
+            ctx.launch(Kernels.gemvAccumulate(act(a.attention), c.queryDim(), weight(w.o(layer)), act(a.residual), rows,
+                    c.queryDim(), hidden));
+            return;
+        }
         gemm.project(act(a.attention), weight(w.o(layer)), act(a.residual), rows, c.queryDim(), hidden, Gemm.Output.F32,
                 true, "layer " + layer + " o_proj");
     }
 
+    /** The MLP block of {@code rows} rows: h += down(gelu_tanh(gate) · up) over post_attention_layernorm(h). */
     private void enqueueMlp(int layer, int rows) {
+        if (gemv(rows)) {
+            ctx.launch(Kernels.gemvRmsnormGeglu(act(a.residual), weight(w.postAttentionNorm(layer)), eps,
+                    weight(w.gateUp(layer)), act(a.geglu), rows, hidden, inter));
+            ctx.launch(Kernels.gemvAccumulate(act(a.geglu), inter, weight(w.down(layer)), act(a.residual), rows, inter,
+                    hidden));
+            return;
+        }
         ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.postAttentionNorm(layer)), act(a.normed), rows, hidden, eps,
                 range(), Fp16Range.site(layer, Fp16Range.POST_NORM)));
         gemm.project(act(a.normed), weight(w.gateUp(layer)), act(a.gateUp), rows, hidden, 2 * inter, Gemm.Output.F32,
@@ -642,11 +715,8 @@ public final class CudaBackend implements Backend {
             MemorySegment host = arena.allocate(ValueLayout.JAVA_FLOAT, (long) Math.min(rows, a.logitRows) * vocab);
             for (int done = 0; done < rows; done += a.logitRows) {
                 int r = Math.min(a.logitRows, rows - done);
-                long x = act(a.residual) + 4L * (firstRow + done) * hidden;
-                ctx.launch(Kernels.rmsnorm(x, weight(w.finalNorm()), act(a.normed), r, hidden, eps,
-                        rowRange(firstRow + done), finalNormSite()));
-                gemm.project(act(a.normed), weight(w.embedding()), act(a.logits), r, hidden, vocab, Gemm.Output.F32,
-                        false, "logits of rows " + (firstRow + done) + ".." + (firstRow + done + r - 1));
+                enqueueLogits(act(a.residual) + 4L * (firstRow + done) * hidden, r, rowRange(firstRow + done),
+                        "logits of rows " + (firstRow + done) + ".." + (firstRow + done + r - 1));
                 ctx.copyToHost(host, act(a.logits), 4L * r * vocab, "logits");
                 MemorySegment.copy(host, ValueLayout.JAVA_FLOAT, 0, out, done * vocab, r * vocab);
             }

@@ -28,8 +28,10 @@ public final class KernelProfile {
      * @param launches     launches timed
      * @param kernelMillis device time inside the launches
      * @param spanMillis   from the first launch's start to the last one's end
+     * @param order        every launch's name in the order queued, layer numbers kept ("gemm layer 3 o_proj")
      */
-    public record Result(List<Entry> entries, long launches, double kernelMillis, double spanMillis) {
+    public record Result(List<Entry> entries, long launches, double kernelMillis, double spanMillis,
+                         List<String> order) {
         /** The span not covered by launches: the device idle between them. */
         public double gapMillis() {
             return Math.max(0, spanMillis - kernelMillis);
@@ -54,6 +56,7 @@ public final class KernelProfile {
     private static final Pattern LAYER = Pattern.compile("\\blayer \\d+ ");
     private final MemorySegment stream;
     private final List<String> names = new ArrayList<>();
+    private final List<String> order = new ArrayList<>();
     private final List<MemorySegment> events = new ArrayList<>();
     private boolean open = true;
 
@@ -63,6 +66,7 @@ public final class KernelProfile {
 
     /** Records the start event of a launch named {@code name}. */
     void begin(String name) {
+        order.add(name);
         names.add(LAYER.matcher(name).replaceFirst("layer "));
         events.add(record());
     }
@@ -91,7 +95,7 @@ public final class KernelProfile {
         if (!open) throw new IllegalStateException("the profile was read already");
         open = false;
         try (Arena arena = Arena.ofConfined()) {
-            if (events.isEmpty()) return new Result(List.of(), 0, 0, 0);
+            if (events.isEmpty()) return new Result(List.of(), 0, 0, 0, List.of());
             if (events.size() != 2 * names.size()) {
                 throw new IllegalStateException("a launch began without ending: " + names.getLast());
             }
@@ -110,7 +114,7 @@ public final class KernelProfile {
             List<Entry> entries = new ArrayList<>();
             groups.forEach((name, g) -> entries.add(new Entry(name, (long) g[0], g[1])));
             entries.sort(Comparator.comparingDouble(Entry::millis).reversed());
-            return new Result(List.copyOf(entries), names.size(), kernels, span);
+            return new Result(List.copyOf(entries), names.size(), kernels, span, List.copyOf(order));
         } finally {
             discard();
         }
@@ -122,6 +126,7 @@ public final class KernelProfile {
         for (MemorySegment e : events) cuda_h.cuEventDestroy_v2(e);
         events.clear();
         names.clear();
+        order.clear();
     }
 
     private static double elapsed(MemorySegment ms, MemorySegment start, MemorySegment end) {

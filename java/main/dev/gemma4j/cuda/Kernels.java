@@ -181,6 +181,58 @@ final class Kernels {
                 out, outRowStride, slot, startPos, n, heads, kvHeads, headDim, numSlots, maxTokens, scale);
     }
 
+    /** gemv.cu GEMV_MAX_ROWS: the most rows the GEMV kernels take (their sums live in registers). */
+    static final int GEMV_MAX_ROWS = 8;
+    /** gemv.cu GEMV_WARPS: pairs of output columns per block and round. */
+    static final int GEMV_WARPS = 8;
+
+    /** Whether the GEMV kernels take {@code rows} rows of {@code in} inputs: 16-byte loads need in % 8 == 0. */
+    static boolean gemvFits(int rows, int in) {
+        return rows >= 1 && rows <= GEMV_MAX_ROWS && in % 8 == 0;
+    }
+
+    /** One round for every pair of output columns; grid (ceil(pairs / GEMV_WARPS)). */
+    private static Dim3 gemvGrid(long pairs, int rows, int in) {
+        if (!gemvFits(rows, in)) {
+            throw new IllegalArgumentException("the GEMV kernels take 1 to " + GEMV_MAX_ROWS + " rows of a multiple of 8 "
+                    + "inputs (16-byte loads), found " + rows + " rows of " + in);
+        }
+        return Dim3.of((int) ceilDiv(pairs, GEMV_WARPS));
+    }
+
+    /** fp32 {@code y[rows, out] += x[rows, in] · wᵀ}, x fp16 with rows {@code xRowStride} elements apart. */
+    static KernelLaunch gemvAccumulate(long x, long xRowStride, long w, long y, int rows, int in, int out) {
+        return KernelLaunch.of(Kernel.GEMV_F16_ACCUMULATE, gemvGrid(ceilDiv(out, 2), rows, in), x, xRowStride, w, y,
+                rows, in, out);
+    }
+
+    /** fp32 {@code y[rows, out] = rmsnorm(residual[rows, in]) · wᵀ}: the logits with the final norm folded in. */
+    static KernelLaunch gemvRmsnorm(long residual, long norm, float eps, long w, long y, int rows, int in, int out) {
+        return KernelLaunch.of(Kernel.GEMV_RMSNORM_F32, gemvGrid(ceilDiv(out, 2), rows, in), residual, norm, eps, w, y,
+                rows, in, out);
+    }
+
+    /** fp16 {@code out[rows, inter] = gelu_tanh(gate) · up} of {@code rmsnorm(residual) · wᵀ}, w the fused gate/up weight. */
+    static KernelLaunch gemvRmsnormGeglu(long residual, long norm, float eps, long w, long out, int rows, int in,
+                                         int inter) {
+        return KernelLaunch.of(Kernel.GEMV_RMSNORM_GEGLU, gemvGrid(inter, rows, in), residual, norm, eps, w, out, rows,
+                in, inter);
+    }
+
+    /**
+     * q/k/v of {@code rmsnorm(residual) · wᵀ} with what {@link #ropeAndCache} does after it: q rotated into
+     * {@code q} (rows {@code qRowStride} elements apart), k rotated and v copied into the caches.
+     */
+    static KernelLaunch gemvRmsnormRope(long residual, long norm, float eps, long w, int rows, int in, long q,
+                                        long qRowStride, long kCache, long vCache, long slots, long positions,
+                                        int heads, int kvHeads, int headDim, int numSlots, int maxTokens,
+                                        float theta) {
+        checkAttentionShape(heads, kvHeads, headDim);
+        long pairs = (long) (heads + 2 * kvHeads) * headDim / 2;
+        return KernelLaunch.of(Kernel.GEMV_RMSNORM_ROPE, gemvGrid(pairs, rows, in), residual, norm, eps, w, rows, in, q,
+                qRowStride, kCache, vCache, slots, positions, heads, kvHeads, headDim, numSlots, maxTokens, theta);
+    }
+
     /**
      * bf16 or fp32 {@code in[count]} to fp16 {@code out[count]}, adding overflowing and NaN values to
      * the two uint64 counters.

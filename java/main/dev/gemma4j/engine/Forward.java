@@ -1,6 +1,8 @@
 package dev.gemma4j.engine;
 
 import dev.gemma4j.model.GemmaConfig;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * Gemma's forward pass, written once for every backend:
@@ -25,6 +27,43 @@ public final class Forward {
 
     public GemmaConfig config() {
         return backend.config();
+    }
+
+    /**
+     * The steps of one pass over a batch, in the order {@link #pass} calls them. {@link #run} and
+     * {@link #decode} implement them with the {@link Backend}'s methods; a backend that queues a
+     * whole decode step at once (the CUDA backend's graph) implements them with its own launches,
+     * so the model's order of steps is written once, in {@link #pass}.
+     */
+    public interface Steps {
+        /** {@code h = embed[tokens] · embeddingScale}: starts the batch. */
+        void embed();
+
+        /** {@code h += o_proj(attention(...))} over {@code input_layernorm(h)}: {@link Backend#attentionBlock}. */
+        void attention(int layer);
+
+        /** {@code h += down(gelu_tanh(gate(x)) · up(x))}: {@link Backend#mlpBlock}. */
+        void mlp(int layer);
+
+        /** Final norm and the tied output projection: {@link Backend#logits}. */
+        void logits();
+    }
+
+    /**
+     * Gemma's forward pass over one batch: embed → for each of {@code layers} layers (attention
+     * block, MLP block) → logits. {@code afterStep}, when not null, gets each step's name ("embed",
+     * "layer 3 attention", "layer 3 mlp") once it is done; the logits step is not reported.
+     */
+    public static void pass(int layers, Steps steps, Consumer<String> afterStep) {
+        steps.embed();
+        if (afterStep != null) afterStep.accept("embed");
+        for (int l = 0; l < layers; l++) {
+            steps.attention(l);
+            if (afterStep != null) afterStep.accept("layer " + l + " attention");
+            steps.mlp(l);
+            if (afterStep != null) afterStep.accept("layer " + l + " mlp");
+        }
+        steps.logits();
     }
 
     /**
@@ -53,20 +92,16 @@ public final class Forward {
         for (int c0 = 0; c0 < n; c0 += chunk) {
             int c1 = Math.min(n, c0 + chunk);
             int[] part = c0 == 0 && c1 == n ? tokens : java.util.Arrays.copyOfRange(tokens, c0, c1);
-            backend.embed(part);
-            if (observer != null) observer.afterStep("embed", backend);
-            for (int l = 0; l < config().numHiddenLayers(); l++) {
-                backend.attentionBlock(l, cache, startPos + c0);
-                if (observer != null) observer.afterStep("layer " + l + " attention", backend);
-                backend.mlpBlock(l);
-                if (observer != null) observer.afterStep("layer " + l + " mlp", backend);
-            }
+            int chunkStart = startPos + c0;
             // Rows of this chunk among the last logitRows tokens of the whole input.
             int first = Math.max(c0, n - logitRows);
-            if (first < c1) {
-                float[] part2 = backend.logits(first - c0, c1 - first);
-                System.arraycopy(part2, 0, logits, (first - (n - logitRows)) * vocab, part2.length);
-            }
+            int firstRow = first - c0, rows = c1 - first, into = (first - (n - logitRows)) * vocab;
+            pass(config().numHiddenLayers(), backendSteps(() -> backend.embed(part),
+                    layer -> backend.attentionBlock(layer, cache, chunkStart), () -> {
+                        if (rows <= 0) return;
+                        float[] chunkLogits = backend.logits(firstRow, rows);
+                        System.arraycopy(chunkLogits, 0, logits, into, chunkLogits.length);
+                    }), observer(observer));
         }
         return logits;
     }
@@ -80,15 +115,40 @@ public final class Forward {
     public float[] decode(int[] tokens, KvCache[] caches, int[] positions, StepObserver observer) {
         DecodeBatch.check(tokens, caches, positions, null, config().vocabSize(),
                 Math.min(backend.maxDecodeBatch(), backend.maxBatchTokens()));
-        backend.embed(tokens);
-        if (observer != null) observer.afterStep("embed", backend);
-        for (int l = 0; l < config().numHiddenLayers(); l++) {
-            backend.decodeAttentionBlock(l, caches, positions);
-            if (observer != null) observer.afterStep("layer " + l + " attention", backend);
-            backend.mlpBlock(l);
-            if (observer != null) observer.afterStep("layer " + l + " mlp", backend);
-        }
-        return backend.logits(0, tokens.length);
+        float[][] logits = new float[1][];
+        pass(config().numHiddenLayers(), backendSteps(() -> backend.embed(tokens),
+                layer -> backend.decodeAttentionBlock(layer, caches, positions),
+                () -> logits[0] = backend.logits(0, tokens.length)), observer(observer));
+        return logits[0];
+    }
+
+    /** The steps of a pass through the backend's methods; every pass runs its MLP blocks with {@link Backend#mlpBlock}. */
+    private Steps backendSteps(Runnable embed, IntConsumer attention, Runnable logits) {
+        return new Steps() {
+            @Override
+            public void embed() {
+                embed.run();
+            }
+
+            @Override
+            public void attention(int layer) {
+                attention.accept(layer);
+            }
+
+            @Override
+            public void mlp(int layer) {
+                backend.mlpBlock(layer);
+            }
+
+            @Override
+            public void logits() {
+                logits.run();
+            }
+        };
+    }
+
+    private Consumer<String> observer(StepObserver observer) {
+        return observer == null ? null : step -> observer.afterStep(step, backend);
     }
 
     public float[] run(int[] tokens, KvCache cache, int startPos, int logitRows) {

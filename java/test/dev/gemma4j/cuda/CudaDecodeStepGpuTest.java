@@ -322,19 +322,83 @@ class CudaDecodeStepGpuTest {
                 launches.put(e.name(), e.launches());
                 assertTrue(e.millis() >= 0, e.toString());
             }
-            // Per step: embedding, 6 kernels per layer, the final norm and 3 sampling kernels; 4 GEMMs
-            // per layer and the logits GEMM.
-            assertEquals(steps * (long) (5 + 6 * layers + 4 * layers + 1), r.launches(), launches.toString());
             assertEquals(steps * (long) layers, launches.get("attention_decode_partial"));
-            assertEquals(steps * (long) (2 * layers + 1), launches.get("rmsnorm_f16"));
-            assertEquals(steps * (long) layers, launches.get("gemm layer q/k/v projection"));
-            assertEquals((long) steps, launches.get("gemm logits of the decode step"));
             assertEquals((long) steps, launches.get("sample_pick"));
+            if (CudaSwitches.decodeGemv() == CudaSwitches.DecodeGemv.OWN) {
+                // Per step: embedding, 6 kernels per layer, the logits GEMV and 3 sampling kernels; no GEMM.
+                assertEquals(steps * (long) (5 + OWN_GEMV_LAUNCHES_PER_LAYER * layers), r.launches(), launches.toString());
+                assertEquals(steps * (long) layers, launches.get("gemv_rmsnorm_rope"));
+                assertEquals(steps * (long) 2 * layers, launches.get("gemv_f16_accumulate"));
+                assertEquals((long) steps, launches.get("gemv_rmsnorm_f32"));
+            } else {
+                // Per step: embedding, 6 kernels per layer, the final norm and 3 sampling kernels; 4 GEMMs
+                // per layer and the logits GEMM.
+                assertEquals(steps * (long) (5 + 6 * layers + 4 * layers + 1), r.launches(), launches.toString());
+                assertEquals(steps * (long) (2 * layers + 1), launches.get("rmsnorm_f16"));
+                assertEquals(steps * (long) layers, launches.get("gemm layer q/k/v projection"));
+                assertEquals((long) steps, launches.get("gemm logits of the decode step"));
+            }
             assertTrue(r.spanMillis() >= r.kernelMillis() * 0.999 && r.kernelMillis() > 0, r.toString());
             gpu.decodeStep(tokens, caches, new int[] {4 + steps, 2 + steps}, greedy);
             assertEquals(1, gpu.capturedGraphs(), "graphs again after the profile");
             assertThrows(IllegalStateException.class, gpu::stopProfile);
         }
+    }
+
+    /**
+     * The decode step's graph is {@link Forward#pass}: profiled (so queued launch by launch), one
+     * decode step launches exactly what {@link Forward#decode} launches through the backend's
+     * separate steps, in the same order, and then the three sampling kernels. A second layer loop
+     * in the backend, or a step reordered in one path only, changes one of the two sequences.
+     */
+    @Test
+    void theDecodeStepLaunchesForwardsStepsInTheSameOrder() {
+        try (WeightSource w = model("mqa", 5);
+             CudaBackend gpu = CudaBackend.open(w, settings(2), LoadListener.NONE)) {
+            int vocab = w.config().vocabSize();
+            int layers = w.config().numHiddenLayers();
+            KvCache[] caches = caches(gpu, 2, 64);
+            float[][] last = prefill(new Forward(gpu), caches, new int[][] {{2, 5, 9, 4}, {2, 7}});
+            int[] tokens = {Sampler.argmax(last[0], 0, vocab), Sampler.argmax(last[1], 0, vocab)};
+            int[] positions = {4, 2};
+            Sampler[] greedy = {new Sampler(GenerationOptions.greedy(4)), new Sampler(GenerationOptions.greedy(4))};
+            gpu.startProfile();
+            new Forward(gpu).decode(tokens, caches, positions, null);
+            List<String> separate = logitsGemmNamed(gpu.stopProfile().order());
+            gpu.startProfile();
+            gpu.decodeStep(tokens, caches, positions, greedy);
+            List<String> step = logitsGemmNamed(gpu.stopProfile().order());
+            List<String> want = new java.util.ArrayList<>(separate);
+            want.addAll(List.of("sample_candidates", "sample_softmax_sums", "sample_pick"));
+            assertEquals(want, step);
+            // The embedding, then the same launches per layer, then the final norm and the logits GEMM.
+            assertEquals("embedding_gather", separate.getFirst());
+            boolean own = CudaSwitches.decodeGemv() == CudaSwitches.DecodeGemv.OWN;
+            // The final norm and the logits: rmsnorm_f16 and a GEMM, or one GEMV.
+            int logits = own ? 1 : 2;
+            assertEquals(own ? "gemv_rmsnorm_f32" : "gemm logits", separate.getLast());
+            assertEquals(0, (separate.size() - 1 - logits) % layers, separate.toString());
+            int perLayer = (separate.size() - 1 - logits) / layers;
+            System.out.println("CudaDecodeStepGpuTest: " + perLayer + " launches per layer ("
+                    + CudaSwitches.decodeGemv().name().toLowerCase(java.util.Locale.ROOT) + " GEMV): "
+                    + separate.subList(1, 1 + perLayer));
+            assertEquals(own ? OWN_GEMV_LAUNCHES_PER_LAYER : CUBLAS_LAUNCHES_PER_LAYER, perLayer);
+            List<String> layerless = separate.stream().map(n -> n.replaceFirst("layer \\d+ ", "")).toList();
+            for (int l = 1; l < layers; l++) {
+                assertEquals(layerless.subList(1, 1 + perLayer), layerless.subList(1 + l * perLayer,
+                        1 + (l + 1) * perLayer), "layer " + l);
+            }
+        }
+    }
+
+    /** rmsnorm, q/k/v GEMM, rope_and_cache, attention partial and combine, o_proj; rmsnorm, gate/up, geglu, down_proj. */
+    private static final int CUBLAS_LAUNCHES_PER_LAYER = 10;
+    /** gemv_rmsnorm_rope, attention partial and combine, o_proj GEMV; gate/up GEMV with GeGLU, down_proj GEMV. */
+    private static final int OWN_GEMV_LAUNCHES_PER_LAYER = 6;
+
+    /** The logits GEMM of either path under one name (the separate step names its rows). */
+    private static List<String> logitsGemmNamed(List<String> order) {
+        return order.stream().map(n -> n.startsWith("gemm logits") ? "gemm logits" : n).toList();
     }
 
     /** The pool's slots: a fourth sequence on a 3-sequence backend waits for a free slot. */

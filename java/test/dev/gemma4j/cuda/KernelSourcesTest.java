@@ -80,6 +80,12 @@ class KernelSourcesTest {
     }
 
     @Test
+    void gemvConstantsMatchGemvCu() {
+        assertEquals(Kernels.GEMV_MAX_ROWS, constants.get("GEMV_MAX_ROWS"));
+        assertEquals(Kernels.GEMV_WARPS, constants.get("GEMV_WARPS"));
+    }
+
+    @Test
     void everyLaunchedKernelIsDocumentedAndCompiledIntoTheUnityFile() throws IOException {
         String doc = Files.readString(kernels.resolve("KERNELS.md"));
         String unity = Files.readString(kernels.resolve("gemma4j.cu"));

@@ -440,4 +440,65 @@ class KernelsGpuTest {
             }
         }
     }
+    /**
+     * The GEMV kernels (decodeGemv=own) against the cuBLAS path they replace, on the same inputs:
+     * o_proj/down_proj accumulation against a beta = 1 GEMM, the logits against rmsnorm_f16 and an
+     * fp32 GEMM, the gate/up GEMV with GeGLU against rmsnorm_f16, an fp32 GEMM and geglu_f32. The fp16
+     * operands are the same (the RMSNorm prologue repeats rmsnorm_f16's operations in its order), so
+     * only the order of the fp32 sums differs.
+     */
+    @Test
+    void gemvKernelsMatchTheCublasPath() {
+        Gemm gemm = new Gemm(gpu.ctx);
+        float eps = 1e-6f;
+        try (DeviceBuffer workspace = gpu.memory.allocate("cuBLAS workspace", MemoryPlan.WORKSPACE_BYTES)) {
+            gpu.ctx.setCublasWorkspace(workspace);
+            // (rows, in, out): 1 and 8 rows, an odd out (a half pair), Gemma 2B's hidden width as in.
+            int[][] shapes = {{1, 2048, 301}, {8, 256, 128}, {3, 512, 1001}};
+            for (int[] s : shapes) {
+                int rows = s[0], in = s[1], out = s[2];
+                short[] x = halves(rows * in, 1);
+                float[] residual = normal(rows * in, 3);
+                short[] norm = halves(in, 0.5);
+                short[] w = halves(out * in, 1 / Math.sqrt(in));
+                float[] y0 = normal(rows * out, 1);
+                try (DeviceBuffer dx = gpu.halves(x); DeviceBuffer dr = gpu.floats(residual);
+                     DeviceBuffer dn = gpu.halves(norm); DeviceBuffer dw = gpu.halves(w);
+                     DeviceBuffer ownAcc = gpu.floats(y0); DeviceBuffer blasAcc = gpu.floats(y0);
+                     DeviceBuffer normed = gpu.zeros("normed", 2L * rows * in);
+                     DeviceBuffer ownLogits = gpu.zeros("gemv logits", 4L * rows * out);
+                     DeviceBuffer blasLogits = gpu.zeros("GEMM logits", 4L * rows * out);
+                     DeviceBuffer ownGeglu = gpu.zeros("gemv geglu", 2L * rows * (out / 2));
+                     DeviceBuffer blasGeglu = gpu.zeros("geglu", 2L * rows * (out / 2))) {
+                    gpu.ctx.launch(Kernels.gemvAccumulate(dx.address(), in, dw.address(), ownAcc.address(), rows, in, out));
+                    gemm.project(dx.address(), dw.address(), blasAcc.address(), rows, in, out, Gemm.Output.F32, true, "test");
+                    gpu.ctx.launch(Kernels.gemvRmsnorm(dr.address(), dn.address(), eps, dw.address(), ownLogits.address(),
+                            rows, in, out));
+                    gpu.ctx.launch(Kernels.rmsnorm(dr.address(), dn.address(), normed.address(), rows, in, eps));
+                    gemm.project(normed.address(), dw.address(), blasLogits.address(), rows, in, out, Gemm.Output.F32,
+                            false, "test");
+                    // The first 2 * inter rows of w as a fused gate/up weight; blasLogits holds their sums.
+                    int inter = out / 2;
+                    gpu.ctx.launch(Kernels.gemvRmsnormGeglu(dr.address(), dn.address(), eps, dw.address(),
+                            ownGeglu.address(), rows, in, inter));
+                    gpu.ctx.launch(Kernels.geglu(blasLogits.address(), blasLogits.address() + 4L * inter, out,
+                            blasGeglu.address(), rows, inter));
+                    double acc = relativeError(gpu.readFloats(ownAcc.address(), rows * out),
+                            gpu.readFloats(blasAcc.address(), rows * out));
+                    double logits = relativeError(gpu.readFloats(ownLogits.address(), rows * out),
+                            gpu.readFloats(blasLogits.address(), rows * out));
+                    double geglu = relativeError(widen(gpu.readHalves(ownGeglu.address(), rows * inter)),
+                            widen(gpu.readHalves(blasGeglu.address(), rows * inter)));
+                    System.out.printf("  GEMV %dx%dx%d against cuBLAS: accumulate %.2e, rmsnorm + logits %.2e, "
+                            + "rmsnorm + gate/up + geglu %.2e%n", rows, in, out, acc, logits, geglu);
+                    // Same fp16 products, fp32 sums in two orders: ~2^-24 sqrt(in) relative; 1e-5 leaves 10x.
+                    assertTrue(acc < 1e-5, "accumulate " + acc);
+                    assertTrue(logits < 1e-5, "logits " + logits);
+                    // Plus an fp16 output, which the two orders round to neighbouring values now and then
+                    // (2^-11 relative for one value).
+                    assertTrue(geglu < 1e-4, "geglu " + geglu);
+                }
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.gemma4j.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemma4j.Gemma;
@@ -151,6 +152,65 @@ class ForwardTest {
             double rel = relativeError(chunked, whole);
             // Same math; only the grouping of tokens into matmul blocks of 4 differs: ~1e-7.
             assertTrue(rel < 1e-5, "relative error " + rel);
+        }
+    }
+    /** A backend that records the steps it is asked for, and the observer's reports, in one list. */
+    private static final class RecordingBackend extends DelegatingBackend {
+        final java.util.List<String> calls = new java.util.ArrayList<>();
+
+        RecordingBackend(Backend inner) {
+            super(inner);
+        }
+
+        @Override public void embed(int[] tokens) { calls.add("embed"); inner.embed(tokens); }
+        @Override public void attentionBlock(int layer, KvCache cache, int startPos) {
+            calls.add("attention " + layer);
+            inner.attentionBlock(layer, cache, startPos);
+        }
+        @Override public void decodeAttentionBlock(int layer, KvCache[] caches, int[] positions) {
+            calls.add("attention " + layer);
+            inner.decodeAttentionBlock(layer, caches, positions);
+        }
+        @Override public void mlpBlock(int layer) { calls.add("mlp " + layer); inner.mlpBlock(layer); }
+        @Override public float[] logits(int firstRow, int rows) { calls.add("logits"); return inner.logits(firstRow, rows); }
+    }
+
+    /**
+     * Forward.run (one chunk and two) and Forward.decode ask the backend for the steps in the order of
+     * Forward.pass, and the observer hears of each step, by name, right after it ran (the logits unreported).
+     */
+    @org.junit.jupiter.api.Test
+    void runAndDecodeFollowThePassOrder() {
+        try (WeightSource w = Checkpoint.open(TestModels.resolve("tiny-gqa"));
+             CpuBackend cpu = new CpuBackend(w)) {
+            int layers = w.config().numHiddenLayers();
+            java.util.List<String> pass = new java.util.ArrayList<>(java.util.List.of("embed", "observed embed"));
+            for (int l = 0; l < layers; l++) {
+                pass.addAll(java.util.List.of("attention " + l, "observed layer " + l + " attention", "mlp " + l,
+                        "observed layer " + l + " mlp"));
+            }
+            java.util.List<String> withLogits = new java.util.ArrayList<>(pass);
+            withLogits.add("logits");
+
+            RecordingBackend whole = new RecordingBackend(cpu);
+            Forward.StepObserver wholeObserver = (step, b) -> whole.calls.add("observed " + step);
+            try (KvCache cache = whole.newCache(8)) {
+                new Forward(whole).run(new int[] {2, 5, 9}, cache, 0, 1, wholeObserver);
+                assertEquals(withLogits, whole.calls);
+                whole.calls.clear();
+                new Forward(whole).decode(new int[] {7}, new KvCache[] {cache}, new int[] {3}, wholeObserver);
+                assertEquals(withLogits, whole.calls);
+            }
+
+            // Chunks of 2: the first chunk holds no logit row, so it asks for none.
+            RecordingBackend chunked = new RecordingBackend(new ChunkedBackend(cpu, 2));
+            Forward.StepObserver chunkedObserver = (step, b) -> chunked.calls.add("observed " + step);
+            try (KvCache cache = chunked.newCache(8)) {
+                new Forward(chunked).run(new int[] {2, 5, 9}, cache, 0, 1, chunkedObserver);
+                java.util.List<String> twice = new java.util.ArrayList<>(pass);
+                twice.addAll(withLogits);
+                assertEquals(twice, chunked.calls);
+            }
         }
     }
 }
