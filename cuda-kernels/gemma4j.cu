@@ -5,6 +5,7 @@
 #include "rope.cu"
 #include "geglu.cu"
 #include "attention.cu"
+#include "attention_decode_vector.cu"
 #include "convert.cu"
 #include "sampling.cu"
 #include "synthetic.cu"
