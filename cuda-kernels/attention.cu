@@ -34,6 +34,44 @@ static_assert(DECODE_THREADS >= ATTENTION_MAX_HEAD_DIM, "one thread per output d
 static_assert(PREFILL_THREADS == (PREFILL_ROWS / PREFILL_ROWS_PER_THREAD) * PREFILL_COLS, "thread grid");
 static_assert(PREFILL_THREADS == ATTENTION_MAX_HEAD_DIM, "one thread per staged value dim");
 
+// One block of a flash-decoding grid (max_splits, kv_heads * ceil(group / heads_per_block), batch):
+// which sequence, split, kv head and query heads it serves and which keys it reads. A sequence whose
+// slot is outside [0, num_slots), whose length is outside [1, max_tokens] or needs more than
+// max_splits splits is counted once in bad_entries (when not null) and has no keys.
+struct DecodeBlock {
+    int b, split, max_splits, kv_head, first_head, block_heads, slot, key_begin, key_end;
+    bool has_keys;  // false: the block returns at once (rejected sequence, or a split past its end)
+};
+
+__device__ __forceinline__ DecodeBlock decode_block(int heads_per_block, int heads, int kv_heads,
+                                                    const int* __restrict__ slots, const int* __restrict__ lengths,
+                                                    int num_slots, int max_tokens, int split_tokens,
+                                                    int* __restrict__ bad_entries) {
+    DecodeBlock d;
+    d.b = blockIdx.z;
+    d.split = blockIdx.x;
+    d.max_splits = gridDim.x;
+    const int group = heads / kv_heads;
+    const int head_blocks = (group + heads_per_block - 1) / heads_per_block;
+    d.kv_head = blockIdx.y / head_blocks;
+    d.first_head = d.kv_head * group + (blockIdx.y % head_blocks) * heads_per_block;
+    d.block_heads = min(heads_per_block, d.kv_head * group + group - d.first_head);
+    d.slot = slots[d.b];
+    const int length = lengths[d.b];
+    d.key_begin = d.split * split_tokens;
+    d.key_end = min(length, d.key_begin + split_tokens);
+    if (d.slot < 0 || d.slot >= num_slots || length < 1 || length > max_tokens ||
+        (length + split_tokens - 1) / split_tokens > d.max_splits) {
+        if (d.split == 0 && blockIdx.y == 0 && threadIdx.x == 0 && bad_entries != nullptr) {
+            atomicAdd(bad_entries, 1);
+        }
+        d.has_keys = false;
+    } else {
+        d.has_keys = d.key_begin < length;
+    }
+    return d;
+}
+
 // Decode, step 1: partial attention of one split.
 //
 // q        fp16, sequence b's query heads at q + b*q_row_stride, [heads, head_dim]
@@ -62,27 +100,12 @@ attention_decode_partial(const __half* __restrict__ q, long long q_row_stride,
     __shared__ float running_sum[DECODE_HEADS];
     __shared__ float rescale[DECODE_HEADS];
 
-    const int b = blockIdx.z;
-    const int split = blockIdx.x;
-    const int max_splits = gridDim.x;
-    const int group = heads / kv_heads;
-    const int head_blocks = (group + DECODE_HEADS - 1) / DECODE_HEADS;
-    const int kv_head = blockIdx.y / head_blocks;
-    const int first_head = kv_head * group + (blockIdx.y % head_blocks) * DECODE_HEADS;
-    const int block_heads = min(DECODE_HEADS, kv_head * group + group - first_head);
-
-    const int slot = slots[b];
-    const int length = lengths[b];
-    if (slot < 0 || slot >= num_slots || length < 1 || length > max_tokens ||
-        (length + split_tokens - 1) / split_tokens > max_splits) {
-        if (split == 0 && blockIdx.y == 0 && threadIdx.x == 0 && bad_entries != nullptr) {
-            atomicAdd(bad_entries, 1);
-        }
-        return;
-    }
-    const int key_begin = split * split_tokens;
-    if (key_begin >= length) return;
-    const int key_end = min(length, key_begin + split_tokens);
+    const DecodeBlock blk = decode_block(DECODE_HEADS, heads, kv_heads, slots, lengths, num_slots, max_tokens,
+                                         split_tokens, bad_entries);
+    if (!blk.has_keys) return;
+    const int b = blk.b, split = blk.split, max_splits = blk.max_splits, kv_head = blk.kv_head;
+    const int first_head = blk.first_head, block_heads = blk.block_heads, slot = blk.slot;
+    const int key_begin = blk.key_begin, key_end = blk.key_end;
 
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;

@@ -6,6 +6,7 @@
 #include "geglu.cu"
 #include "attention.cu"
 #include "attention_prefill_mma.cu"
+#include "attention_decode_vector.cu"
 #include "convert.cu"
 #include "sampling.cu"
 #include "synthetic.cu"

@@ -164,6 +164,8 @@ Function functions[] = {
     KERNEL(geglu_f16, GEGLU_THREADS, true),
     KERNEL(attention_decode_partial, DECODE_THREADS, false),
     KERNEL(attention_decode_combine, COMBINE_THREADS, false),
+    KERNEL(attention_decode_vector_partial, DECODE_VECTOR_THREADS, false),
+    KERNEL(attention_decode_vector_combine, COMBINE_VECTOR_THREADS, false),
     KERNEL(attention_prefill, PREFILL_THREADS, false),
     KERNEL(attention_prefill_mma, PREFILL_MMA_THREADS, false),
     KERNEL(convert_bf16_to_f16, CONVERT_THREADS, true),

@@ -508,6 +508,74 @@ void test_attention_long(Random& rnd) {
           "fp16 output)", prefill_err);
 }
 
+// The vector decode kernels (attention_decode_vector.cu) on one batch: rows with their own slot
+// and length, in one launch of each kernel with splits of s.split_tokens keys. Rows whose slot or
+// length is invalid (slot -1: a padding row) must come out NaN and be counted once each.
+struct DecodeVectorCase {
+    AttentionShape shape;
+    int num_slots, max_tokens;
+    std::vector<int> slots, lengths;
+    const char* what;
+};
+
+void test_attention_decode_vector(Random& rnd, const DecodeVectorCase& c) {
+    const AttentionShape& s = c.shape;
+    const int batch = (int)c.slots.size();
+    auto valid = [&](int b) {
+        return c.slots[b] >= 0 && c.slots[b] < c.num_slots && c.lengths[b] >= 1 && c.lengths[b] <= c.max_tokens;
+    };
+    int longest = 1, invalid = 0;
+    for (int b = 0; b < batch; ++b) {
+        if (valid(b)) longest = std::max(longest, c.lengths[b]);
+        else ++invalid;
+    }
+    const int max_splits = (longest + s.split_tokens - 1) / s.split_tokens;
+    const size_t cache_size = (size_t)c.num_slots * s.kv_heads * c.max_tokens * s.head_dim;
+    const auto k_cache = to_half(rnd.normal(cache_size, 1.0));
+    const auto v_cache = to_half(rnd.normal(cache_size, 1.0));
+    const long long q_row = (long long)(s.heads + 2 * s.kv_heads) * s.head_dim;  // fused q/k/v rows
+    const auto q = to_half(rnd.normal((size_t)batch * q_row, 1.0));
+    const size_t parts = (size_t)batch * s.heads * max_splits;
+    std::vector<float> partial_max(parts), partial_sum(parts), partial_out(parts * s.head_dim);
+    const long long out_row = (long long)s.heads * s.head_dim;
+    std::vector<__half> out((size_t)batch * out_row, __float2half_rn(123.0f));
+    const int group = s.heads / s.kv_heads;
+    const int head_blocks = (group + DECODE_VECTOR_MAX_HEADS - 1) / DECODE_VECTOR_MAX_HEADS;
+    const float scale = 1.0f / std::sqrt((float)s.head_dim);
+    int bad = 0;
+    emulation::launch(attention_decode_vector_partial, dim3(max_splits, s.kv_heads * head_blocks, batch),
+                      dim3(DECODE_VECTOR_THREADS), q.data(), q_row, k_cache.data(), v_cache.data(), c.slots.data(),
+                      c.lengths.data(), partial_max.data(), partial_sum.data(), partial_out.data(), s.heads,
+                      s.kv_heads, s.head_dim, c.num_slots, c.max_tokens, s.split_tokens, scale, &bad);
+    emulation::launch(attention_decode_vector_combine, dim3(s.heads, batch), dim3(COMBINE_VECTOR_THREADS),
+                      partial_max.data(), partial_sum.data(), partial_out.data(), c.slots.data(), c.lengths.data(),
+                      out.data(), out_row, s.heads, s.head_dim, c.num_slots, c.max_tokens, max_splits, s.split_tokens);
+    // Relative error per row: a length-1 row's output is v itself and would dominate one norm.
+    double worst = 0;
+    bool nan_rows = true;
+    for (int b = 0; b < batch; ++b) {
+        if (!valid(b)) {
+            for (int e = 0; e < out_row; ++e) nan_rows = nan_rows && std::isnan(f(out[b * out_row + e]));
+            continue;
+        }
+        std::vector<double> got, want;
+        for (int h = 0; h < s.heads; ++h) {
+            const auto ref = reference_attention(q.data() + b * q_row + h * s.head_dim, k_cache, v_cache, c.slots[b],
+                                                 h / group, s.kv_heads, c.max_tokens, s.head_dim, c.lengths[b]);
+            for (int d = 0; d < s.head_dim; ++d) {
+                want.push_back(ref[d]);
+                got.push_back(f(out[b * out_row + h * s.head_dim + d]));
+            }
+        }
+        worst = std::max(worst, relative_error(got, want));
+    }
+    // fp16 output (about 2.1e-4 rms relative rounding); fp32 scores and sums add about 1e-6.
+    check(worst < 5e-4, "attention_decode_vector (heads %d, kv %d, head_dim %d, split %d; %s): worst relative error "
+          "%.3g (tolerance 5e-4: fp16 output)", s.heads, s.kv_heads, s.head_dim, s.split_tokens, c.what, worst);
+    check(bad == invalid && nan_rows, "attention_decode_vector (%s): %d invalid rows counted (bad_entries = %d), "
+          "their outputs NaN: %s", c.what, invalid, bad, nan_rows ? "yes" : "no");
+}
+
 void test_convert(Random& rnd) {
     const long long count = 100000;
     auto values = rnd.normal(count, 1000.0);
@@ -918,6 +986,27 @@ int main(int argc, char** argv) {
         }
     }
     timed("attention long context", [&] { test_attention_long(rnd); });
+    // Gemma 2B (8 heads on 1 kv head) and 7B (16 heads, 16 kv heads), head_dim 256, and two other
+    // groupings (4 heads per block; 9 heads on a kv head, so a second, part-filled head block). Rows
+    // of one batch: length 1, a split exactly, one key past it, and others; a padding row (slot -1)
+    // and a row of length 0.
+    for (AttentionShape s : {AttentionShape{8, 1, 256, 64}, AttentionShape{16, 16, 256, 64},
+                             AttentionShape{4, 2, 64, 32}, AttentionShape{18, 2, 40, 96}}) {
+        const int sp = s.split_tokens;
+        timed("attention decode vector", [&] {
+            test_attention_decode_vector(rnd, {s, 3, 400, {2, 0, -1, 1, 1, 0, 2}, {1, sp, 5, sp + 1, 300, 0, 2 * sp - 1},
+                                               "lengths 1, split, split + 1, 2 split - 1, 300; a padding row, length 0"});
+        });
+    }
+    // Long contexts in one batch, one slot: 4,096 and 8,192 keys, splits of 512 (Kernels.decodeSplit's
+    // choice for 7B at batch 1 on 132 SMs). 7B's head shape (1 query head per kv head, head_dim 256)
+    // on 2 kv heads instead of 16: every kv head runs the same code on its own blocks, and 16 would
+    // take the emulation 8 times as long.
+    for (AttentionShape s : {AttentionShape{8, 1, 256, 512}, AttentionShape{2, 2, 256, 512}}) {
+        timed("attention decode vector long context", [&] {
+            test_attention_decode_vector(rnd, {s, 1, 8192, {0, 0}, {4096, 8192}, "4,096 and 8,192 keys"});
+        });
+    }
     timed("convert", [&] { test_convert(rnd); });
     timed("sampling", [&] { test_sampling(rnd); });
     timed("synthetic", [&] { test_synthetic(rnd); });

@@ -107,6 +107,8 @@ public final class CudaBackend implements Backend {
     private final boolean useGraphs;
     /** {@link CudaSwitches#decodeGemv()} is {@code own} and the model's widths suit the GEMV kernels. */
     private final boolean ownGemv;
+    /** Which decode attention kernels run ({@link CudaSwitches#decodeAttention()}, read at open). */
+    private final CudaSwitches.DecodeAttention decodeAttention = CudaSwitches.decodeAttention();
     private final java.util.Map<Long, CudaGraph> graphs = new java.util.HashMap<>();
     private final Gemm gemm;
     private final List<Fp16Overflow> overflows;
@@ -411,7 +413,8 @@ public final class CudaBackend implements Backend {
     /** The decode split of {@code rows} rows attending up to {@code positions[b] + 1} keys each. */
     private Kernels.DecodeSplit decodeSplit(int rows, int[] positions) {
         int maxLength = Arrays.stream(positions).max().orElse(0) + 1;
-        return Kernels.decodeSplit(rows, maxLength, heads, kvHeads, ctx.info().multiprocessors(), a.partialUnits);
+        return Kernels.decodeSplit(decodeAttention, rows, maxLength, heads, kvHeads, ctx.info().multiprocessors(),
+                a.partialUnits);
     }
 
     /**

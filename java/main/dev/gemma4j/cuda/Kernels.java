@@ -89,13 +89,30 @@ final class Kernels {
     }
 
     /**
-     * How a decode step cuts each sequence's keys: blocks of {@code splitTokens} keys (a power-of-two
-     * multiple of {@link #DECODE_KEY_TILE}), and a grid of {@code splits} blocks per (kv head, head
-     * block, sequence). A sequence of length L uses the first {@code ceil(L / splitTokens)} of them;
-     * the rest return at once. One split covers every length up to {@code splits x splitTokens}, so a
-     * captured CUDA graph serves many steps.
+     * How a decode step cuts each sequence's keys, and which kernels attend them: blocks of
+     * {@code splitTokens} keys (a power-of-two multiple of {@link #minSplitTokens the path's smallest
+     * split}), and a grid of {@code splits} blocks per (kv head, head block, sequence). A sequence of
+     * length L uses the first {@code ceil(L / splitTokens)} of them; the rest return at once. One split
+     * covers every length up to {@code splits x splitTokens}, so a captured CUDA graph serves many steps.
      */
-    record DecodeSplit(int splitTokens, int splits) {}
+    record DecodeSplit(CudaSwitches.DecodeAttention path, int splitTokens, int splits) {}
+
+    /**
+     * The vector path's smallest split: two steps of an 8-head block (8 warps x 2 keys), half a step of
+     * a 1-head block (8 warps x 8 keys), as attention_decode_vector.cu steps.
+     */
+    static final int DECODE_VECTOR_MIN_SPLIT = 32;
+
+    /**
+     * Smallest split of a path: the scalar kernel scores {@link #DECODE_KEY_TILE} keys per step, so shorter
+     * splits leave threads idle; the vector kernel's warps step through 2 (8 heads) to 8 (1 head) keys.
+     */
+    static int minSplitTokens(CudaSwitches.DecodeAttention path) {
+        return switch (path) {
+            case SCALAR -> DECODE_KEY_TILE;
+            case VECTOR -> DECODE_VECTOR_MIN_SPLIT;
+        };
+    }
 
     /** Decode blocks per split: one per kv head and per group of at most {@link #DECODE_HEADS} query heads. */
     static int decodeBlocksPerSplit(int heads, int kvHeads) {
@@ -103,12 +120,18 @@ final class Kernels {
     }
 
     /**
-     * Splits for a decode step of {@code batch} sequences whose longest attends {@code maxLength} keys:
-     * enough blocks to give every SM {@link #DECODE_BLOCKS_PER_SM}, with {@code batch x splits} at most
-     * {@code partialUnits} (the partial buffers' rows; at least 1 split per sequence), and the smallest
-     * power-of-two split size that covers {@code maxLength}.
+     * Splits for a decode step of {@code batch} sequences whose longest attends {@code maxLength} keys.
+     * The rule: {@code splits} gives every SM {@link #DECODE_BLOCKS_PER_SM} blocks (the grid has
+     * {@link #decodeBlocksPerSplit} x batch blocks per split), within [1, {@link #MAX_DECODE_SPLITS}] and
+     * {@code batch x splits <= partialUnits} (the partial buffers' rows); the split size is the smallest
+     * power-of-two multiple of {@link #minSplitTokens} with {@code splits x splitTokens >= maxLength}.
+     * So a short context runs in minimal splits, as many blocks as it has splits of keys, and a long one
+     * keeps the grid at the fill and lengthens the splits instead: on 132 SMs at batch 1, Gemma 2B (one
+     * block per split) attends 8,192 keys in 256 vector splits of 32 (128 scalar splits of 64), 7B (16
+     * blocks per split) in 16 of its 17 splits of 512.
      */
-    static DecodeSplit decodeSplit(int batch, int maxLength, int heads, int kvHeads, int smCount, int partialUnits) {
+    static DecodeSplit decodeSplit(CudaSwitches.DecodeAttention path, int batch, int maxLength, int heads,
+                                   int kvHeads, int smCount, int partialUnits) {
         if (batch < 1) throw new IllegalArgumentException("a decode step takes at least 1 sequence, found " + batch);
         if (maxLength < 1) throw new IllegalArgumentException("a decode step attends at least 1 key, found " + maxLength);
         if (smCount < 1) throw new IllegalArgumentException("SM count must be positive, found " + smCount);
@@ -117,14 +140,15 @@ final class Kernels {
         }
         int fill = (int) ceilDiv((long) DECODE_BLOCKS_PER_SM * smCount, (long) decodeBlocksPerSplit(heads, kvHeads) * batch);
         int splits = Math.clamp(fill, 1, Math.min(MAX_DECODE_SPLITS, partialUnits / batch));
-        long splitTokens = DECODE_KEY_TILE;
+        long splitTokens = minSplitTokens(path);
         while (splitTokens * splits < maxLength) splitTokens *= 2;
         if (splitTokens > Integer.MAX_VALUE / 2) throw new IllegalArgumentException("decode length " + maxLength + " too large");
-        return new DecodeSplit((int) splitTokens, splits);
+        return new DecodeSplit(path, (int) splitTokens, splits);
     }
 
     /**
-     * Decode, step 1: partial softmax sums per split. Partials are [batch, heads, split.splits()(, headDim)].
+     * Decode, step 1: partial softmax sums per split, by the split's path (attention_decode_partial or
+     * attention_decode_vector_partial: the same parameters). Partials are [batch, heads, split.splits()(, headDim)].
      * grid (splits, kv heads x head blocks, batch).
      */
     static KernelLaunch attentionDecodePartial(DecodeSplit split, int batch, long q, long qRowStride, long kCache,
@@ -133,21 +157,27 @@ final class Kernels {
                                                int headDim, int numSlots, int maxTokens, float scale) {
         checkAttentionShape(heads, kvHeads, headDim);
         checkSplit(split);
-        return KernelLaunch.of(Kernel.ATTENTION_DECODE_PARTIAL,
-                new Dim3(split.splits(), decodeBlocksPerSplit(heads, kvHeads), batch),
+        Kernel kernel = switch (split.path()) {
+            case SCALAR -> Kernel.ATTENTION_DECODE_PARTIAL;
+            case VECTOR -> Kernel.ATTENTION_DECODE_VECTOR_PARTIAL;
+        };
+        return KernelLaunch.of(kernel, new Dim3(split.splits(), decodeBlocksPerSplit(heads, kvHeads), batch),
                 q, qRowStride, kCache, vCache, slots, lengths, partialMax, partialSum, partialOut, heads, kvHeads,
                 headDim, numSlots, maxTokens, split.splitTokens(), scale, NULL);
     }
 
-    /** Decode, step 2: merges the splits into fp16 out; grid (heads, batch). */
+    /** Decode, step 2: merges the splits into fp16 out, by the split's path; grid (heads, batch). */
     static KernelLaunch attentionDecodeCombine(DecodeSplit split, int batch, long partialMax, long partialSum,
                                                long partialOut, long slots, long lengths, long out,
                                                long outRowStride, int heads, int headDim, int numSlots,
                                                int maxTokens) {
         checkSplit(split);
-        return KernelLaunch.of(Kernel.ATTENTION_DECODE_COMBINE, Dim3.of(heads, batch), partialMax, partialSum,
-                partialOut, slots, lengths, out, outRowStride, heads, headDim, numSlots, maxTokens, split.splits(),
-                split.splitTokens());
+        Kernel kernel = switch (split.path()) {
+            case SCALAR -> Kernel.ATTENTION_DECODE_COMBINE;
+            case VECTOR -> Kernel.ATTENTION_DECODE_VECTOR_COMBINE;
+        };
+        return KernelLaunch.of(kernel, Dim3.of(heads, batch), partialMax, partialSum, partialOut, slots, lengths, out,
+                outRowStride, heads, headDim, numSlots, maxTokens, split.splits(), split.splitTokens());
     }
 
     /** Prefill of n tokens of one sequence from {@code startPos}; grid (ceil(n x group / PREFILL_ROWS), kv heads). */

@@ -36,7 +36,8 @@ final class GpuFixture implements AutoCloseable {
         }
         try {
             CudaContext ctx = CudaContext.open(0);
-            System.out.println("device: " + ctx.info() + ", " + ctx.memoryInfo());
+            System.out.println("device: " + ctx.info() + ", " + ctx.memoryInfo() + "; decode attention: "
+                    + CudaSwitches.decodeAttention() + " (" + CudaSwitches.DECODE_ATTENTION + ")");
             return ctx;
         } catch (CudaException e) {
             if (e.kind() == CudaException.Kind.DRIVER && e.status() == cuda_h.CUDA_ERROR_NO_DEVICE()) {

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 class KernelSourcesTest {
     private static final Pattern KERNEL = Pattern.compile(
-            "extern\\s+\"C\"\\s+__global__\\s+void\\s+__launch_bounds__\\((\\w+)\\)\\s*(\\w+)\\s*\\(([^)]*)\\)");
+            "extern\\s+\"C\"\\s+__global__\\s+void\\s+__launch_bounds__\\((\\w+)(?:\\s*,\\s*\\w+)?\\)\\s*(\\w+)\\s*\\(([^)]*)\\)");
     private static final Pattern CONSTANT = Pattern.compile("constexpr\\s+int\\s+(\\w+)\\s*=\\s*(\\d+)\\s*;");
     private static final Pattern PARAMETER = Pattern.compile("^(.*?)\\s*\\b(\\w+)$");
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gemma4j.cpu.CpuOps;
 import dev.gemma4j.model.DType;
 import dev.gemma4j.synthetic.SyntheticWeights;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -240,6 +241,14 @@ class KernelsGpuTest {
 
     @Test
     void attentionDecodeMatchesCpuOps() {
+        // The vector path first: the scalar one takes the stand-in driver far longer at 4,500 keys.
+        for (CudaSwitches.DecodeAttention path : List.of(CudaSwitches.DecodeAttention.VECTOR,
+                CudaSwitches.DecodeAttention.SCALAR)) {
+            attentionDecodeMatchesCpuOps(path);
+        }
+    }
+
+    private void attentionDecodeMatchesCpuOps(CudaSwitches.DecodeAttention path) {
         int sms = gpu.ctx.info().multiprocessors();
         // heads, kvHeads, headDim, length (keys attended, the new one included).
         int[][] cases = {{8, 1, 256, 1}, {8, 1, 256, 777}, {16, 16, 256, 4500}, {4, 2, 16, 65}, {4, 4, 32, 9001},
@@ -251,7 +260,8 @@ class KernelsGpuTest {
             short[] k = halves(kvHeads * capacity * headDim, 1);
             short[] v = halves(kvHeads * capacity * headDim, 1);
             float scale = (float) (1 / Math.sqrt(headDim));
-            Kernels.DecodeSplit split = Kernels.decodeSplit(1, length, heads, kvHeads, sms, Kernels.MAX_DECODE_SPLITS);
+            Kernels.DecodeSplit split = Kernels.decodeSplit(path, 1, length, heads, kvHeads, sms,
+                    Kernels.MAX_DECODE_SPLITS);
             int splits = Kernels.MAX_DECODE_SPLITS;
             try (DeviceBuffer dq = gpu.halves(q); DeviceBuffer dk = gpu.halves(k); DeviceBuffer dv = gpu.halves(v);
                  DeviceBuffer slots = gpu.ints(new int[1]); DeviceBuffer lengths = gpu.ints(new int[] {length});
@@ -271,9 +281,9 @@ class KernelsGpuTest {
                         tokenMajor(widen(v), kvHeads, capacity, headDim), 1, length - 1, heads, kvHeads, headDim, scale,
                         want);
                 double rel = relativeError(got, want);
-                System.out.printf("  decode %d/%d heads dim %d, %d keys, %d splits of %d: relative error %.2e%n",
-                        heads, kvHeads, headDim, length, split.splits(), split.splitTokens(), rel);
-                assertTrue(rel < 1e-3, "decode " + rel);
+                System.out.printf("  decode (%s) %d/%d heads dim %d, %d keys, %d splits of %d: relative error %.2e%n",
+                        path, heads, kvHeads, headDim, length, split.splits(), split.splitTokens(), rel);
+                assertTrue(rel < 1e-3, "decode (" + path + ") " + rel);
             }
         }
     }

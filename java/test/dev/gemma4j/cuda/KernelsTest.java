@@ -22,24 +22,27 @@ class KernelsTest {
             int sms = 1 + random.nextInt(200);
             int batch = trial % 2 == 0 ? 1 : 1 + random.nextInt(300);
             int units = Math.max(Kernels.MAX_DECODE_SPLITS, batch);
-            Kernels.DecodeSplit s = Kernels.decodeSplit(batch, length, hs[0], hs[1], sms, units);
+            CudaSwitches.DecodeAttention path = CudaSwitches.DecodeAttention.values()[trial % 4 / 2];
+            int minSplit = Kernels.minSplitTokens(path);
+            Kernels.DecodeSplit s = Kernels.decodeSplit(path, batch, length, hs[0], hs[1], sms, units);
             String where = "batch " + batch + ", length " + length + ", heads " + hs[0] + "/" + hs[1] + ", " + sms
                     + " SMs: " + s;
-            assertEquals(0, s.splitTokens() % Kernels.DECODE_KEY_TILE, where);
-            assertEquals(1, Integer.bitCount(s.splitTokens() / Kernels.DECODE_KEY_TILE), where + ": not a power of two");
+            assertEquals(path, s.path(), where);
+            assertEquals(0, s.splitTokens() % minSplit, where);
+            assertEquals(1, Integer.bitCount(s.splitTokens() / minSplit), where + ": not a power of two");
             assertTrue(s.splits() >= 1 && s.splits() <= Kernels.MAX_DECODE_SPLITS, where);
             assertTrue((long) s.splits() * batch <= units, where + ": partials overflow");
             // The kernel rejects a sequence needing more than gridDim.x splits.
             assertTrue((long) s.splits() * s.splitTokens() >= length, where);
             // The smallest such split size: half of it would not cover the longest sequence.
-            assertTrue(s.splitTokens() == Kernels.DECODE_KEY_TILE || (long) s.splits() * s.splitTokens() / 2 < length, where);
+            assertTrue(s.splitTokens() == minSplit || (long) s.splits() * s.splitTokens() / 2 < length, where);
             int wanted = Math.min(Kernels.MAX_DECODE_SPLITS, Math.ceilDiv(2 * sms,
                     Kernels.decodeBlocksPerSplit(hs[0], hs[1]) * batch));
             assertTrue(s.splits() <= Math.max(1, wanted), where + " exceeds the " + wanted + " splits that fill the device");
         }
-        assertThrows(IllegalArgumentException.class, () -> Kernels.decodeSplit(0, 5, 8, 1, 132, 256));
-        assertThrows(IllegalArgumentException.class, () -> Kernels.decodeSplit(300, 5, 8, 1, 132, 256));
-        assertThrows(IllegalArgumentException.class, () -> Kernels.decodeSplit(1, 0, 8, 1, 132, 256));
+        assertThrows(IllegalArgumentException.class, () -> Kernels.decodeSplit(CudaSwitches.DecodeAttention.SCALAR, 0, 5, 8, 1, 132, 256));
+        assertThrows(IllegalArgumentException.class, () -> Kernels.decodeSplit(CudaSwitches.DecodeAttention.VECTOR, 300, 5, 8, 1, 132, 256));
+        assertThrows(IllegalArgumentException.class, () -> Kernels.decodeSplit(CudaSwitches.DecodeAttention.SCALAR, 1, 0, 8, 1, 132, 256));
     }
 
     @Test
@@ -49,15 +52,43 @@ class KernelsTest {
         assertEquals(1, Kernels.decodeBlocksPerSplit(8, 1));
         assertEquals(8, Kernels.decodeBlocksPerSplit(64, 1));
         assertEquals(4 * 2, Kernels.decodeBlocksPerSplit(36, 4));
-        Kernels.DecodeSplit split = Kernels.decodeSplit(1, 5000, 16, 16, 132, Kernels.MAX_DECODE_SPLITS);
-        KernelLaunch partial = Kernels.attentionDecodePartial(split, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 16, 256, 1,
-                8192, 0.0625f);
-        assertEquals(new Dim3(split.splits(), 16, 1), partial.grid());
-        assertEquals(split.splitTokens(), partial.args().get(14));
-        assertEquals(0.0625f, partial.args().get(15));
-        KernelLaunch combine = Kernels.attentionDecodeCombine(split, 1, 7, 8, 9, 5, 6, 10, 4096, 16, 256, 1, 8192);
-        assertEquals(new Dim3(16, 1, 1), combine.grid());
-        assertEquals(List.of(split.splits(), split.splitTokens()), combine.args().subList(11, 13));
+        // Both paths launch the same grid and arguments; the split names the kernels.
+        for (CudaSwitches.DecodeAttention path : CudaSwitches.DecodeAttention.values()) {
+            Kernels.DecodeSplit split = Kernels.decodeSplit(path, 1, 5000, 16, 16, 132, Kernels.MAX_DECODE_SPLITS);
+            KernelLaunch partial = Kernels.attentionDecodePartial(split, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 16, 256, 1,
+                    8192, 0.0625f);
+            assertEquals(path == CudaSwitches.DecodeAttention.VECTOR ? Kernel.ATTENTION_DECODE_VECTOR_PARTIAL
+                    : Kernel.ATTENTION_DECODE_PARTIAL, partial.kernel());
+            assertEquals(new Dim3(split.splits(), 16, 1), partial.grid());
+            assertEquals(split.splitTokens(), partial.args().get(14));
+            assertEquals(0.0625f, partial.args().get(15));
+            KernelLaunch combine = Kernels.attentionDecodeCombine(split, 1, 7, 8, 9, 5, 6, 10, 4096, 16, 256, 1, 8192);
+            assertEquals(path == CudaSwitches.DecodeAttention.VECTOR ? Kernel.ATTENTION_DECODE_VECTOR_COMBINE
+                    : Kernel.ATTENTION_DECODE_COMBINE, combine.kernel());
+            assertEquals(new Dim3(16, 1, 1), combine.grid());
+            assertEquals(List.of(split.splits(), split.splitTokens()), combine.args().subList(11, 13));
+        }
+    }
+
+    @Test
+    void decodeSplitsOfGemmaOnAnH200FollowTheStatedRule() {
+        CudaSwitches.DecodeAttention vector = CudaSwitches.DecodeAttention.VECTOR;
+        CudaSwitches.DecodeAttention scalar = CudaSwitches.DecodeAttention.SCALAR;
+        int sms = 132;
+        int units = Kernels.MAX_DECODE_SPLITS;
+        // 2B at batch 1: one block per split, 2 x 132 blocks wanted, capped at 256 splits.
+        assertEquals(new Kernels.DecodeSplit(vector, 32, 256), Kernels.decodeSplit(vector, 1, 1, 8, 1, sms, units));
+        assertEquals(new Kernels.DecodeSplit(vector, 32, 256), Kernels.decodeSplit(vector, 1, 4096, 8, 1, sms, units));
+        assertEquals(new Kernels.DecodeSplit(vector, 32, 256), Kernels.decodeSplit(vector, 1, 8192, 8, 1, sms, units));
+        assertEquals(new Kernels.DecodeSplit(vector, 64, 256), Kernels.decodeSplit(vector, 1, 8193, 8, 1, sms, units));
+        assertEquals(new Kernels.DecodeSplit(scalar, 64, 256), Kernels.decodeSplit(scalar, 1, 8192, 8, 1, sms, units));
+        // 7B at batch 1: 16 blocks per split, so 17 splits; they lengthen with the context.
+        assertEquals(new Kernels.DecodeSplit(vector, 32, 17), Kernels.decodeSplit(vector, 1, 300, 16, 16, sms, units));
+        assertEquals(new Kernels.DecodeSplit(vector, 256, 17), Kernels.decodeSplit(vector, 1, 4096, 16, 16, sms, units));
+        assertEquals(new Kernels.DecodeSplit(vector, 512, 17), Kernels.decodeSplit(vector, 1, 8192, 16, 16, sms, units));
+        // Batch 64 of 2B: 5 splits would fill the SMs, the 256 partial rows hold 4 per row; 7B: 1 split.
+        assertEquals(new Kernels.DecodeSplit(vector, 1024, 4), Kernels.decodeSplit(vector, 64, 4096, 8, 1, sms, 256));
+        assertEquals(new Kernels.DecodeSplit(vector, 8192, 1), Kernels.decodeSplit(vector, 64, 8192, 16, 16, sms, 256));
     }
 
     @Test

@@ -63,6 +63,34 @@ class MemoryPlanTest {
         assertThrows(IllegalStateException.class, plan::refusal);
     }
 
+    /**
+     * {@code bench --prompt-tokens P --new-tokens 32} on CUDA plans a prefill chunk of P tokens
+     * (BenchCommand: the larger of 512 and P) and one KV cache of P + 32 tokens; decoding at 4,096 and
+     * 8,192 tokens of context must fit an H200 (about 139 GiB) for both synthetic models, within
+     * max_position_embeddings, with decode splits that reach the last key on either path.
+     */
+    @Test
+    void benchDecodesAt4096And8192TokensOfContextOnAnH200() {
+        for (String model : new String[] {"synthetic-2b", "synthetic-7b"}) {
+            GemmaConfig c = dev.gemma4j.synthetic.SyntheticWeights.config(model, 0, dev.gemma4j.model.DType.F16);
+            for (int prompt : new int[] {4096, 8192 - 32}) {
+                int context = prompt + 32;
+                assertTrue(context <= c.maxPositionEmbeddings(), model + ": " + context + " tokens");
+                MemoryPlan plan = MemoryPlan.of(c, 139 * GIB, Math.max(512, prompt), context);
+                System.out.printf(Locale.ROOT, "%s, prompt %,d + 32: needs %s%n", model, prompt,
+                        Bytes.format(plan.requiredBytes()));
+                assertTrue(plan.fits(), model + " at " + context + " tokens: " + plan.describe());
+                for (CudaSwitches.DecodeAttention path : CudaSwitches.DecodeAttention.values()) {
+                    Kernels.DecodeSplit split = Kernels.decodeSplit(path, 1, context, c.numAttentionHeads(),
+                            c.numKeyValueHeads(), 132, plan.activationLayout().partialUnits);
+                    assertTrue((long) split.splits() * split.splitTokens() >= context, model + " " + split);
+                }
+                Kernels.attentionPrefill(1, 2, 3, 4, 5, 6, 0, 0, prompt, c.numAttentionHeads(), c.numKeyValueHeads(),
+                        c.headDim(), 1, context, 0.0625f);
+            }
+        }
+    }
+
     @Test
     void gemma2BIn8GiBHoldsItsFullContext() {
         GemmaConfig c = GemmaConfig.gemma2B();
