@@ -10,16 +10,16 @@ bundle=.cache/gpu-bundle
 junit_version=6.1.3
 
 scripts/fetch-tokenizer.sh
-./mvnw -q -B -DskipTests package test-compile
-[[ -f target/classes/dev/gemma4j/cuda/gemma4j.fatbin ]] \
+./mvnw -q -B -DskipTests package
+[[ -f target/core/classes/dev/gemma4j/cuda/gemma4j.fatbin ]] \
   || { echo "gpu-bundle: the jar has no kernels (nvcc missing at build time?)" >&2; exit 1; }
 rm -rf "$bundle"
 mkdir -p "$bundle/test-classes/dev/gemma4j"
 "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported,java.management,jdk.zipfs \
   --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$bundle/jdk" 2>/dev/null
 cp target/gemma4j.jar "$bundle/"
-cp -r target/test-classes/dev/gemma4j/cuda target/test-classes/dev/gemma4j/engine "$bundle/test-classes/dev/gemma4j/"
-./mvnw -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit_version \
+cp -r target/core/test-classes/dev/gemma4j/cuda target/core/test-classes/dev/gemma4j/engine "$bundle/test-classes/dev/gemma4j/"
+./mvnw -q -B -N dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit_version \
   -DoutputDirectory="$bundle"
 gzip -9 -c .cache/tokenizer/tokenizer.json > "$bundle/tokenizer.json.gz"
 cp scripts/hf-peer.py "$bundle/"
