@@ -14,11 +14,11 @@ java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 build_dir="${GEMMA4J_BENCH_BUILD_DIR:-$root/target-bench-tokenizer}"
 
 "$root/scripts/fetch-tokenizer.sh"
-./mvnw -q -DbuildDir="$build_dir" test-compile
-./mvnw -q -DbuildDir="$build_dir" dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$build_dir/test-classpath.txt"
+./mvnw -q -DbuildDir="$build_dir" -pl java/core test-compile
+./mvnw -q -DbuildDir="$build_dir" -pl java/core dependency:build-classpath -Dmdep.includeScope=test \
+  -Dmdep.outputFile="$build_dir/core/test-classpath.txt"
 
 exec "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx4g \
   -Dgemma4j.home="$root" \
-  -cp "$build_dir/test-classes:$build_dir/classes:$(cat "$build_dir/test-classpath.txt")" \
+  -cp "$build_dir/core/test-classes:$build_dir/core/classes:$(cat "$build_dir/core/test-classpath.txt")" \
   dev.gemma4j.tokenizer.TokenizerBench "$@"

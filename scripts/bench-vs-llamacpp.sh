@@ -74,8 +74,8 @@ java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 "$root/scripts/install-oracle.sh" >&2
 echo "building gemma4j and its test classes…" >&2
 ./mvnw -q -B -DskipTests package >&2
-./mvnw -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$root/target/test-classpath.txt" >&2
-classpath="$root/target/test-classes:$root/target/classes:$(cat "$root/target/test-classpath.txt")"
+./mvnw -q -B -pl java/core dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$root/target/core/test-classpath.txt" >&2
+classpath="$root/target/core/test-classes:$root/target/core/classes:$(cat "$root/target/core/test-classpath.txt")"
 checkpoints() {
   "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dgemma4j.home="$home" \
     -cp "$classpath" dev.gemma4j.oracle.BenchCheckpoints "$@"

@@ -13,8 +13,8 @@ bundle=.cache/gpu-bundle
 junit_version="$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' pom.xml | head -1)"
 
 scripts/fetch-tokenizer.sh
-./mvnw -q -B -DskipTests package test-compile
-[[ -f target/classes/dev/gemma4j/cuda/gemma4j.fatbin ]] \
+./mvnw -q -B -DskipTests package
+[[ -f target/core/classes/dev/gemma4j/cuda/gemma4j.fatbin ]] \
   || { echo "gpu-bundle: the jar has no kernels (nvcc missing at build time?)" >&2; exit 1; }
 rm -rf "$bundle"
 mkdir -p "$bundle"
@@ -26,8 +26,8 @@ if command -v strip >/dev/null; then strip --strip-unneeded "$bundle/jdk/lib/ser
 cp target/gemma4j.jar "$bundle/"
 # All of them (about 1 MB), as gpu-check --dry-run uses them: a GPU test that needs a helper from
 # another package finds it on the device too.
-cp -r target/test-classes "$bundle/test-classes"
-./mvnw -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:"$junit_version" \
+cp -r target/core/test-classes "$bundle/test-classes"
+./mvnw -q -B -N dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:"$junit_version" \
   -DoutputDirectory="$bundle"
 gzip -9 -c .cache/tokenizer/tokenizer.json > "$bundle/tokenizer.json.gz"
 tree_kib=$(git ls-files -co --exclude-standard -z | { xargs -0 stat -c %s 2>/dev/null || true; } |

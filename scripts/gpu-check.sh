@@ -24,7 +24,7 @@
 # tiny test models in place of 2B and 7B and short prompts, then checks its own output: at most 4
 # files in $OUT (default target/gpu-check-dry, emptied first), summary and JSON parseable, a log
 # per step in the tarball, no step failed or skipped at the deadline. It needs target/gemma4j.jar
-# with the kernels, target/test-classes and JAVA_HOME (Java 25); GEMMA4J_CUDA_LIB and
+# with the kernels, target/core/test-classes and JAVA_HOME (Java 25); GEMMA4J_CUDA_LIB and
 # GEMMA4J_CUBLAS_LIB may name a built stand-in driver, else it is built into target/fakecuda.
 # scripts/test.sh runs it with --deadline 240. GPU_CHECK_SLOWER=N multiplies every step's expected
 # time and time limit by N, for a slow or loaded host.
@@ -88,12 +88,12 @@ junit_version="$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' pom.x
 if dry; then
   java="${JAVA_HOME:?gpu-check --dry-run needs JAVA_HOME (Java 25)}/bin/java"
   jar=target/gemma4j.jar
-  test_classes=target/test-classes
+  test_classes=target/core/test-classes
   console=target/junit-console/junit-platform-console-standalone-$junit_version.jar
   if [[ ! -f $console ]]; then
-    ./mvnw -q -B -o dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_version" \
+    ./mvnw -q -B -o -N dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_version" \
       -DoutputDirectory=target/junit-console >/dev/null 2>&1 ||
-      ./mvnw -q -B dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_version" \
+      ./mvnw -q -B -N dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_version" \
         -DoutputDirectory=target/junit-console
   fi
   if [[ -z ${GEMMA4J_CUDA_LIB:-} ]]; then
@@ -107,7 +107,7 @@ else
   java="$bundle/jdk/bin/java"
   [[ -x $java ]] || java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
   jar="$bundle/gemma4j.jar"; [[ -f $jar ]] || jar=target/gemma4j.jar
-  test_classes="$bundle/test-classes"; [[ -d $test_classes ]] || test_classes=target/test-classes
+  test_classes="$bundle/test-classes"; [[ -d $test_classes ]] || test_classes=target/core/test-classes
   console="$bundle/junit-platform-console-standalone-$junit_version.jar"
   if [[ ! -f .cache/tokenizer/tokenizer.json && -f $bundle/tokenizer.json.gz ]]; then
     mkdir -p .cache/tokenizer && gunzip -c "$bundle/tokenizer.json.gz" > .cache/tokenizer/tokenizer.json

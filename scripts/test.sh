@@ -18,11 +18,11 @@ cuda-kernels/emulation/run-tests.sh
 ./mvnw -B verify "$@"
 # The CUDA backend's Java side (bindings, launches, memory plan, whole-model parity with the CPU)
 # against a stand-in driver that runs the real kernels under the same emulation. The gpu-tagged
-# tests run on a real GPU through scripts/gpu-check.sh.
+# tests run on a real GPU through scripts/gpu-check.sh. They are the core module's tests.
 fake=.cache/fakecuda/libfakecuda.so
 cuda-kernels/emulation/build-fake-driver.sh "$fake"
 GEMMA4J_CUDA_LIB="$root/$fake" GEMMA4J_CUBLAS_LIB="$root/$fake" \
-  ./mvnw -B -o surefire:test -Dgroups=gpu -DexcludedGroups=none -Dtest='KernelsGpuTest,CudaBackendGpuTest,CudaDecodeStepGpuTest,DeviceLimitsGpuTest,BenchmarkWarmUpGpuTest,Fp16RangeGpuTest' "$@"
+  ./mvnw -B -o -pl java/core surefire:test -Dgroups=gpu -DexcludedGroups=none -Dtest='KernelsGpuTest,CudaBackendGpuTest,CudaDecodeStepGpuTest,DeviceLimitsGpuTest,BenchmarkWarmUpGpuTest,Fp16RangeGpuTest' "$@"
 # gpu-check's harness end to end on the same stand-in, with small shapes and a short deadline: every
 # step runs and passes, and what it leaves in $OUT fits what comes back from a GPU host.
 GEMMA4J_CUDA_LIB="$root/$fake" GEMMA4J_CUBLAS_LIB="$root/$fake" scripts/gpu-check.sh --dry-run --deadline 240

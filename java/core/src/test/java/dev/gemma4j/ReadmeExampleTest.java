@@ -14,8 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's Java example, compiled and run as the README says (its java command's flags, the source-file
- * launcher) on tiny-mqa; and run without {@code --add-modules jdk.incubator.vector}, which must name the flag.
+ * The README's Java example, compiled and run as the README says (its class-path java command's flags, the
+ * source-file launcher) on tiny-mqa, against the core's classes and its run-time dependencies alone, as a project
+ * depending only on gemma4j-core has them; and run without {@code --add-modules jdk.incubator.vector}, which must
+ * name the flag. {@link ReadmeModulePathTest} runs the README's module-path command.
  */
 class ReadmeExampleTest {
     /** The README's ```java block, and the flags of its {@code java … -cp … Example.java} command. */
@@ -27,7 +29,7 @@ class ReadmeExampleTest {
         assertTrue(open >= 0, "README.md has no ```java block");
         int close = readme.indexOf("\n```", open + 8);
         String source = readme.substring(open + 8, close + 1);
-        String command = readme.lines().filter(l -> l.startsWith("java ") && l.contains("Example.java")).findFirst()
+        String command = readme.lines().filter(l -> l.startsWith("java ") && l.contains(" -cp ") && l.contains("Example.java")).findFirst()
                 .orElseThrow(() -> new AssertionError("README.md has no 'java … Example.java' command"));
         List<String> flags = new ArrayList<>();
         for (String token : command.substring(5).split(" +")) {
@@ -35,6 +37,11 @@ class ReadmeExampleTest {
             flags.add(token);
         }
         return new Example(source, flags);
+    }
+
+    /** The core's classes and its dependencies without test scope, as the core's pom writes them. */
+    static String coreRuntimeClasspath() throws Exception {
+        return Files.readString(Path.of(System.getProperty("gemma4j.test.coreRuntimeClasspath"))).strip();
     }
 
     record Run(int exit, String output) {}
@@ -45,7 +52,12 @@ class ReadmeExampleTest {
         cmd.addAll(flags);
         cmd.add("-Dgemma4j.home=" + System.getProperty("gemma4j.home"));
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(coreRuntimeClasspath());
+        return start(cmd, dir);
+    }
+
+    /** Runs {@code cmd} with the example's source file and tiny-mqa appended. */
+    static Run start(List<String> cmd, Path dir) throws Exception {
         cmd.add(dir.resolve("Example.java").toString());
         cmd.add("tiny-mqa");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -55,12 +67,13 @@ class ReadmeExampleTest {
     }
 
     @Test
-    void readmeExampleRunsWithTheFlagsItStates(@TempDir Path dir) throws Exception {
+    void readmeExampleRunsOnTheCoreAloneWithTheFlagsItStates(@TempDir Path dir) throws Exception {
         Example e = fromReadme();
         Files.writeString(dir.resolve("Example.java"), e.source());
         assertTrue(e.flags().contains("--add-modules") && e.flags().contains("jdk.incubator.vector"), e.flags().toString());
         Run ok = run(dir, e.flags());
-        System.out.println("ReadmeExampleTest: flags " + e.flags() + " -> exit " + ok.exit() + "\n" + ok.output());
+        System.out.println("ReadmeExampleTest: flags " + e.flags() + ", class path " + coreRuntimeClasspath() + " -> exit "
+                + ok.exit() + "\n" + ok.output());
         assertEquals(0, ok.exit(), ok.output());
         assertTrue(ok.output().contains("log p(\" Paris\") = -"), ok.output());
 

@@ -147,10 +147,7 @@ public final class Gemma implements AutoCloseable {
                         + " (max_position_embeddings of " + dir + "), found " + context);
             }
             backend = switch (chooseDevice(options.device(), monitor)) {
-                case CPU -> {
-                    requireVectorModule();
-                    yield new CpuBackend(weights);
-                }
+                case CPU -> new CpuBackend(weights);
                 case CUDA -> openCuda(weights, options, context, monitor);
                 case AUTO -> throw new IllegalStateException("device choice left AUTO");
             };
@@ -159,18 +156,6 @@ public final class Gemma implements AutoCloseable {
             if (backend != null) backend.close();
             weights.close();
             throw e;
-        }
-    }
-
-    /**
-     * The CPU backend's matrix products use the Vector API, an incubator module the JVM loads only when asked:
-     * without it the first use would fail with a bare NoClassDefFoundError.
-     */
-    private static void requireVectorModule() {
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            throw new IllegalStateException("the CPU backend needs the Vector API: expected the JVM option"
-                    + " --add-modules jdk.incubator.vector, found the module jdk.incubator.vector not loaded"
-                    + " (add the option to the java command, or to the surefire/exec plugin's argLine)");
         }
     }
 

@@ -51,7 +51,9 @@ public final class CpuBackend implements Backend {
         @Override public void close() {}
     }
 
+    /** @throws IllegalStateException when the JVM runs without {@code --add-modules jdk.incubator.vector} */
     public CpuBackend(WeightSource weights) {
+        VectorModule.require("the CPU backend");
         this.weights = weights;
         this.c = weights.config();
         hidden = c.hiddenSize();

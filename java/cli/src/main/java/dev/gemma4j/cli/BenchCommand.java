@@ -11,6 +11,7 @@ import dev.gemma4j.bench.Report;
 import dev.gemma4j.cpu.CpuBackend;
 import dev.gemma4j.cpu.FmaPeak;
 import dev.gemma4j.cpu.MemoryBandwidth;
+import dev.gemma4j.cpu.VectorModule;
 import dev.gemma4j.cuda.CudaBackend;
 import dev.gemma4j.cuda.KernelProfile;
 import dev.gemma4j.cuda.CudaContext;
@@ -177,6 +178,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private Report runCpu(GemmaConfig c, WeightSource checkpoint, int[] batches, int maxB, int context,
                           Map<String, Object> about, PrintWriter err) {
+        VectorModule.require("gemma4j bench on the CPU");
         // The CPU backend caches K and V in fp32.
         long kvPerToken = 2L * c.numHiddenLayers() * c.numKeyValueHeads() * c.headDim() * Float.BYTES;
         long kvBytes = (long) maxB * context * kvPerToken;

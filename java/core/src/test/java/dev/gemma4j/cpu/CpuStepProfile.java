@@ -25,7 +25,7 @@ import java.util.SplittableRandom;
  * so each weight comes from memory as in a real step, and prints milliseconds per step, the share of
  * the step and, per matrix kind, GB/s of weights read and GFLOP/s.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes \
+ * <pre>java --add-modules jdk.incubator.vector -cp target/core/classes:target/core/test-classes:<jackson> \
  *     dev.gemma4j.cpu.CpuStepProfile [bf16|f16|f32] [tokens] [reps] [context]</pre>
  */
 public final class CpuStepProfile {
