@@ -26,8 +26,9 @@
 # per step in the tarball, no step failed or skipped at the deadline. It needs target/gemma4j.jar
 # with the kernels, target/core/test-classes and JAVA_HOME (Java 25); GEMMA4J_CUDA_LIB and
 # GEMMA4J_CUBLAS_LIB may name a built stand-in driver, else it is built into target/fakecuda.
-# scripts/test.sh runs it with --deadline 240. GPU_CHECK_SLOWER=N multiplies every step's expected
-# time and time limit by N, for a slow or loaded host.
+# scripts/test.sh runs it with --deadline 1200: about 15 minutes on two cores, where every emulated
+# decode step costs a second or more. GPU_CHECK_SLOWER=N multiplies every step's expected time and
+# time limit by N, for a slow or loaded host.
 #
 # Expected time of each step on one H200 (each a fresh JVM: start, cuInit and cuBLAS, the limits
 # measured, weights filled on the device; estimated from the work, not yet timed there):

@@ -23,6 +23,6 @@ fake=.cache/fakecuda/libfakecuda.so
 cuda-kernels/emulation/build-fake-driver.sh "$fake"
 GEMMA4J_CUDA_LIB="$root/$fake" GEMMA4J_CUBLAS_LIB="$root/$fake" \
   ./mvnw -B -o -pl java/core surefire:test -Dgroups=gpu -DexcludedGroups=none -Dtest='KernelsGpuTest,CudaBackendGpuTest,CudaDecodeStepGpuTest,DeviceLimitsGpuTest,BenchmarkWarmUpGpuTest,Fp16RangeGpuTest' "$@"
-# gpu-check's harness end to end on the same stand-in, with small shapes and a short deadline: every
+# gpu-check's harness end to end on the same stand-in, with small shapes and a deadline: every
 # step runs and passes, and what it leaves in $OUT fits what comes back from a GPU host.
-GEMMA4J_CUDA_LIB="$root/$fake" GEMMA4J_CUBLAS_LIB="$root/$fake" scripts/gpu-check.sh --dry-run --deadline 240
+GEMMA4J_CUDA_LIB="$root/$fake" GEMMA4J_CUBLAS_LIB="$root/$fake" scripts/gpu-check.sh --dry-run --deadline 1200

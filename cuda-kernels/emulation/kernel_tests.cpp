@@ -786,7 +786,8 @@ void test_synthetic(Random&) {
 std::vector<__half> rmsnorm_operand(const std::vector<float>& x, const std::vector<__half>& norm, int rows, int in,
                                     float eps) {
     std::vector<__half> y((size_t)rows * in);
-    emulation::launch(rmsnorm_f16, dim3(rows), dim3(RMSNORM_THREADS), x.data(), norm.data(), y.data(), rows, in, eps);
+    emulation::launch(rmsnorm_f16, dim3(rows), dim3(RMSNORM_THREADS), x.data(), norm.data(), y.data(), rows, in, eps,
+                      (unsigned*)nullptr, 0, 0);
     return y;
 }
 
