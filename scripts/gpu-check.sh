@@ -26,7 +26,7 @@
 # per step in the tarball, no step failed or skipped at the deadline. It needs target/gemma4j.jar
 # with the kernels, target/core/test-classes and JAVA_HOME (Java 25); GEMMA4J_CUDA_LIB and
 # GEMMA4J_CUBLAS_LIB may name a built stand-in driver, else it is built into target/fakecuda.
-# scripts/test.sh runs it with --deadline 1200: about 15 minutes on two cores, where every emulated
+# scripts/test.sh runs it with --deadline 1200: about 10 minutes on two cores, where every emulated
 # decode step costs a second or more. GPU_CHECK_SLOWER=N multiplies every step's expected time and
 # time limit by N, for a slow or loaded host.
 #
