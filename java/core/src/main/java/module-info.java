@@ -19,6 +19,7 @@ module dev.gemma4j {
     exports dev.gemma4j.cpu to dev.gemma4j.cli;
     exports dev.gemma4j.cuda to dev.gemma4j.cli;
     exports dev.gemma4j.engine to dev.gemma4j.cli;
+    exports dev.gemma4j.io to dev.gemma4j.cli;
     exports dev.gemma4j.synthetic to dev.gemma4j.cli;
     exports dev.gemma4j.testmodels to dev.gemma4j.cli;
 }

@@ -1,16 +1,23 @@
 package dev.gemma4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gemma4j.io.WholeFile;
 import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.WeightSource;
 import dev.gemma4j.testmodels.TestModels;
 import dev.gemma4j.tokenizer.GemmaTokenizer;
-import java.io.BufferedReader;
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -51,17 +58,16 @@ final class TokenizeCommand implements Callable<Integer> {
         }
         ObjectMapper mapper = new ObjectMapper();
         if (file != null) {
-            try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-                String line;
+            try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
                 int lineNo = 0;
-                while ((line = in.readLine()) != null) {
+                for (byte[] line; (line = nextLine(in)) != null; ) {
                     lineNo++;
                     String s;
                     try {
-                        s = mapper.readValue(line, String.class);
-                    } catch (IOException e) {
-                        throw new IllegalArgumentException(file + " line " + lineNo + ": expected a JSON string, found "
-                                + (line.length() > 60 ? line.substring(0, 60) + "…" : line));
+                        s = jsonString(mapper, WholeFile.decodeUtf8(line, IllegalArgumentException::new).toString());
+                    } catch (IllegalArgumentException e) {
+                        out.flush();                              // the lines before it stay written
+                        throw new IllegalArgumentException(file + " line " + lineNo + ": " + e.getMessage(), e);
                     }
                     out.println(mapper.writeValueAsString(tokenizer.encodeWithBos(s)));
                 }
@@ -79,5 +85,53 @@ final class TokenizeCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The next line of {@code in} without its line end ("\n" or "\r\n"), or null at the end. */
+    private static byte[] nextLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) >= 0 && b != '\n') line.write(b);
+        if (b < 0 && line.size() == 0) return null;
+        byte[] bytes = line.toByteArray();
+        return bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? Arrays.copyOf(bytes, bytes.length - 1) : bytes;
+    }
+
+    /** The one JSON string that {@code line} holds; anything else (another value, a second value) is refused. */
+    private static String jsonString(ObjectMapper mapper, String line) {
+        try (JsonParser p = mapper.createParser(line)) {
+            JsonToken first = p.nextToken();
+            if (first != JsonToken.VALUE_STRING) {
+                throw new IllegalArgumentException("expected one JSON string, found "
+                        + (first == null ? "an empty line" : first == JsonToken.VALUE_NULL ? "null"
+                                : describe(first) + " " + excerpt(line)));
+            }
+            String s = p.getText();
+            JsonToken next = p.nextToken();
+            if (next != null) {
+                throw new IllegalArgumentException("expected one JSON string, found more after it at column "
+                        + p.currentTokenLocation().getColumnNr() + ": " + excerpt(line));
+            }
+            return s;
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException("expected one JSON string, found invalid JSON (" + e.getOriginalMessage()
+                    + "): " + excerpt(line));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String describe(JsonToken t) {
+        return switch (t) {
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case START_ARRAY -> "an array";
+            case START_OBJECT -> "an object";
+            default -> t.asString() == null ? t.name() : t.asString();
+        };
+    }
+
+    private static String excerpt(String line) {
+        return line.length() > 60 ? line.substring(0, 60) + "…" : line;
     }
 }

@@ -146,7 +146,29 @@ class CliTest {
         assertEquals(Arrays.toString(tok.encodeWithBos("Hello world")).replace(" ", ""), lines[0]);
         assertEquals(Arrays.toString(tok.encodeWithBos("<start_of_turn>user")).replace(" ", ""), lines[1]);
         Files.writeString(in, "not json\n");
-        assertFails(run("tokenize", "--file", in.toString(), "--json"), "line 1", "expected a JSON string");
+        assertFails(run("tokenize", "--file", in.toString(), "--json"), "line 1", "expected one JSON string");
+    }
+
+    /**
+     * Each line must be exactly one JSON string: other values, a second value and invalid UTF-8 are
+     * refused naming the file, the line and what was found, after the lines before it are written.
+     */
+    @Test
+    void tokenizeJsonFileIsStrict(@TempDir Path dir) throws IOException {
+        Path in = dir.resolve("in.jsonl");
+        String[][] cases = {{"123", "a number 123"}, {"true", "a boolean true"}, {"\"x\" \"y\"", "more after it at column 5"},
+            {"null", "found null"}, {"[\"x\"]", "an array"}, {"", "an empty line"}, {"\"x", "invalid JSON"}};
+        for (String[] c : cases) {
+            Files.writeString(in, "\"a\"\r\n\"b\"\n" + c[0] + "\n\"c\"\n");
+            Run r = run("tokenize", "--file", in.toString(), "--json");
+            assertFails(r, in.toString(), "line 3", "expected one JSON string", c[1]);
+            assertEquals(2, r.out.strip().split("\n").length, "the two lines before it are written: " + r.out);
+        }
+        byte[] latin1 = {'"', 'a', '"', '\n', '"', 'c', 'a', 'f', (byte) 0xE9, '"', '\n'};
+        Files.write(in, latin1);
+        Run r = run("tokenize", "--file", in.toString(), "--json");
+        assertFails(r, in.toString(), "line 2", "not valid UTF-8: byte 4 starts 1 malformed");
+        assertEquals(1, r.out.strip().split("\n").length, r.out);
     }
 
     private static Path copyOfTinyModel(Path dir) throws IOException {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.gemma4j.io.WholeFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
@@ -85,6 +86,11 @@ public final class Checkpoint implements WeightSource {
         Path index = dir.resolve(INDEX);
         Map<String, SafeTensorsHeader.Entry> entries = new LinkedHashMap<>();
         List<SafeTensorsHeader> headers = new ArrayList<>();
+        for (Path p : List.of(single, index)) {
+            if (Files.exists(p) && !Files.isRegularFile(p)) {
+                throw new ModelFormatException(p + ": expected a regular file, found " + WholeFile.kindOf(p));
+            }
+        }
         if (Files.isRegularFile(single)) {
             SafeTensorsHeader h = SafeTensorsHeader.read(single);
             headers.add(h);
@@ -173,7 +179,8 @@ public final class Checkpoint implements WeightSource {
             Map<String, SafeTensorsHeader.Entry> entries) {
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(index));
+            root = JSON.readTree(WholeFile.readUtf8(index, WholeFile.INDEX_LIMIT, INDEX, ModelFormatException::new)
+                    .toString());
         } catch (JacksonException e) {
             throw new ModelFormatException(index + ": not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
@@ -200,9 +207,13 @@ public final class Checkpoint implements WeightSource {
                     throw new ModelFormatException(index + ": weight_map entry '" + tensor + "' names shard '" + shard
                             + "', expected a file name inside " + dir);
                 }
-                if (!Files.isRegularFile(p)) {
+                if (!Files.exists(p)) {
                     throw new ModelFormatException(index + ": weight_map entry '" + tensor + "' names shard '" + shard
                             + "', which does not exist in " + dir);
+                }
+                if (!Files.isRegularFile(p)) {
+                    throw new ModelFormatException(index + ": weight_map entry '" + tensor + "' names shard '" + shard
+                            + "', which is not a regular file (found " + WholeFile.kindOf(p) + ")");
                 }
                 shardPaths.put(shard, p);
             }

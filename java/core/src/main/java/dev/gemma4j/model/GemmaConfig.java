@@ -7,9 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gemma4j.io.WholeFile;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
@@ -58,6 +57,32 @@ public record GemmaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
     static final int DEFAULT_EOS = 1;
     static final int DEFAULT_PAD = 0;
 
+    /** The config.json keys with an upper bound, in the order of {@link #UPPER_BOUNDS}. */
+    private static final String[] BOUNDED_KEYS = {"vocab_size", "hidden_size", "intermediate_size",
+        "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim", "max_position_embeddings"};
+    /**
+     * Upper bounds, each 4 to 16 times the largest published Gemma's value (Gemma 3: vocab 262,208,
+     * hidden 5,376, 62 layers, 32 heads, head_dim 256, 131,072 positions; Gemma 2 27B: intermediate
+     * 36,864), so that every product the engine forms of them (heads x head_dim, a tensor's element
+     * count, a KV cache's size) fits a long with room to spare and the int index types hold every
+     * single dimension. Positions stop at 2^24, where float32 stops representing every integer and
+     * RoPE's angle pos x freq would lose the position.
+     */
+    private static final int[] UPPER_BOUNDS = {1 << 20, 1 << 16, 1 << 20, 1 << 10, 1 << 10, 1 << 10, 1 << 10, 1 << 24};
+    private static final String[] BOUND_REASONS = {"4x Gemma 3's vocabulary", "12x Gemma 3 27B's width",
+        "28x Gemma 2 27B's GeGLU width", "16x Gemma 3 27B's layers", "32x the most heads of any Gemma",
+        "32x the most heads of any Gemma", "4x Gemma's head_dim 256", "float32 RoPE positions are exact up to 2^24"};
+
+    private static String bound(int i) {
+        return "an integer in [1, " + UPPER_BOUNDS[i] + "] (" + BOUND_REASONS[i] + ")";
+    }
+
+    /** The bound of a config.json key, for an integer too large for an int, or null for an unbounded key. */
+    private static String boundOf(String key) {
+        for (int i = 0; i < BOUNDED_KEYS.length; i++) if (BOUNDED_KEYS[i].equals(key)) return bound(i);
+        return null;
+    }
+
     private static final Set<String> ACTIVATIONS = Set.of(GELU_TANH, GELU);
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -102,12 +127,13 @@ public record GemmaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
     public static GemmaConfig read(Path configJson) {
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(configJson));
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(configJson + ": file not found (a Gemma model folder needs config.json)");
+            root = JSON.readTree(WholeFile.readUtf8(configJson, WholeFile.CONFIG_LIMIT, "config.json",
+                    ModelFormatException::new).toString());
         } catch (JacksonException e) {
+            // A parser limit (nesting depth, number length) comes without a location.
             throw new ModelFormatException(configJson + ": not valid JSON: " + e.getOriginalMessage()
-                    + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr(), e);
+                    + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
+                            + e.getLocation().getColumnNr()), e);
         } catch (IOException e) {
             throw new ModelFormatException(configJson + ": cannot be read: " + e, e);
         }
@@ -238,11 +264,14 @@ public record GemmaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
     private static String problem(int vocab, int hidden, int intermediate, int layers, int heads, int kvHeads,
             int headDim, double eps, double theta, int maxPos, String torchDtype, int bos, int eos, int pad,
             String activation) {
-        String[] names = {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
-            "num_attention_heads", "num_key_value_heads", "head_dim", "max_position_embeddings"};
         int[] values = {vocab, hidden, intermediate, layers, heads, kvHeads, headDim, maxPos};
-        for (int i = 0; i < names.length; i++) {
-            if (values[i] <= 0) return "field '" + names[i] + "': expected a positive integer, found " + values[i];
+        for (int i = 0; i < BOUNDED_KEYS.length; i++) {
+            if (values[i] <= 0 || values[i] > UPPER_BOUNDS[i]) {
+                return "field '" + BOUNDED_KEYS[i] + "': expected " + bound(i) + ", found " + values[i];
+            }
+        }
+        if (kvHeads > heads) {
+            return "field 'num_key_value_heads': expected at most num_attention_heads " + heads + ", found " + kvHeads;
         }
         if (heads % kvHeads != 0) {
             return "field 'num_key_value_heads': expected a divisor of num_attention_heads " + heads
@@ -317,7 +346,12 @@ public record GemmaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         }
 
         private int toInt(String key, JsonNode n) {
-            if (!n.isIntegralNumber() || !n.canConvertToInt()) throw error(key, "an integer", n.toString());
+            if (n.isIntegralNumber() && !n.canConvertToInt()) {
+                String bound = boundOf(key);
+                throw error(key, bound != null ? bound : "an integer in [" + Integer.MIN_VALUE + ", "
+                        + Integer.MAX_VALUE + "]", n.toString());
+            }
+            if (!n.isIntegralNumber()) throw error(key, "an integer", n.toString());
             return n.asInt();
         }
     }

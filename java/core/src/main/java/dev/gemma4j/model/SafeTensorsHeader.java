@@ -1,7 +1,9 @@
 package dev.gemma4j.model;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -42,7 +44,11 @@ final class SafeTensorsHeader {
     static final long MAX_HEADER_BYTES = 100_000_000L;
     static final String METADATA_KEY = "__metadata__";
 
-    private static final ObjectMapper JSON = JsonMapper.builder()
+    // Jackson's default 20 MB string limit would refuse a valid header whose metadata holds one long
+    // string: allow the format's whole header.
+    private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxStringLength((int) MAX_HEADER_BYTES).build())
+                    .build())
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();

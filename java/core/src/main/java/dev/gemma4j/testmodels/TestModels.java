@@ -13,10 +13,13 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -24,6 +27,8 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -53,6 +58,11 @@ public final class TestModels {
     static final int GENERATOR_VERSION = 2;
     /** The recipe file written beside the weights; a folder whose recipe differs is regenerated. */
     static final String RECIPE = "test-model.json";
+    /** Names of a generation's temporary folder and its lock file ({@code <folder>.lock}), in the root. */
+    static final String TMP_PREFIX = ".tmp-";
+    static final String LOCK_SUFFIX = ".lock";
+    /** Names of a stale model folder renamed aside to be deleted. */
+    static final String STALE_PREFIX = ".stale-";
     static final String TOKENIZER_CONFIG = "tokenizer_config.json";
 
     private static final ObjectMapper JSON = JsonMapper.builder().build();
@@ -151,28 +161,111 @@ public final class TestModels {
         if (isCurrent(target, spec)) return target;
         try {
             Files.createDirectories(root);
-            Path tmp = Files.createTempDirectory(root, ".tmp-" + spec.folderName() + "-");
-            try {
-                write(spec, tmp, tokenizerJson);
-                if (Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
-                    // createTempDirectory makes the folder owner-only; the model folder is as readable as its files.
-                    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-                }
-                for (int attempt = 0; ; attempt++) {
-                    try {
-                        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                        return target;
-                    } catch (IOException e) {
-                        if (!Files.exists(target) || attempt == 3) throw e;
-                        if (isCurrent(target, spec)) return target;
-                        moveAsideAndDelete(root, target);
+            sweepAbandoned(root);
+            try (Scratch scratch = Scratch.open(root, spec.folderName())) {
+                Path tmp = scratch.folder();
+                try {
+                    write(spec, tmp, tokenizerJson);
+                    if (Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+                        // The model folder is as readable as its files.
+                        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
                     }
+                    for (int attempt = 0; ; attempt++) {
+                        try {
+                            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                            return target;
+                        } catch (IOException e) {
+                            if (!Files.exists(target) || attempt == 3) throw e;
+                            if (isCurrent(target, spec)) return target;
+                            moveAsideAndDelete(root, target);
+                        }
+                    }
+                } finally {
+                    if (Files.exists(tmp)) deleteTree(tmp);
                 }
-            } finally {
-                if (Files.exists(tmp)) deleteTree(tmp);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("generating test model " + spec.folderName() + " in " + root + ": " + e, e);
+        }
+    }
+
+    /**
+     * Deletes what generations that did not finish left in {@code root}: each temporary folder whose
+     * lock file no live process holds, and folders renamed aside for deletion. Folders of generations
+     * still running (here or in another process) are left alone.
+     */
+    static void sweepAbandoned(Path root) throws IOException {
+        List<Path> locks;
+        try (Stream<Path> s = Files.list(root)) {
+            locks = s.filter(p -> p.getFileName().toString().startsWith(TMP_PREFIX)
+                    && p.getFileName().toString().endsWith(LOCK_SUFFIX)).toList();
+        }
+        for (Path lockFile : locks) {
+            // Opening and closing a file this process has locked would drop its lock (POSIX locks
+            // belong to the process): this process's own generations are skipped by name.
+            if (Scratch.HELD.contains(lockFile.toAbsolutePath())) continue;
+            try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.WRITE); FileLock free = ch.tryLock()) {
+                if (free == null) continue;                      // another process is generating
+                Path folder = Scratch.folderOf(lockFile);
+                if (Files.exists(folder)) deleteTree(folder);
+                Files.deleteIfExists(lockFile);
+            } catch (NoSuchFileException e) {
+                // swept by another process meanwhile
+            }
+        }
+        List<Path> stale;
+        try (Stream<Path> s = Files.list(root)) {
+            stale = s.filter(p -> p.getFileName().toString().startsWith(STALE_PREFIX)).toList();
+        }
+        for (Path p : stale) {
+            try {
+                deleteTree(p);
+            } catch (NoSuchFileException | UncheckedIOException e) {
+                // being deleted by the process that renamed it aside
+            }
+        }
+    }
+
+    /**
+     * A generation's temporary folder {@code root/.tmp-<name>-<random>} and its lock file beside it
+     * ({@code <folder>.lock}), locked for as long as this process generates: the operating system
+     * releases the lock when the process is killed (Ctrl-C on first use), and the next generation's
+     * {@link #sweepAbandoned} then deletes what it left. Closing deletes the lock file; the folder is
+     * the caller's to move or delete.
+     */
+    record Scratch(Path folder, Path lockFile, FileChannel channel, FileLock lock) implements AutoCloseable {
+        static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
+        static Scratch open(Path root, String name) throws IOException {
+            Path lockFile = Files.createTempFile(root, TMP_PREFIX + name + "-", LOCK_SUFFIX).toAbsolutePath();
+            HELD.add(lockFile);
+            FileChannel channel = null;
+            try {
+                channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = channel.lock();
+                return new Scratch(Files.createDirectory(folderOf(lockFile)), lockFile, channel, lock);
+            } catch (IOException | RuntimeException e) {
+                if (channel != null) channel.close();
+                Files.deleteIfExists(lockFile);
+                HELD.remove(lockFile);
+                throw e;
+            }
+        }
+
+        static Path folderOf(Path lockFile) {
+            String name = lockFile.getFileName().toString();
+            return lockFile.resolveSibling(name.substring(0, name.length() - LOCK_SUFFIX.length()));
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                Files.deleteIfExists(lockFile);
+                lock.release();
+                channel.close();
+            } finally {
+                HELD.remove(lockFile);
+            }
         }
     }
 
@@ -280,7 +373,7 @@ public final class TestModels {
 
     /** Renames a stale folder out of the way atomically, then deletes it; a concurrent rename wins silently. */
     private static void moveAsideAndDelete(Path root, Path target) throws IOException {
-        Path aside = Files.createTempDirectory(root, ".stale-" + target.getFileName() + "-");
+        Path aside = Files.createTempDirectory(root, STALE_PREFIX + target.getFileName() + "-");
         Files.delete(aside);
         try {
             Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);

@@ -5,17 +5,14 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
+import dev.gemma4j.io.WholeFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,9 +38,11 @@ import java.util.Map;
 record TokenizerFile(Path path, String[] pieces, PieceIndex pieceIds, int[] merges, List<AddedToken> addedTokens,
         String unkToken, boolean fuseUnk, boolean byteFallback, int[] prefixIds) {
 
-    // Field-name canonicalization would intern all 256000 vocabulary pieces: off.
+    // Field-name canonicalization would intern all 256000 vocabulary pieces: off. A key given twice
+    // (a vocabulary piece, "model") is an error rather than the last one silently winning.
     private static final ObjectMapper MAPPER = new ObjectMapper(
-            JsonFactory.builder().disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build());
+            JsonFactory.builder().disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
     /** Normalizer gemma4j implements: every U+0020 becomes U+2581 (SentencePiece's meta space). */
     private static final String NORMALIZER = """
@@ -54,20 +53,10 @@ record TokenizerFile(Path path, String[] pieces, PieceIndex pieceIds, int[] merg
             {"type":"ByteFallback"},{"type":"Fuse"}]}""";
 
     static TokenizerFile read(Path path) {
-        if (!Files.isRegularFile(path)) {
-            throw new IllegalArgumentException("tokenizer file " + path + " does not exist or is not a regular file");
-        }
-        CharBuffer text;
-        try {
-            // Decoded in one pass up front: Jackson then scans a char[] (its Reader-based parser, the
-            // one used without field-name canonicalization) instead of decoding in small chunks.
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(Files.readAllBytes(path)));
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("malformed tokenizer file " + path + ": not valid UTF-8 (" + e + ")", e);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read tokenizer file " + path + ": " + e.getMessage(), e);
-        }
+        // Decoded in one pass up front: Jackson then scans a char[] (its Reader-based parser, the
+        // one used without field-name canonicalization) instead of decoding in small chunks.
+        CharBuffer text = WholeFile.readUtf8(path, WholeFile.TOKENIZER_LIMIT, "tokenizer file",
+                IllegalArgumentException::new);
         try (JsonParser p = MAPPER.createParser(text.array(), text.arrayOffset() + text.position(), text.remaining())) {
             return new Reader(path, p).readTop();
         } catch (JsonProcessingException e) {

@@ -83,7 +83,7 @@ class CheckpointTest {
      */
     @Test
     void opensCheckpointLargerThan2GiBByMapping() throws IOException {
-        GemmaConfig c = GemmaConfig.of(100_000_000, 8, 12, 1, 2, 1, 6, "float32");   // embed: 3.2e9 bytes
+        GemmaConfig c = GemmaConfig.of(1_000_000, 800, 12, 1, 2, 1, 6, "float32");   // embed: 3.2e9 bytes
         Map<String, long[]> shapes = GemmaTensorNames.expectedShapes(c);
         StringBuilder header = new StringBuilder("{");
         long offset = 0;
@@ -330,6 +330,55 @@ class CheckpointTest {
                 "does not exist");
     }
 
+    /** A shard or weight file that exists but is not a regular file is named as what it is. */
+    @Test
+    void namesWeightFilesThatAreNotRegularFiles() throws IOException, InterruptedException {
+        GemmaConfig c = ModelFiles.smallConfig(null);
+        ModelFiles.writeSharded(tmp, c, ModelFiles.randomTensors(c, DType.F32, seed("notRegularShard")), 2);
+        Path second = tmp.resolve("model-00002-of-00002.safetensors");
+        Files.delete(second);
+        Files.createDirectory(second);
+        assertMessage(open(tmp), "'model-00002-of-00002.safetensors'", "not a regular file (found a directory)");
+        Files.delete(second);
+        Files.createSymbolicLink(second, Path.of("/dev/zero"));
+        assertMessage(open(tmp), "'model-00002-of-00002.safetensors'", "not a regular file (found a character device)");
+        Files.delete(second);
+        assertEquals(0, new ProcessBuilder("mkfifo", second.toString()).inheritIO().start().waitFor());
+        assertMessage(open(tmp), "'model-00002-of-00002.safetensors'", "not a regular file (found a named pipe)");
+        Files.delete(second);
+        Files.delete(tmp.resolve(Checkpoint.INDEX));
+        Files.createDirectory(tmp.resolve(Checkpoint.SINGLE_FILE));
+        assertMessage(open(tmp), Checkpoint.SINGLE_FILE, "expected a regular file, found a directory");
+    }
+
+    @Test
+    void refusesAnOversizedIndex() throws IOException {
+        GemmaConfig c = ModelFiles.smallConfig(null);
+        ModelFiles.writeSharded(tmp, c, ModelFiles.randomTensors(c, DType.F32, seed("oversizedIndex")), 2);
+        try (RandomAccessFile raf = new RandomAccessFile(tmp.resolve(Checkpoint.INDEX).toFile(), "rw")) {
+            raf.setLength(3_000_000_000L);                              // sparse
+        }
+        assertMessage(open(tmp), Checkpoint.INDEX, "is 3000000000 bytes, expected at most " + (64L << 20));
+    }
+
+    /**
+     * The safetensors format allows a 100,000,000-byte header; one of 99 MB whose metadata holds a
+     * single long string (beyond Jackson's default 20 MB string limit) opens.
+     */
+    @Test
+    void opensAHeaderOf99MB() throws IOException {
+        GemmaConfig c = ModelFiles.smallConfig(null);
+        List<Tensor> tensors = ModelFiles.randomTensors(c, DType.F32, seed("opensAHeaderOf99MB"));
+        ModelFiles.writeCheckpoint(tmp, c, tensors);
+        Path file = tmp.resolve(Checkpoint.SINGLE_FILE);
+        SafeTensorsWriter.write(file, tensors, Map.of("format", "pt", "notes", "x".repeat(99_000_000)));
+        long header = headerLength(file);
+        assertTrue(header > 99_000_000 && header <= SafeTensorsHeader.MAX_HEADER_BYTES, "header " + header);
+        try (Checkpoint cp = Checkpoint.open(tmp)) {
+            assertSameValues(tensors, cp);
+        }
+    }
+
     @Test
     void rejectsIndexThatDisagreesWithTheShards() throws IOException {
         GemmaConfig c = ModelFiles.smallConfig(null);
@@ -392,7 +441,10 @@ class CheckpointTest {
     }
 
     private static long headerLength(Path file) throws IOException {
-        byte[] b = Files.readAllBytes(file);
-        return ByteBuffer.wrap(b, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        byte[] b = new byte[8];
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+            raf.readFully(b);
+        }
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong();
     }
 }

@@ -129,8 +129,8 @@ class GemmaConfigTest {
     void rejectsInconsistentOrOutOfRangeFields() throws IOException {
         assertError(MINIMAL.replace("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3"),
                 "'num_key_value_heads'", "divisor of num_attention_heads 4", "found 3");
-        assertError(MINIMAL.replace("\"hidden_size\": 16", "\"hidden_size\": 0"), "'hidden_size'", "positive", "found 0");
-        assertError(MINIMAL.replace("\"head_dim\": 8", "\"head_dim\": -8"), "'head_dim'", "positive", "found -8");
+        assertError(MINIMAL.replace("\"hidden_size\": 16", "\"hidden_size\": 0"), "'hidden_size'", "an integer in [1, 65536]", "found 0");
+        assertError(MINIMAL.replace("\"head_dim\": 8", "\"head_dim\": -8"), "'head_dim'", "an integer in [1, 1024]", "found -8");
         assertError(MINIMAL.replace("\"head_dim\": 8", "\"head_dim\": 7"), "'head_dim'", "even", "found 7");
         assertError(MINIMAL.replace("\"hidden_size\": 16", "\"hidden_size\": 16.5"), "'hidden_size'", "an integer",
                 "16.5");
@@ -154,11 +154,66 @@ class GemmaConfigTest {
         assertError(MINIMAL.replace("}", ", \"attention_bias\": true}"), "'attention_bias'", "false", "true");
     }
 
+    /**
+     * Every shape field has an upper bound, so no product of them wraps an int or asks for an
+     * impossible allocation: each violation names the key, the value and the bound.
+     */
+    @Test
+    void boundsEveryShapeField() throws IOException {
+        assertError(MINIMAL.replace("\"num_hidden_layers\": 3", "\"num_hidden_layers\": 1000000000"),
+                "'num_hidden_layers'", "[1, 1024]", "found 1000000000");
+        // 65536 x 65536 wraps to 0 in int arithmetic: refused by the bounds before any product.
+        assertError(MINIMAL.replace("\"num_attention_heads\": 4", "\"num_attention_heads\": 65536")
+                .replace("\"head_dim\": 8", "\"head_dim\": 65536"), "'num_attention_heads'", "[1, 1024]", "65536");
+        assertError(MINIMAL.replace("\"head_dim\": 8", "\"head_dim\": 2048"), "'head_dim'", "[1, 1024]", "2048");
+        assertError(MINIMAL.replace("\"hidden_size\": 16", "\"hidden_size\": 100000"), "'hidden_size'", "[1, 65536]");
+        assertError(MINIMAL.replace("\"intermediate_size\": 40", "\"intermediate_size\": 2000000"),
+                "'intermediate_size'", "[1, 1048576]");
+        assertError(MINIMAL.replace("\"vocab_size\": 300", "\"vocab_size\": 2000000"), "'vocab_size'", "[1, 1048576]");
+        assertError(MINIMAL.replace("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 8"),
+                "'num_key_value_heads'", "at most num_attention_heads 4", "found 8");
+        // 2^40 is an integer, but beyond the bound: say so, not "expected an integer".
+        assertError(MINIMAL.replace("}", ", \"max_position_embeddings\": 1099511627776}"),
+                "'max_position_embeddings'", "[1, 16777216]", "2^24", "found 1099511627776");
+        assertError(MINIMAL.replace("}", ", \"max_position_embeddings\": 16777217}"),
+                "'max_position_embeddings'", "[1, 16777216]", "found 16777217");
+        assertError(MINIMAL.replace("}", ", \"bos_token_id\": 99999999999}"), "'bos_token_id'", "found 99999999999");
+        assertError(MINIMAL.replace("\"num_hidden_layers\": 3", "\"num_hidden_layers\": 1e9"),
+                "'num_hidden_layers'", "an integer", "1.0E9");
+        // The largest values accepted make a valid config whose products are computed in long.
+        GemmaConfig c = GemmaConfig.read(write(MINIMAL.replace("\"num_attention_heads\": 4", "\"num_attention_heads\": 1024")
+                .replace("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 1024")
+                .replace("\"head_dim\": 8", "\"head_dim\": 1024").replace("\"hidden_size\": 16", "\"hidden_size\": 65536")));
+        assertEquals(1L << 20, c.queryDim());
+        assertTrue(c.parameterCount() > 0, "parameterCount " + c.parameterCount());
+    }
+
+    /** A config.json far larger than any real one is refused with its size, before it is buffered. */
+    @Test
+    void refusesOversizedAndSpecialConfigFiles() throws IOException {
+        Path file = tmp.resolve("config.json");
+        try (var raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(3_000_000_000L);                              // sparse: no disk is used
+        }
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> GemmaConfig.read(file));
+        assertTrue(e.getMessage().contains("3000000000 bytes") && e.getMessage().contains("at most 1048576"),
+                e.getMessage());
+        Files.delete(file);
+        Files.createDirectory(file);
+        e = assertThrows(ModelFormatException.class, () -> GemmaConfig.read(file));
+        assertTrue(e.getMessage().contains("not a regular file (found a directory)"), e.getMessage());
+        Path latin1 = Files.write(tmp.resolve("latin1.json"), new byte[] {'{', '"', (byte) 0xE9, '"', '}'});
+        e = assertThrows(ModelFormatException.class, () -> GemmaConfig.read(latin1));
+        assertTrue(e.getMessage().contains("not valid UTF-8: byte 2"), e.getMessage());
+    }
+
     @Test
     void rejectsFilesThatAreNotConfigObjects() throws IOException {
         assertError("{\"model_type\": ", "not valid JSON", "line 1");
         assertError("", "an empty file");
         assertError("[1, 2]", "expected a JSON object", "array");
+        // Past the parser's nesting limit the error has no location (it was a NullPointerException).
+        assertError("{\"a\":" + "[".repeat(5000), "not valid JSON", "nesting depth");
         Path missing = tmp.resolve("absent.json");
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> GemmaConfig.read(missing));
         assertTrue(e.getMessage().contains(missing.toString()) && e.getMessage().contains("not found"), e.getMessage());

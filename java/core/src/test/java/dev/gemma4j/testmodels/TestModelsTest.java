@@ -262,6 +262,42 @@ class TestModelsTest {
         assertEquals(List.of(spec.folderName()), listing(root), "no temporary or stale folders left");
     }
 
+    /**
+     * A generation killed part-way (Ctrl-C on first use) leaves its scratch folder; the next
+     * generation deletes it once the killed process's lock is gone, and leaves a live one alone.
+     */
+    @Test
+    void scratchFoldersOfKilledGenerationsAreSwept() throws Exception {
+        Path root = Files.createDirectories(tmp.resolve("generated"));
+        Process live = holdScratch(root, "tiny-mqa-f32");
+        Process killed = holdScratch(root, "tiny-mha-f32");
+        try {
+            killed.destroyForcibly().waitFor();
+            assertEquals(4, listing(root).size(), "two scratch folders and their lock files: " + listing(root));
+            TestModelSpec spec = TestModels.preset("tiny-gqa", DType.BF16);
+            TestModels.generate(spec, root, tokenizer);
+            List<String> left = listing(root);
+            assertEquals(3, left.size(), "the killed generation's folder and lock are gone: " + left);
+            assertTrue(left.contains(spec.folderName()), left.toString());
+            assertTrue(left.stream().filter(n -> n.startsWith(".tmp-tiny-mqa-f32-")).count() == 2,
+                    "the live generation's folder and lock are kept: " + left);
+        } finally {
+            live.destroyForcibly().waitFor();
+        }
+        TestModels.sweepAbandoned(root);
+        assertEquals(List.of("tiny-gqa-bf16"), listing(root), "swept once its process ended");
+    }
+
+    private static Process holdScratch(Path root, String name) throws IOException {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                ScratchHolder.class.getName(), root.toString(), name).redirectErrorStream(true).start();
+        String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                StandardCharsets.UTF_8)).readLine();
+        assertTrue(line != null && line.startsWith("ready "), "scratch holder said: " + line);
+        return p;
+    }
+
     @Test
     void commandLineWritesRequestedPresetsAndRejectsBadArguments() {
         Path out = tmp.resolve("out");

@@ -300,4 +300,36 @@ class GemmaTokenizerTest {
         var e5 = assertThrows(IllegalArgumentException.class, () -> GemmaTokenizer.load(array));
         assertTrue(e5.getMessage().contains(array.toString()), e5.getMessage());
     }
+
+    /**
+     * A tokenizer.json with a key given twice (a vocabulary piece with two ids) is refused rather
+     * than the last id silently winning; a file far larger than any tokenizer, a directory, or
+     * invalid UTF-8 are refused with the file's name and what was found.
+     */
+    @Test
+    void refusesDuplicateKeysOversizedAndSpecialFiles(@TempDir Path dir) throws IOException {
+        String valid = SmallTokenizers.json(SmallTokenizers.NORMALIZER, List.of());
+        Path duplicate = dir.resolve("duplicate.json");
+        Files.writeString(duplicate, valid.replace("\"vocab\":{\"<pad>\":0,", "\"vocab\":{\"<pad>\":0,\"<pad>\":7,"));
+        var e1 = assertThrows(IllegalArgumentException.class, () -> GemmaTokenizer.load(duplicate));
+        assertTrue(e1.getMessage().contains(duplicate.toString()) && e1.getMessage().contains("Duplicate field '<pad>'"),
+                e1.getMessage());
+
+        Path huge = dir.resolve("huge.json");
+        try (var raf = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            raf.setLength(3_000_000_000L);                              // sparse
+        }
+        var e2 = assertThrows(IllegalArgumentException.class, () -> GemmaTokenizer.load(huge));
+        assertTrue(e2.getMessage().contains("3000000000 bytes, expected at most " + (256L << 20)), e2.getMessage());
+
+        var e3 = assertThrows(IllegalArgumentException.class, () -> GemmaTokenizer.load(dir));
+        assertTrue(e3.getMessage().contains("not a regular file (found a directory)"), e3.getMessage());
+
+        Path latin1 = dir.resolve("latin1.json");
+        byte[] bytes = valid.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        bytes[40] = (byte) 0xFF;
+        Files.write(latin1, bytes);
+        var e4 = assertThrows(IllegalArgumentException.class, () -> GemmaTokenizer.load(latin1));
+        assertTrue(e4.getMessage().contains("not valid UTF-8: byte 40"), e4.getMessage());
+    }
 }
