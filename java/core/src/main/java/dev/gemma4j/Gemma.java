@@ -136,7 +136,7 @@ public final class Gemma implements AutoCloseable {
     public static Gemma load(String model, LoadOptions options, LoadMonitor monitor) {
         Objects.requireNonNull(options, "no load options given");
         Path dir = TestModels.resolve(model);
-        WeightSource weights = Checkpoint.open(dir);
+        WeightSource weights = Checkpoint.open(dir, options.mappedWeights());
         Backend backend = null;
         try {
             GemmaTokenizer tokenizer = GemmaTokenizer.load(weights.tokenizerJson());

@@ -12,7 +12,8 @@ import java.util.OptionalInt;
  * Immutable; every {@code with…} returns a copy and checks its value at once.
  *
  * <p>Defaults: device {@link Device#AUTO}, the model's whole context (max_position_embeddings), all free
- * device memory, {@value #DEFAULT_MAX_BATCH_TOKENS} prompt tokens per forward step, one sequence at a time.
+ * device memory, {@value #DEFAULT_MAX_BATCH_TOKENS} prompt tokens per forward step, one sequence at a time,
+ * weights memory-mapped.
  */
 public final class LoadOptions {
     /** Backend choice. */
@@ -26,16 +27,18 @@ public final class LoadOptions {
     public static final int DEFAULT_MAX_BATCH_TOKENS = 512;
 
     private static final LoadOptions DEFAULTS =
-            new LoadOptions(Device.AUTO, OptionalInt.empty(), Optional.empty(), DEFAULT_MAX_BATCH_TOKENS, 1);
+            new LoadOptions(Device.AUTO, OptionalInt.empty(), Optional.empty(), DEFAULT_MAX_BATCH_TOKENS, 1, true);
 
     private final Device device;
     private final OptionalInt contextLength;
     private final Optional<String> gpuMemory;
     private final int maxBatchTokens;
     private final int maxSequences;
+    private final boolean mappedWeights;
 
     private LoadOptions(Device device, OptionalInt contextLength, Optional<String> gpuMemory, int maxBatchTokens,
-                        int maxSequences) {
+                        int maxSequences, boolean mappedWeights) {
+        this.mappedWeights = mappedWeights;
         this.device = device;
         this.contextLength = contextLength;
         this.gpuMemory = gpuMemory;
@@ -56,13 +59,13 @@ public final class LoadOptions {
     /** Which backend computes the model. */
     public LoadOptions withDevice(Device d) {
         Objects.requireNonNull(d, "no device given (AUTO, CUDA or CPU)");
-        return new LoadOptions(d, contextLength, gpuMemory, maxBatchTokens, maxSequences);
+        return new LoadOptions(d, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights);
     }
 
     /** Tokens per sequence (prompt + new), at least 2 and at most the model's max_position_embeddings. */
     public LoadOptions withContextLength(int tokens) {
         if (tokens < 2) throw new IllegalArgumentException("context length must be >= 2 tokens, found " + tokens);
-        return new LoadOptions(device, OptionalInt.of(tokens), gpuMemory, maxBatchTokens, maxSequences);
+        return new LoadOptions(device, OptionalInt.of(tokens), gpuMemory, maxBatchTokens, maxSequences, mappedWeights);
     }
 
     /**
@@ -71,13 +74,13 @@ public final class LoadOptions {
      */
     public LoadOptions withGpuMemory(String size) {
         if (size == null || size.isBlank()) throw new IllegalArgumentException("no GPU memory size given, e.g. 18GiB");
-        return new LoadOptions(device, contextLength, Optional.of(size), maxBatchTokens, maxSequences);
+        return new LoadOptions(device, contextLength, Optional.of(size), maxBatchTokens, maxSequences, mappedWeights);
     }
 
     /** The most prompt tokens one forward step processes on the GPU; longer prompts run in chunks of this size. */
     public LoadOptions withMaxBatchTokens(int tokens) {
         if (tokens < 1) throw new IllegalArgumentException("max batch tokens must be >= 1, found " + tokens);
-        return new LoadOptions(device, contextLength, gpuMemory, tokens, maxSequences);
+        return new LoadOptions(device, contextLength, gpuMemory, tokens, maxSequences, mappedWeights);
     }
 
     /**
@@ -86,7 +89,22 @@ public final class LoadOptions {
      */
     public LoadOptions withMaxSequences(int sequences) {
         if (sequences < 1) throw new IllegalArgumentException("max sequences must be >= 1, found " + sequences);
-        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, sequences);
+        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, sequences, mappedWeights);
+    }
+
+    /**
+     * Whether the CPU backend reads the weights from the memory-mapped files (the default: nothing is
+     * copied, a 17 GB checkpoint opens at once) or from a copy read into memory at load
+     * ({@code false}): then the files may be replaced or rewritten while the model runs. With mapped
+     * weights, a file that changes fails each later request with an error saying so. The CUDA backend
+     * copies the weights to the device either way.
+     */
+    public LoadOptions withMappedWeights(boolean mapped) {
+        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mapped);
+    }
+
+    public boolean mappedWeights() {
+        return mappedWeights;
     }
 
     public Device device() {
@@ -114,18 +132,20 @@ public final class LoadOptions {
     @Override
     public boolean equals(Object o) {
         return o instanceof LoadOptions l && device == l.device && contextLength.equals(l.contextLength)
-                && gpuMemory.equals(l.gpuMemory) && maxBatchTokens == l.maxBatchTokens && maxSequences == l.maxSequences;
+                && gpuMemory.equals(l.gpuMemory) && maxBatchTokens == l.maxBatchTokens && maxSequences == l.maxSequences
+                && mappedWeights == l.mappedWeights;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(device, contextLength, gpuMemory, maxBatchTokens, maxSequences);
+        return Objects.hash(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights);
     }
 
     @Override
     public String toString() {
         return "LoadOptions[device=" + device + ", contextLength="
                 + (contextLength.isPresent() ? contextLength.getAsInt() : "model's") + ", gpuMemory="
-                + gpuMemory.orElse("all free") + ", maxBatchTokens=" + maxBatchTokens + ", maxSequences=" + maxSequences + "]";
+                + gpuMemory.orElse("all free") + ", maxBatchTokens=" + maxBatchTokens + ", maxSequences=" + maxSequences
+                + ", mappedWeights=" + mappedWeights + "]";
     }
 }

@@ -53,6 +53,11 @@ final class ModelOption {
             description = "Most sequences decoded together; on the GPU each gets a KV cache of the context length at load (default: ${DEFAULT-VALUE}).")
     int maxSequences = 1;
 
+    @Option(names = "--no-mmap",
+            description = "Read the weights into memory at load instead of memory-mapping the files, so they may be"
+                    + " replaced or rewritten while the model runs (CPU; the GPU copies them to the device anyway).")
+    boolean noMmap;
+
     String modelOrDefault() {
         return model == null ? DEFAULT_MODEL : model;
     }
@@ -73,7 +78,7 @@ final class ModelOption {
                     + " gibberish. Pass --model DIR to run a real Gemma checkpoint.");
         }
         LoadOptions options = LoadOptions.defaults().withDevice(parseDevice(device)).withGpuMemory(gpuMemory)
-                .withMaxBatchTokens(maxBatch).withMaxSequences(maxSequences);
+                .withMaxBatchTokens(maxBatch).withMaxSequences(maxSequences).withMappedWeights(!noMmap);
         if (context != null) options = options.withContextLength(context);
         ProgressBar[] bar = {null};
         Gemma.LoadMonitor monitor = new Gemma.LoadMonitor() {

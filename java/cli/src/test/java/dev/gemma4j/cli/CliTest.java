@@ -75,6 +75,10 @@ class CliTest {
         Run b = run("generate", "-m", "tiny-mha", "--prompt", "Once", "--max-tokens", "12", "--temperature", "1.2", "--seed", "5");
         assertEquals(0, a.exit);
         assertEquals(a.out, b.out);
+        Run copied = run("generate", "-m", "tiny-mha", "--prompt", "Once", "--max-tokens", "12", "--temperature", "1.2",
+                "--seed", "5", "--no-mmap", "--device", "cpu");
+        assertEquals(0, copied.exit);
+        assertEquals(a.out, copied.out, "weights read into memory give the same text as mapped ones");
     }
 
     @Test

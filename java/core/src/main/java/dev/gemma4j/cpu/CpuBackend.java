@@ -85,6 +85,11 @@ public final class CpuBackend implements Backend {
 
     @Override public String name() { return "cpu"; }
 
+    @Override
+    public void checkWeights() {
+        weights.checkUnchanged();
+    }
+
     @Override public GemmaConfig config() { return c; }
 
     @Override

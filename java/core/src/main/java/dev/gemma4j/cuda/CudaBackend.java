@@ -248,6 +248,15 @@ public final class CudaBackend implements Backend {
         return a.batch;
     }
 
+    /**
+     * A failed driver or cuBLAS call: a launch that faulted leaves the context's sticky error, and
+     * every later call on it fails too. A full KV pool or an out-of-range row is not a fault.
+     */
+    @Override
+    public boolean isDeviceFault(Throwable failure) {
+        return failure instanceof CudaException e && e.kind() != CudaException.Kind.LIBRARY;
+    }
+
     @Override
     public String name() {
         return "cuda";

@@ -21,8 +21,34 @@ public interface Backend extends AutoCloseable {
         return Integer.MAX_VALUE;
     }
 
-    /** A key/value cache for one sequence of at most {@code capacity} tokens. */
+    /**
+     * A key/value cache for one sequence of at most {@code capacity} tokens.
+     *
+     * @throws IllegalArgumentException when no cache of that length can exist on this backend
+     * @throws IllegalStateException    when the cache does not fit now (the backend's KV memory is
+     *                                  taken by other sequences' caches); the message names the numbers
+     */
     KvCache newCache(int capacity);
+
+    /**
+     * True when {@code failure}, thrown by one of this backend's steps, leaves the backend unusable
+     * for every sequence (a device error: the CUDA context is lost): the {@link Batcher} then stops
+     * and the model must be loaded again. Any other failure of a step is the failure of the sequences
+     * in that step only.
+     */
+    default boolean isDeviceFault(Throwable failure) {
+        return false;
+    }
+
+    /**
+     * Checks that the weights this backend reads are still there (memory-mapped files unchanged);
+     * the {@link Batcher} calls it before each request's admission, prefill chunk and decode step, so
+     * a checkpoint changed on disk fails those requests with a clear error instead of a crash. Nothing
+     * to check by default (weights copied to the device).
+     *
+     * @throws dev.gemma4j.model.ModelFormatException naming the file and what changed
+     */
+    default void checkWeights() {}
 
     /** Starts a batch: {@code h[t] = embed[tokens[t]] · embeddingScale}, h is [n, hidden] fp32. */
     void embed(int[] tokens);

@@ -47,11 +47,15 @@ import java.util.function.Function;
  * to the returned futures without an executor may run there too. Nothing that runs on the engine thread
  * may wait for another request's future (it would wait for itself).
  *
- * <p>Failures: an exception thrown by a request's {@code onText} fails that request only, and so does
- * an {@link ArithmeticException} from its own rows (a NaN in its logits, activations beyond the
- * backend's number range: {@link DecodeRowFailure} in a decode step). Any other exception
- * from the backend fails every active and waiting request and every waiting task
- * with that same exception; later calls are refused with an {@link IllegalStateException} that names it.
+ * <p>Failures: what one request does fails that request alone, and the engine goes on with the others
+ * and with later calls: an exception thrown by its {@code onText}, a KV cache the backend cannot give it
+ * (too long, or no room left), a failure of its prefill or of its sampling (a NaN in its logits,
+ * activations beyond the backend's number range: {@link DecodeRowFailure} in a decode step). A decode
+ * step that fails as a whole fails the sequences in that step. Only a failure the backend calls a
+ * device fault ({@link Backend#isDeviceFault}), or an {@link Error} other than an
+ * {@link OutOfMemoryError}, stops the engine: it fails every active and waiting request and every
+ * waiting task with that same exception, and later calls are refused with an
+ * {@link IllegalStateException} that names it and says to load the model again.
  * An exception thrown by a {@link #call} task fails that task only.
  *
  * <p>{@link #close()} stops admitting work: waiting requests and tasks fail with an
@@ -78,6 +82,7 @@ public final class Batcher implements AutoCloseable {
         void run(Forward forward) {
             T value;
             try {
+                forward.backend().checkWeights();
                 value = body.apply(forward);
             } catch (Throwable t) {
                 result.completeExceptionally(t);
@@ -330,6 +335,8 @@ public final class Batcher implements AutoCloseable {
                 decodeStep();
                 running = active.size();
             }
+        } catch (EngineFault f) {
+            stop(f.getCause());
         } catch (Throwable t) {
             stop(t);
         }
@@ -355,20 +362,45 @@ public final class Batcher implements AutoCloseable {
         }
     }
 
-    /** Admits waiting requests, oldest first, into the free slots: each takes its KV cache. */
+    /**
+     * Admits waiting requests, oldest first, into the free slots: each takes its KV cache. A request
+     * whose cache the backend refuses fails alone.
+     */
     private void admitWaiting() {
-        int first = active.size();
-        synchronized (lock) {
-            while (active.size() < slots && !waiting.isEmpty()) {
-                Request r = waiting.poll();
-                if (!r.result().isDone()) active.add(r);        // done here = cancelled while waiting
+        while (active.size() < slots) {
+            Request r;
+            synchronized (lock) {
+                r = waiting.poll();
             }
-        }
-        // All are active before any cache is made, so a backend failure fails each of them.
-        for (Request r : active.subList(first, active.size())) {
-            r.sequence().open(forward.backend());
+            if (r == null) return;
+            if (r.result().isDone()) continue;                 // cancelled while waiting
+            active.add(r);                                      // a device fault here fails it with the rest
+            try {
+                forward.backend().checkWeights();
+                r.sequence().open(forward.backend());
+            } catch (Throwable t) {
+                rethrowIfFatal(t);
+                fail(r, t);
+                continue;
+            }
             Stats s = stats;
             stats = new Stats(s.decodeSteps(), s.rowsDecoded(), s.largestBatch(), s.prefills() + 1, s.prefillChunks());
+        }
+    }
+
+    /**
+     * Rethrows a failure that stops the engine: a device fault of the backend, or an {@link Error}
+     * other than running out of heap (a request's own allocation, which is dropped with it).
+     */
+    private void rethrowIfFatal(Throwable t) {
+        if (forward.backend().isDeviceFault(t)) throw new EngineFault(t);
+        if (t instanceof Error && !(t instanceof OutOfMemoryError)) throw new EngineFault(t);
+    }
+
+    /** Carries a fatal failure out of the engine loop to {@link #stop}, which reports the cause itself. */
+    private static final class EngineFault extends RuntimeException {
+        EngineFault(Throwable cause) {
+            super(cause);
         }
     }
 
@@ -388,11 +420,14 @@ public final class Batcher implements AutoCloseable {
         Sequence seq = r.sequence();
         int first;
         try {
+            forward.backend().checkWeights();
             float[] logits = seq.prefillChunk(forward, prefillChunk);
             first = seq.prefilling() ? -1 : seq.sampler().sample(logits, 0, vocab);
-        } catch (ArithmeticException e) {
-            // The prompt's activations or logits held a NaN or left the backend's range: this request only.
-            fail(r, e);
+        } catch (Throwable t) {
+            // The prompt's activations or logits held a NaN or left the backend's range, or its
+            // sampling failed: this request only, unless the backend itself is lost.
+            rethrowIfFatal(t);
+            fail(r, t);
             return;
         } finally {
             Stats s = stats;
@@ -423,10 +458,16 @@ public final class Batcher implements AutoCloseable {
         int[] next;
         DecodeRowFailure failure = null;
         try {
+            forward.backend().checkWeights();
             next = forward.backend().decodeStep(tokens, caches, positions, samplers);
         } catch (DecodeRowFailure e) {
             failure = e;
             next = null;
+        } catch (Throwable t) {
+            rethrowIfFatal(t);
+            // The step failed as a whole: its sequences cannot continue, the waiting ones can.
+            for (Request r : batch) fail(r, t);
+            return;
         }
         Stats s = stats;
         stats = new Stats(s.decodeSteps() + 1, s.rowsDecoded() + rows, Math.max(s.largestBatch(), rows), s.prefills(),
@@ -478,7 +519,8 @@ public final class Batcher implements AutoCloseable {
         List<Task<?>> due;
         synchronized (lock) {
             failure = cause;
-            refusal = "the engine stopped after a failure in the backend: " + cause;
+            refusal = "the engine stopped after a failure in the " + forward.backend().name()
+                    + " backend (close this model and load it again): " + cause;
             queued = new ArrayList<>(waiting);
             waiting.clear();
             due = new ArrayList<>(tasks);

@@ -9,14 +9,19 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.gemma4j.io.WholeFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -49,14 +54,23 @@ public final class Checkpoint implements WeightSource {
     private final List<Path> files;
     private final Arena arena;
     private final Map<String, Tensor> tensors;
+    private final boolean mapped;
+    /** Per weight file, the channel it was read through and its state then: how a change is noticed. */
+    private final List<OpenFile> open;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Checkpoint(Path dir, GemmaConfig config, List<Path> files, Arena arena, Map<String, Tensor> tensors) {
+    /** A weight file as opened: its channel (the mapped inode) and its attributes through its path. */
+    private record OpenFile(Path path, FileChannel channel, long size, FileTime modified, Object fileKey) {}
+
+    private Checkpoint(Path dir, GemmaConfig config, List<Path> files, Arena arena, Map<String, Tensor> tensors,
+            boolean mapped, List<OpenFile> open) {
         this.dir = dir;
         this.config = config;
         this.files = files;
         this.arena = arena;
         this.tensors = tensors;
+        this.mapped = mapped;
+        this.open = open;
     }
 
     /**
@@ -66,6 +80,17 @@ public final class Checkpoint implements WeightSource {
      *     the message names the file, the tensor or field, what was expected and what was found
      */
     public static Checkpoint open(Path dir) {
+        return open(dir, true);
+    }
+
+    /**
+     * Opens the checkpoint in {@code dir}, its weights memory-mapped ({@code mapped}) or read into
+     * memory of their own, which no later change to the files can reach (for files replaced or
+     * rewritten in place while the model runs).
+     *
+     * @throws ModelFormatException as {@link #open(Path)}
+     */
+    public static Checkpoint open(Path dir, boolean mapped) {
         dir = dir.toAbsolutePath().normalize();
         if (!Files.exists(dir)) {
             throw new ModelFormatException(dir + ": no such directory (expected a Gemma model folder with "
@@ -105,15 +130,78 @@ public final class Checkpoint implements WeightSource {
         checkAgainstConfig(dir, config, entries, files);
 
         Arena arena = Arena.ofShared();
+        List<OpenFile> open = new ArrayList<>();
         try {
             Map<String, Tensor> byName = new LinkedHashMap<>();
-            for (SafeTensorsHeader h : headers) byName.putAll(h.map(arena));
+            for (SafeTensorsHeader h : headers) {
+                FileChannel channel = FileChannel.open(h.file(), StandardOpenOption.READ);
+                BasicFileAttributes attrs = Files.readAttributes(h.file(), BasicFileAttributes.class);
+                open.add(new OpenFile(h.file(), channel, attrs.size(), attrs.lastModifiedTime(), attrs.fileKey()));
+                byName.putAll(h.load(channel, arena, mapped));
+            }
             Map<String, Tensor> ordered = new LinkedHashMap<>();
             for (String name : GemmaTensorNames.expectedShapes(config).keySet()) ordered.put(name, byName.get(name));
-            return new Checkpoint(dir, config, files, arena, Collections.unmodifiableMap(ordered));
+            if (!mapped) {
+                for (OpenFile f : open) f.channel().close();   // the weights are copies: the files are done with
+                open.clear();
+            }
+            return new Checkpoint(dir, config, files, arena, Collections.unmodifiableMap(ordered), mapped, List.copyOf(open));
+        } catch (IOException e) {
+            closeAll(open, arena);
+            throw new ModelFormatException(dir + ": cannot open a weight file: " + e, e);
         } catch (RuntimeException e) {
-            arena.close();
+            closeAll(open, arena);
             throw e;
+        }
+    }
+
+    private static void closeAll(List<OpenFile> open, Arena arena) {
+        for (OpenFile f : open) {
+            try {
+                f.channel().close();
+            } catch (IOException ignored) {
+                // closing a read-only channel after another failure: that failure is the one reported
+            }
+        }
+        arena.close();
+    }
+
+    /** True when the weights are memory-mapped from the files; false when they were read into memory. */
+    public boolean mapped() {
+        return mapped;
+    }
+
+    /**
+     * Checks that no mapped weight file changed since it was opened: not truncated or grown (the size of
+     * the mapped file itself), not rewritten in place (its modification time) and not replaced by another
+     * file (the file key of its path). Reading a mapped page past a truncated file's end would crash
+     * the JVM, so the engine calls this before each request and each step. Weights read into memory
+     * ({@code mapped == false}) never change, and this checks nothing.
+     *
+     * @throws ModelFormatException naming the file and what changed
+     */
+    @Override
+    public void checkUnchanged() {
+        for (OpenFile f : open) {
+            String change;
+            try {
+                long size = f.channel().size();
+                BasicFileAttributes now = Files.readAttributes(f.path(), BasicFileAttributes.class);
+                if (size != f.size()) {
+                    change = "its size changed from " + f.size() + " to " + size + " bytes";
+                } else if (!Objects.equals(now.fileKey(), f.fileKey())) {
+                    change = "it was replaced by another file";
+                } else if (!now.lastModifiedTime().equals(f.modified())) {
+                    change = "it was rewritten (modified " + now.lastModifiedTime() + ", opened at " + f.modified() + ")";
+                } else {
+                    continue;
+                }
+            } catch (IOException e) {
+                change = "it cannot be read any more (" + e + ")";
+            }
+            throw new ModelFormatException(f.path() + ": the weight file changed while the model was loaded: " + change
+                    + "; its memory-mapped weights cannot be used. Load the model again, or load it with the weights"
+                    + " read into memory (--no-mmap, LoadOptions.withMappedWeights(false)) to replace files in place");
         }
     }
 
@@ -167,7 +255,7 @@ public final class Checkpoint implements WeightSource {
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) arena.close();
+        if (closed.compareAndSet(false, true)) closeAll(open, arena);
     }
 
     @Override

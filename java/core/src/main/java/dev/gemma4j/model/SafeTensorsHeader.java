@@ -121,29 +121,56 @@ final class SafeTensorsHeader {
     }
 
     /**
-     * Maps the whole file read-only into {@code arena} and slices one tensor per entry, keyed by
-     * name in header order.
+     * Slices one tensor per entry, keyed by name in header order, from the file mapped read-only into
+     * {@code arena} ({@code mapped}), or from a copy of its data section read into memory allocated
+     * in {@code arena}, which no later change to the file can reach.
      *
+     * @param channel the file, open for reading; its size must still be the size the header was read at
      * @throws ModelFormatException when the file's size changed since the header was read
      */
-    Map<String, Tensor> map(Arena arena) {
+    Map<String, Tensor> load(FileChannel channel, Arena arena, boolean mapped) {
         MemorySegment whole;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
+        long base;
+        try {
+            long size = channel.size();
             if (size != fileSize) {
                 throw new ModelFormatException(file + ": file size changed from " + fileSize + " to " + size
                         + " bytes while opening the checkpoint");
             }
-            whole = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            if (mapped) {
+                whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+                base = dataStart;
+            } else {
+                whole = arena.allocate(Math.max(1, size - dataStart), 64);
+                readData(channel, whole, size - dataStart);
+                whole = whole.asReadOnly();
+                base = 0;
+            }
         } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot be memory-mapped: " + e, e);
+            throw new ModelFormatException(file + ": cannot be " + (mapped ? "memory-mapped" : "read") + ": " + e, e);
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Entry e : entries) {
-            MemorySegment slice = whole.asSlice(dataStart + e.begin(), e.end() - e.begin());
+            MemorySegment slice = whole.asSlice(base + e.begin(), e.end() - e.begin());
             tensors.put(e.name(), new Tensor(e.name(), e.dtype(), e.shape(), slice));
         }
         return tensors;
+    }
+
+    /** Reads the data section (from byte dataStart, {@code length} bytes) into {@code into}, 1 GiB at a time. */
+    private void readData(FileChannel ch, MemorySegment into, long length) throws IOException {
+        long chunk = 1L << 30;
+        for (long done = 0; done < length; ) {
+            ByteBuffer buf = into.asSlice(done, Math.min(chunk, length - done)).asByteBuffer();
+            while (buf.hasRemaining()) {
+                int n = ch.read(buf, dataStart + done + buf.position());
+                if (n < 0) {
+                    throw new IOException("the file ended at byte " + (dataStart + done + buf.position())
+                            + " while reading it, expected " + fileSize + " bytes");
+                }
+            }
+            done += buf.capacity();
+        }
     }
 
     private static ByteBuffer readFully(FileChannel ch, long position, int length) throws IOException {

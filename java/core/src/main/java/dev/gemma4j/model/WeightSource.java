@@ -19,6 +19,14 @@ public interface WeightSource extends AutoCloseable {
     /** The model's tokenizer.json. @throws ModelFormatException when the model has none */
     Path tokenizerJson();
 
+    /**
+     * Checks that the weights can still be read: for memory-mapped files, that none changed since they
+     * were opened. Nothing to check by default (weights held in memory).
+     *
+     * @throws ModelFormatException naming the file and what changed
+     */
+    default void checkUnchanged() {}
+
     /** Releases the weights' memory; idempotent. */
     @Override
     void close();

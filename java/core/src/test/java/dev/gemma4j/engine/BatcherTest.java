@@ -464,35 +464,42 @@ class BatcherTest {
     }
 
     /** A backend whose decode step fails once it holds {@code failAtRows} sequences. */
+    /** A backend whose decode step of {@code failAtRows} rows throws {@code failure}, a device fault when {@code fatal}. */
     private static final class FailingBackend extends DelegatingBackend {
         final int failAtRows;
         final RuntimeException failure;
+        final boolean fatal;
 
-        FailingBackend(Backend inner, int failAtRows, RuntimeException failure) {
+        FailingBackend(Backend inner, int failAtRows, RuntimeException failure, boolean fatal) {
             super(inner);
             this.failAtRows = failAtRows;
             this.failure = failure;
+            this.fatal = fatal;
         }
 
         @Override public int[] decodeStep(int[] tokens, KvCache[] caches, int[] positions, Sampler[] samplers) {
             if (tokens.length == failAtRows) throw failure;
             return inner.decodeStep(tokens, caches, positions, samplers);
         }
+
+        @Override public boolean isDeviceFault(Throwable t) {
+            return fatal && t == failure;
+        }
     }
 
     /**
-     * A backend failure inside a decode step fails every active and waiting request with that exception;
-     * the batcher then refuses new work, naming the failure.
+     * A device fault inside a decode step fails every active and waiting request with that exception;
+     * the batcher then refuses new work, naming the failure and saying to load the model again.
      */
     @Test
-    void backendFailureFailsEveryRequest() throws Exception {
+    void deviceFaultFailsEveryRequest() throws Exception {
         long seed = System.nanoTime();
-        System.out.println("BatcherTest.backendFailureFailsEveryRequest seed " + seed);
+        System.out.println("BatcherTest.deviceFaultFailsEveryRequest seed " + seed);
         SplittableRandom rnd = new SplittableRandom(seed);
         RuntimeException failure = new IllegalStateException("decode step failed on purpose");
         try (Reference ref = new Reference("tiny-mha", 0);
              CpuBackend cpu = new CpuBackend(ref.weights)) {
-            Batcher batcher = new Batcher(new Forward(new FailingBackend(cpu, 3, failure)), ref.tokenizer, 3);
+            Batcher batcher = new Batcher(new Forward(new FailingBackend(cpu, 3, failure, true)), ref.tokenizer, 3);
             List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
                 futures.add(batcher.submit(randomPrompt(rnd, 3 + 2 * i), GenerationOptions.greedy(30), ref.contextLength, null));
@@ -504,9 +511,73 @@ class BatcherTest {
             IllegalStateException refused = assertThrows(IllegalStateException.class,
                     () -> batcher.submit(new int[] {2, 5}, GenerationOptions.greedy(2), ref.contextLength, null));
             assertSame(failure, refused.getCause());
+            assertTrue(refused.getMessage().contains("load it again"), refused.getMessage());
             System.out.println("  then: " + refused.getMessage());
             assertThrows(IllegalStateException.class, () -> batcher.call(f -> 1));
             batcher.close();
+        }
+    }
+
+    /**
+     * A decode step that fails without a device fault fails the requests in that step only: the one
+     * waiting meanwhile and later ones run to their end, with the tokens they have alone.
+     */
+    @Test
+    void aFailedStepFailsItsRequestsOnly() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("BatcherTest.aFailedStepFailsItsRequestsOnly seed " + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        RuntimeException failure = new IllegalStateException("decode step failed on purpose");
+        try (Reference ref = new Reference("tiny-mha", 0);
+             CpuBackend cpu = new CpuBackend(ref.weights)) {
+            Batcher batcher = new Batcher(new Forward(new FailingBackend(cpu, 3, failure, false)), ref.tokenizer, 3);
+            List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                futures.add(batcher.submit(randomPrompt(rnd, 3 + 2 * i), GenerationOptions.greedy(30), ref.contextLength, null));
+            }
+            for (int i = 0; i < 3; i++) assertSame(failure, failureOf(futures.get(i)));
+            int[] later = randomPrompt(rnd, 6);
+            GenerationResult alone = await(batcher.submit(later, GenerationOptions.greedy(8), ref.contextLength, null));
+            assertTrue(await(futures.get(3)).generatedTokens().length > 0, "the waiting request ran");
+            try (Batcher solo = new Batcher(new Forward(cpu), ref.tokenizer, 1)) {
+                assertArrayEquals(await(solo.submit(later, GenerationOptions.greedy(8), ref.contextLength, null))
+                        .generatedTokens(), alone.generatedTokens());
+            }
+            batcher.close();
+        }
+    }
+
+    /**
+     * A request whose KV cache the backend refuses (here: no room, and a cache the heap cannot hold)
+     * fails alone with the backend's error; the requests admitted around it run to their end.
+     */
+    @Test
+    void aRefusedCacheFailsItsRequestOnly() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("BatcherTest.aRefusedCacheFailsItsRequestOnly seed " + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        try (Reference ref = new Reference("tiny-mqa", 0);
+             CpuBackend cpu = new CpuBackend(ref.weights)) {
+            RuntimeException noRoom = new IllegalStateException("no room for this cache, on purpose");
+            Backend refusing = new DelegatingBackend(cpu) {
+                @Override public KvCache newCache(int capacity) {
+                    if (capacity == 4 + 20) throw noRoom;                       // prompt + max new tokens
+                    if (capacity == 4 + 21) throw new OutOfMemoryError("Java heap space, on purpose");
+                    return inner.newCache(capacity);
+                }
+            };
+            try (Batcher batcher = new Batcher(new Forward(refusing), ref.tokenizer, 2)) {
+                var ok1 = batcher.submit(randomPrompt(rnd, 4), GenerationOptions.greedy(12), ref.contextLength, null);
+                var refused = batcher.submit(randomPrompt(rnd, 4), GenerationOptions.greedy(20), ref.contextLength, null);
+                var oom = batcher.submit(randomPrompt(rnd, 4), GenerationOptions.greedy(21), ref.contextLength, null);
+                var ok2 = batcher.submit(randomPrompt(rnd, 5), GenerationOptions.greedy(12), ref.contextLength, null);
+                assertSame(noRoom, failureOf(refused));
+                assertInstanceOf(OutOfMemoryError.class, failureOf(oom));
+                assertTrue(await(ok1).generatedTokens().length > 0);
+                assertTrue(await(ok2).generatedTokens().length > 0);
+                assertTrue(await(batcher.submit(randomPrompt(rnd, 3), GenerationOptions.greedy(12),
+                        ref.contextLength, null)).generatedTokens().length > 0, "later requests run");
+            }
         }
     }
 }

@@ -15,6 +15,8 @@ abstract class DelegatingBackend implements Backend {
     @Override public int maxBatchTokens() { return inner.maxBatchTokens(); }
     @Override public int maxDecodeBatch() { return inner.maxDecodeBatch(); }
     @Override public KvCache newCache(int capacity) { return inner.newCache(capacity); }
+    @Override public boolean isDeviceFault(Throwable failure) { return inner.isDeviceFault(failure); }
+    @Override public void checkWeights() { inner.checkWeights(); }
     @Override public void embed(int[] tokens) { inner.embed(tokens); }
     @Override public void attentionBlock(int layer, KvCache cache, int startPos) { inner.attentionBlock(layer, cache, startPos); }
     @Override public void decodeAttentionBlock(int layer, KvCache[] caches, int[] positions) {
