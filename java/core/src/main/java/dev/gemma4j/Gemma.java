@@ -1,6 +1,7 @@
 package dev.gemma4j;
 
 import dev.gemma4j.cpu.CpuBackend;
+import dev.gemma4j.cpu.CpuMemoryPlan;
 import dev.gemma4j.cuda.CudaBackend;
 import dev.gemma4j.cuda.CudaContext;
 import dev.gemma4j.cuda.CudaProbe;
@@ -147,7 +148,8 @@ public final class Gemma implements AutoCloseable {
                         + " (max_position_embeddings of " + dir + "), found " + context);
             }
             backend = switch (chooseDevice(options.device(), monitor)) {
-                case CPU -> new CpuBackend(weights);
+                case CPU -> new CpuBackend(weights,
+                        CpuMemoryPlan.of(weights.config(), options.memory().orElse("all"), options.maxBatchTokens()));
                 case CUDA -> openCuda(weights, options, context, monitor);
                 case AUTO -> throw new IllegalStateException("device choice left AUTO");
             };

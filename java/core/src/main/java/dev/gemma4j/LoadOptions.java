@@ -1,5 +1,6 @@
 package dev.gemma4j;
 
+import dev.gemma4j.cuda.DeviceBudget;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -13,7 +14,7 @@ import java.util.OptionalInt;
  *
  * <p>Defaults: device {@link Device#AUTO}, the model's whole context (max_position_embeddings), all free
  * device memory, {@value #DEFAULT_MAX_BATCH_TOKENS} prompt tokens per forward step, one sequence at a time,
- * weights memory-mapped.
+ * weights memory-mapped, CPU KV caches up to what the Java heap can give.
  */
 public final class LoadOptions {
     /** Backend choice. */
@@ -27,7 +28,7 @@ public final class LoadOptions {
     public static final int DEFAULT_MAX_BATCH_TOKENS = 512;
 
     private static final LoadOptions DEFAULTS =
-            new LoadOptions(Device.AUTO, OptionalInt.empty(), Optional.empty(), DEFAULT_MAX_BATCH_TOKENS, 1, true);
+            new LoadOptions(Device.AUTO, OptionalInt.empty(), Optional.empty(), DEFAULT_MAX_BATCH_TOKENS, 1, true, Optional.empty());
 
     private final Device device;
     private final OptionalInt contextLength;
@@ -35,9 +36,11 @@ public final class LoadOptions {
     private final int maxBatchTokens;
     private final int maxSequences;
     private final boolean mappedWeights;
+    private final Optional<String> memory;
 
     private LoadOptions(Device device, OptionalInt contextLength, Optional<String> gpuMemory, int maxBatchTokens,
-                        int maxSequences, boolean mappedWeights) {
+                        int maxSequences, boolean mappedWeights, Optional<String> memory) {
+        this.memory = memory;
         this.mappedWeights = mappedWeights;
         this.device = device;
         this.contextLength = contextLength;
@@ -59,13 +62,13 @@ public final class LoadOptions {
     /** Which backend computes the model. */
     public LoadOptions withDevice(Device d) {
         Objects.requireNonNull(d, "no device given (AUTO, CUDA or CPU)");
-        return new LoadOptions(d, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights);
+        return new LoadOptions(d, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory);
     }
 
     /** Tokens per sequence (prompt + new), at least 2 and at most the model's max_position_embeddings. */
     public LoadOptions withContextLength(int tokens) {
         if (tokens < 2) throw new IllegalArgumentException("context length must be >= 2 tokens, found " + tokens);
-        return new LoadOptions(device, OptionalInt.of(tokens), gpuMemory, maxBatchTokens, maxSequences, mappedWeights);
+        return new LoadOptions(device, OptionalInt.of(tokens), gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory);
     }
 
     /**
@@ -74,13 +77,13 @@ public final class LoadOptions {
      */
     public LoadOptions withGpuMemory(String size) {
         if (size == null || size.isBlank()) throw new IllegalArgumentException("no GPU memory size given, e.g. 18GiB");
-        return new LoadOptions(device, contextLength, Optional.of(size), maxBatchTokens, maxSequences, mappedWeights);
+        return new LoadOptions(device, contextLength, Optional.of(size), maxBatchTokens, maxSequences, mappedWeights, memory);
     }
 
     /** The most prompt tokens one forward step processes on the GPU; longer prompts run in chunks of this size. */
     public LoadOptions withMaxBatchTokens(int tokens) {
         if (tokens < 1) throw new IllegalArgumentException("max batch tokens must be >= 1, found " + tokens);
-        return new LoadOptions(device, contextLength, gpuMemory, tokens, maxSequences, mappedWeights);
+        return new LoadOptions(device, contextLength, gpuMemory, tokens, maxSequences, mappedWeights, memory);
     }
 
     /**
@@ -89,7 +92,7 @@ public final class LoadOptions {
      */
     public LoadOptions withMaxSequences(int sequences) {
         if (sequences < 1) throw new IllegalArgumentException("max sequences must be >= 1, found " + sequences);
-        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, sequences, mappedWeights);
+        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, sequences, mappedWeights, memory);
     }
 
     /**
@@ -100,7 +103,23 @@ public final class LoadOptions {
      * copies the weights to the device either way.
      */
     public LoadOptions withMappedWeights(boolean mapped) {
-        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mapped);
+        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mapped, memory);
+    }
+
+    /**
+     * The memory the CPU backend's KV caches may take together, e.g. "8GiB" (default, or "all": what
+     * the Java heap can still give). A request whose cache does not fit next to the others' fails
+     * alone, before anything is allocated. Checked at load.
+     */
+    public LoadOptions withMemory(String size) {
+        if (size == null || size.isBlank()) throw new IllegalArgumentException("no memory size given, e.g. 8GiB, or all");
+        DeviceBudget.parse(size);
+        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights,
+                Optional.of(size));
+    }
+
+    public Optional<String> memory() {
+        return memory;
     }
 
     public boolean mappedWeights() {
@@ -133,12 +152,12 @@ public final class LoadOptions {
     public boolean equals(Object o) {
         return o instanceof LoadOptions l && device == l.device && contextLength.equals(l.contextLength)
                 && gpuMemory.equals(l.gpuMemory) && maxBatchTokens == l.maxBatchTokens && maxSequences == l.maxSequences
-                && mappedWeights == l.mappedWeights;
+                && mappedWeights == l.mappedWeights && memory.equals(l.memory);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights);
+        return Objects.hash(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory);
     }
 
     @Override
@@ -146,6 +165,6 @@ public final class LoadOptions {
         return "LoadOptions[device=" + device + ", contextLength="
                 + (contextLength.isPresent() ? contextLength.getAsInt() : "model's") + ", gpuMemory="
                 + gpuMemory.orElse("all free") + ", maxBatchTokens=" + maxBatchTokens + ", maxSequences=" + maxSequences
-                + ", mappedWeights=" + mappedWeights + "]";
+                + ", mappedWeights=" + mappedWeights + ", memory=" + memory.orElse("what the heap can give") + "]";
     }
 }

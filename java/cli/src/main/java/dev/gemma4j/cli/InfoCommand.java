@@ -4,6 +4,7 @@ import dev.gemma4j.cuda.CudaContext;
 import dev.gemma4j.cuda.CudaProbe;
 import dev.gemma4j.cuda.DeviceBudget;
 import dev.gemma4j.cuda.MemoryPlan;
+import dev.gemma4j.cpu.CpuMemoryPlan;
 import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.DType;
 import dev.gemma4j.model.GemmaConfig;
@@ -31,6 +32,10 @@ final class InfoCommand implements Callable<Integer> {
     @Option(names = "--gpu-memory", paramLabel = "SIZE",
             description = "Also print the CUDA memory plan for this budget, e.g. 18GiB; 'all' asks the GPU for its free memory.")
     String gpuMemory;
+
+    @Option(names = "--memory", paramLabel = "SIZE",
+            description = "The CPU backend's KV budget in the CPU plan, e.g. 8GiB, or all: what the Java heap can give (default: ${DEFAULT-VALUE}).")
+    String memory = "all";
 
     @Option(names = "--context", paramLabel = "TOKENS", description = "Context the plan must hold (default: the model's max_position_embeddings).")
     int context;
@@ -70,7 +75,9 @@ final class InfoCommand implements Callable<Integer> {
             }
             perDtype.forEach((d, acc) -> out.printf(Locale.ROOT, "%-21s %d tensors, %,d bytes%n",
                     d.safetensorsName(), acc[0], acc[1]));
-            out.printf(Locale.ROOT, "KV cache per token    %,d bytes at fp16%n", MemoryPlan.kvBytesPerToken(c));
+            out.printf(Locale.ROOT, "KV cache per token    %,d bytes at fp16 (CUDA), %,d at fp32 (CPU)%n",
+                    MemoryPlan.kvBytesPerToken(c), CpuMemoryPlan.kvBytesPerToken(c));
+            out.println(CpuMemoryPlan.of(c, memory, maxBatch).describe());
             if (gpuMemory != null) {
                 MemoryPlan plan = plan(c);
                 out.println(plan.describe());

@@ -53,6 +53,11 @@ final class ModelOption {
             description = "Most sequences decoded together; on the GPU each gets a KV cache of the context length at load (default: ${DEFAULT-VALUE}).")
     int maxSequences = 1;
 
+    @Option(names = "--memory", paramLabel = "SIZE",
+            description = "Memory the CPU backend's KV caches may take together, e.g. 8GiB, or all: what the Java heap"
+                    + " can give (default: ${DEFAULT-VALUE}).")
+    String memory = "all";
+
     @Option(names = "--no-mmap",
             description = "Read the weights into memory at load instead of memory-mapping the files, so they may be"
                     + " replaced or rewritten while the model runs (CPU; the GPU copies them to the device anyway).")
@@ -78,7 +83,7 @@ final class ModelOption {
                     + " gibberish. Pass --model DIR to run a real Gemma checkpoint.");
         }
         LoadOptions options = LoadOptions.defaults().withDevice(parseDevice(device)).withGpuMemory(gpuMemory)
-                .withMaxBatchTokens(maxBatch).withMaxSequences(maxSequences).withMappedWeights(!noMmap);
+                .withMaxBatchTokens(maxBatch).withMaxSequences(maxSequences).withMappedWeights(!noMmap).withMemory(memory);
         if (context != null) options = options.withContextLength(context);
         ProgressBar[] bar = {null};
         Gemma.LoadMonitor monitor = new Gemma.LoadMonitor() {

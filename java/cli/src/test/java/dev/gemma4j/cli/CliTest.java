@@ -81,6 +81,17 @@ class CliTest {
         assertEquals(a.out, copied.out, "weights read into memory give the same text as mapped ones");
     }
 
+    /** A request whose KV cache the CPU budget cannot hold is refused with the numbers, before it runs. */
+    @Test
+    void aCacheBeyondTheMemoryBudgetIsRefused() {
+        Run r = run("generate", "--device", "cpu", "--memory", "1MiB", "--prompt", "Hello", "--max-tokens", "4000");
+        assertFails(r, "KV cache of", "tokens needs", "--memory 1.0 MiB", "--max-tokens");
+        assertTrue(!r.err.contains("\tat "), "no stack trace:\n" + r.err);
+        Run info = run("info", "--memory", "64MiB");
+        assertEquals(0, info.exit, info.err);
+        assertTrue(info.out.contains("CPU memory plan: KV caches 64.0 MiB (--memory 64.0 MiB)"), info.out);
+    }
+
     @Test
     void maxTokensZeroOrNegative() {
         assertFails(run("generate", "--max-tokens", "0"), "max new tokens must be at least 1, found 0");

@@ -1,5 +1,7 @@
 package dev.gemma4j.cpu;
 
+import dev.gemma4j.LoadOptions;
+import dev.gemma4j.cuda.Bytes;
 import dev.gemma4j.engine.Backend;
 import dev.gemma4j.engine.DecodeBatch;
 import dev.gemma4j.engine.Forward;
@@ -9,6 +11,8 @@ import dev.gemma4j.model.GemmaConfig;
 import dev.gemma4j.model.GemmaTensorNames;
 import dev.gemma4j.model.Tensor;
 import dev.gemma4j.model.WeightSource;
+import java.util.Locale;
+import java.util.OptionalLong;
 
 /**
  * The CPU reference backend: fp32 math over weights kept in their stored dtype (memory-mapped, widened
@@ -31,12 +35,20 @@ public final class CpuBackend implements Backend {
     private record Layer(float[] inputNorm, Tensor q, Tensor k, Tensor v, Tensor o, float[] postAttentionNorm,
                          Tensor gate, Tensor up, Tensor down) {}
 
+    private final CpuMemoryPlan plan;
+    /** Bytes the open KV caches hold; guarded by this. */
+    private long kvReserved;
+    private int kvCaches;
+
     /** Per-sequence cache: k and v [layer][capacity, kvHeads, headDim], fp32. */
-    private static final class CpuKvCache implements KvCache {
+    private final class CpuKvCache implements KvCache {
         final float[][] k, v;
         final int capacity;
+        final long bytes;
+        private boolean closed;
 
-        CpuKvCache(int layers, int capacity, int kvHeads, int headDim) {
+        CpuKvCache(int layers, int capacity, int kvHeads, int headDim, long bytes) {
+            this.bytes = bytes;
             long perLayer = (long) capacity * kvHeads * headDim;
             if (perLayer > Integer.MAX_VALUE - 16) {
                 throw new IllegalArgumentException("KV cache of " + capacity + " tokens needs " + perLayer
@@ -48,13 +60,37 @@ public final class CpuBackend implements Backend {
         }
 
         @Override public int capacity() { return capacity; }
-        @Override public void close() {}
+
+        @Override
+        public void close() {
+            synchronized (CpuBackend.this) {
+                if (closed) return;
+                closed = true;
+                kvReserved -= bytes;
+                kvCaches--;
+            }
+        }
     }
 
-    /** @throws IllegalStateException when the JVM runs without {@code --add-modules jdk.incubator.vector} */
+    /**
+     * A backend whose KV caches may take what the Java heap can still give ({@link CpuMemoryPlan} by default).
+     *
+     * @throws IllegalStateException when the JVM runs without {@code --add-modules jdk.incubator.vector}
+     */
     public CpuBackend(WeightSource weights) {
+        this(weights, CpuMemoryPlan.of(weights.config(), OptionalLong.empty(),
+                LoadOptions.DEFAULT_MAX_BATCH_TOKENS));
+    }
+
+    /**
+     * A backend whose KV caches together hold at most {@code plan.budgetBytes()}.
+     *
+     * @throws IllegalStateException when the JVM runs without {@code --add-modules jdk.incubator.vector}
+     */
+    public CpuBackend(WeightSource weights, CpuMemoryPlan plan) {
         VectorModule.require("the CPU backend");
         this.weights = weights;
+        this.plan = plan;
         this.c = weights.config();
         hidden = c.hiddenSize();
         heads = c.numAttentionHeads();
@@ -92,9 +128,48 @@ public final class CpuBackend implements Backend {
 
     @Override public GemmaConfig config() { return c; }
 
+    /** The KV memory plan this backend was made with. */
+    public CpuMemoryPlan memoryPlan() {
+        return plan;
+    }
+
+    /**
+     * @throws IllegalArgumentException when {@code capacity} is below 1 or above what the whole budget holds
+     * @throws IllegalStateException    when the budget's free part, next to the other open caches, cannot
+     *                                  hold it; nothing is allocated then
+     */
     @Override
     public KvCache newCache(int capacity) {
-        return new CpuKvCache(layers.length, capacity, kvHeads, headDim);
+        if (capacity < 1) throw new IllegalArgumentException("a KV cache holds at least 1 token, found " + capacity);
+        long bytes = plan.cacheBytes(capacity);
+        synchronized (this) {
+            if (bytes > plan.budgetBytes()) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT,
+                        "a KV cache of %,d tokens needs %s (%,d bytes per token), more than the CPU backend's whole KV"
+                                + " budget of %s (%s, %,d tokens); ask for fewer tokens (--max-tokens, --context)"
+                                + " or a larger budget (--memory, -Xmx)",
+                        capacity, Bytes.format(bytes), plan.kvBytesPerToken(), Bytes.binary(plan.budgetBytes()),
+                        plan.source(), plan.tokensThatFit()));
+            }
+            if (kvReserved + bytes > plan.budgetBytes()) {
+                throw new IllegalStateException(String.format(Locale.ROOT,
+                        "a KV cache of %,d tokens needs %s; the CPU backend's KV budget of %s (%s) has %s free,"
+                                + " %d other cache(s) hold %s; wait for other sequences to end, or ask for fewer tokens",
+                        capacity, Bytes.binary(bytes), Bytes.binary(plan.budgetBytes()), plan.source(),
+                        Bytes.binary(plan.budgetBytes() - kvReserved), kvCaches, Bytes.binary(kvReserved)));
+            }
+            kvReserved += bytes;
+            kvCaches++;
+        }
+        try {
+            return new CpuKvCache(layers.length, capacity, kvHeads, headDim, bytes);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            synchronized (this) {
+                kvReserved -= bytes;
+                kvCaches--;
+            }
+            throw e;
+        }
     }
 
     @Override

@@ -3,16 +3,16 @@ package dev.gemma4j.cuda;
 import java.util.Locale;
 
 /** Byte counts for messages and tables: exact bytes with thousands separators, and a binary unit. */
-final class Bytes {
+public final class Bytes {
     private Bytes() {}
 
     /** For example {@code 19,327,352,832 bytes (18.00 GiB)}. */
-    static String format(long bytes) {
+    public static String format(long bytes) {
         return String.format(Locale.ROOT, "%,d bytes (%s)", bytes, binary(bytes));
     }
 
     /** For example {@code 18.00 GiB}, {@code 512.0 KiB}, {@code 100 B}. */
-    static String binary(long bytes) {
+    public static String binary(long bytes) {
         long magnitude = Math.abs(bytes);
         if (magnitude >= 1L << 30) return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
         if (magnitude >= 1L << 20) return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20));
