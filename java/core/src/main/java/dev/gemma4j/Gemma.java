@@ -146,7 +146,7 @@ public final class Gemma implements AutoCloseable {
                 throw new IllegalArgumentException("context length must be at most " + max
                         + " (max_position_embeddings of " + dir + "), found " + context);
             }
-            backend = switch (chooseDevice(options.device(), monitor)) {
+            backend = switch (chooseDevice(options.device(), weights.config(), monitor)) {
                 case CPU -> new CpuBackend(weights);
                 case CUDA -> openCuda(weights, options, context, monitor);
                 case AUTO -> throw new IllegalStateException("device choice left AUTO");
@@ -166,6 +166,20 @@ public final class Gemma implements AutoCloseable {
         if (why.isEmpty()) return LoadOptions.Device.CUDA;
         monitor.notice("device auto: running on the CPU: " + why.get());
         return LoadOptions.Device.CPU;
+    }
+
+    /**
+     * As {@link #chooseDevice(LoadOptions.Device, LoadMonitor)} for a model of {@code config}: AUTO
+     * becomes CPU, with a notice naming what is missing, when the CUDA backend cannot run the model.
+     */
+    public static LoadOptions.Device chooseDevice(LoadOptions.Device requested, GemmaConfig config,
+            LoadMonitor monitor) {
+        String unsupported = CudaBackend.unsupported(config);
+        if (requested == LoadOptions.Device.AUTO && unsupported != null) {
+            monitor.notice("device auto: running on the CPU: " + unsupported);
+            return LoadOptions.Device.CPU;
+        }
+        return chooseDevice(requested, monitor);
     }
 
     private static Backend openCuda(WeightSource weights, LoadOptions options, int context, LoadMonitor monitor) {

@@ -49,8 +49,11 @@ public final class Checkpoint implements WeightSource {
     private final Arena arena;
     private final Map<String, Tensor> tensors;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final int skippedVisionTensors;
 
-    private Checkpoint(Path dir, GemmaConfig config, List<Path> files, Arena arena, Map<String, Tensor> tensors) {
+    private Checkpoint(Path dir, GemmaConfig config, List<Path> files, Arena arena, Map<String, Tensor> tensors,
+            int skippedVisionTensors) {
+        this.skippedVisionTensors = skippedVisionTensors;
         this.dir = dir;
         this.config = config;
         this.files = files;
@@ -96,19 +99,52 @@ public final class Checkpoint implements WeightSource {
                     + " beside " + CONFIG + ", found " + listing(dir));
         }
         List<Path> files = headers.stream().map(SafeTensorsHeader::file).toList();
-        checkAgainstConfig(dir, config, entries, files);
+        boolean multimodal = config.family().multimodal();
+        Map<String, SafeTensorsHeader.Entry> text = new LinkedHashMap<>();
+        for (SafeTensorsHeader.Entry e : entries.values()) {
+            String name = multimodal ? textName(e.name()) : e.name();
+            if (name != null) text.put(name, e);
+        }
+        int skipped = entries.size() - text.size();
+        checkAgainstConfig(dir, config, text, files);
 
         Arena arena = Arena.ofShared();
         try {
             Map<String, Tensor> byName = new LinkedHashMap<>();
             for (SafeTensorsHeader h : headers) byName.putAll(h.map(arena));
             Map<String, Tensor> ordered = new LinkedHashMap<>();
-            for (String name : GemmaTensorNames.expectedShapes(config).keySet()) ordered.put(name, byName.get(name));
-            return new Checkpoint(dir, config, files, arena, Collections.unmodifiableMap(ordered));
+            for (String name : GemmaTensorNames.expectedShapes(config).keySet()) {
+                ordered.put(name, byName.get(text.get(name).name()));
+            }
+            return new Checkpoint(dir, config, files, arena, Collections.unmodifiableMap(ordered), skipped);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * The text model's name of a tensor stored in a Gemma 3 multimodal checkpoint, or null for a
+     * tensor of the vision tower or its projector, which gemma4j does not load. Text weights lie
+     * under {@code language_model.model.} (transformers 4) or {@code model.language_model.}
+     * (transformers 5); both become {@code model.}.
+     */
+    static String textName(String stored) {
+        for (String vision : VISION_PREFIXES) if (stored.startsWith(vision)) return null;
+        for (String prefix : TEXT_PREFIXES) {
+            if (stored.startsWith(prefix)) return "model." + stored.substring(prefix.length());
+        }
+        if (stored.equals("language_model." + GemmaTensorNames.LM_HEAD)) return GemmaTensorNames.LM_HEAD;
+        return stored;
+    }
+
+    private static final List<String> TEXT_PREFIXES = List.of("language_model.model.", "model.language_model.");
+    private static final List<String> VISION_PREFIXES = List.of("vision_tower.", "multi_modal_projector.",
+            "model.vision_tower.", "model.multi_modal_projector.");
+
+    /** Tensors of a multimodal checkpoint's vision tower and projector, left unmapped; 0 for a text model. */
+    public int skippedVisionTensors() {
+        return skippedVisionTensors;
     }
 
     /** The model folder (absolute). */
