@@ -16,6 +16,7 @@ import dev.gemma4j.model.GemmaFamily;
 import dev.gemma4j.model.GemmaTensorNames;
 import dev.gemma4j.model.SafeTensorsWriter;
 import dev.gemma4j.model.Tensor;
+import dev.gemma4j.testmodels.TestModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The CPU engine against the float64 {@link ReferenceGemma} of Hugging Face's Gemma 2 and Gemma 3,
@@ -186,6 +188,33 @@ class Gemma23ParityTest {
             check(layout + " prefill", want, prefill, vocab);
             check(layout + " incremental", want, incremental, vocab);
             check(layout + " two chunks", want, chunked, vocab);
+        }
+    }
+
+    /** The built-in tiny-gemma2 and tiny-gemma3 (window 4) on a 10-token prompt, prefill and decode. */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-gemma2", "tiny-gemma3", "tiny-gemma3-bf16"})
+    void builtInModelsMatchReference(String name) {
+        try (Checkpoint ckpt = Checkpoint.open(TestModels.resolve(name)); CpuBackend backend = new CpuBackend(ckpt)) {
+            GemmaConfig c = ckpt.config();
+            assertTrue(c.family().slidingWindow() < 10, "window " + c.family().slidingWindow());
+            long seed = name.hashCode();
+            int[] tokens = new SplittableRandom(seed).ints(10, 0, 256000).toArray();
+            System.out.println(name + ": seed " + seed + ", tokens " + Arrays.toString(tokens));
+            double[][] want = new ReferenceGemma(ckpt).logits(tokens);
+            Forward forward = new Forward(backend);
+            int vocab = c.vocabSize();
+            try (KvCache cache = backend.newCache(tokens.length)) {
+                check(name + " prefill", want, forward.run(tokens, cache, 0, tokens.length), vocab);
+            }
+            float[] incremental = new float[tokens.length * vocab];
+            try (KvCache cache = backend.newCache(tokens.length)) {
+                for (int t = 0; t < tokens.length; t++) {
+                    float[] row = forward.decode(new int[] {tokens[t]}, new KvCache[] {cache}, new int[] {t}, null);
+                    System.arraycopy(row, 0, incremental, t * vocab, vocab);
+                }
+            }
+            check(name + " incremental", want, incremental, vocab);
         }
     }
 
