@@ -2,12 +2,17 @@ package dev.gemma4j.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.Gemma;
+import dev.gemma4j.LoadOptions;
+import dev.gemma4j.cuda.CudaBackend;
 import dev.gemma4j.model.GemmaConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -58,6 +63,29 @@ class LayerPlanTest {
                 context, unbounded, rings, 100.0 * (unbounded - rings) / unbounded);
         assertEquals(36_507_222_016L, unbounded);
         assertEquals(5_611_978_752L, rings);
+    }
+
+    /** The CUDA backend refuses Gemma 2 and 3, naming what it lacks, and device auto picks the CPU for them. */
+    @Test
+    void cudaRefusesGemma3AndAutoPicksTheCpu(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("config.json"), GEMMA3_4B);
+        GemmaConfig c = GemmaConfig.read(dir.resolve("config.json"));
+        String why = CudaBackend.unsupported(c);
+        assertTrue(why != null && why.contains("\"gemma3\"") && why.contains("sliding-window attention")
+                && why.contains("q/k norms") && why.contains("linear RoPE scaling"), why);
+        assertNull(CudaBackend.unsupported(GemmaConfig.gemma2B()));
+        List<String> notices = new ArrayList<>();
+        Gemma.LoadMonitor monitor = new Gemma.LoadMonitor() {
+            @Override
+            public void notice(String text) {
+                notices.add(text);
+            }
+        };
+        assertEquals(LoadOptions.Device.CPU, Gemma.chooseDevice(LoadOptions.Device.AUTO, c, monitor));
+        assertEquals(List.of("device auto: running on the CPU: " + why), notices);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CudaBackend.openSynthetic(c, 0, null, null));
+        assertEquals(why, e.getMessage());
     }
 
     @Test
