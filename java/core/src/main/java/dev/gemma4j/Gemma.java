@@ -492,6 +492,17 @@ public final class Gemma implements AutoCloseable {
      * @return [tokens.length][vocab] fp32
      */
     public float[][] logits(int[] tokens) {
+        return logits(tokens, false);
+    }
+
+    /**
+     * The logits at every position of a token sequence: as one forward pass, or with
+     * {@code incremental} fed one token at a time through the decode path, each step reading the KV
+     * cache the earlier ones wrote (the path generation takes, sliding-window rings included).
+     *
+     * @return [tokens.length][vocab] fp32
+     */
+    public float[][] logits(int[] tokens, boolean incremental) {
         int vocab = config().vocabSize();
         for (int i = 0; i < tokens.length; i++) {
             if (tokens[i] < 0 || tokens[i] >= vocab) {
@@ -505,7 +516,13 @@ public final class Gemma implements AutoCloseable {
         int[] copy = tokens.clone();
         float[] flat = await(batcher.call(forward -> {
             try (KvCache cache = forward.backend().newCache(copy.length)) {
-                return forward.run(copy, cache, 0, copy.length);
+                if (!incremental) return forward.run(copy, cache, 0, copy.length);
+                float[] rows = new float[copy.length * vocab];
+                for (int t = 0; t < copy.length; t++) {
+                    float[] row = forward.decode(new int[] {copy[t]}, new KvCache[] {cache}, new int[] {t}, null);
+                    System.arraycopy(row, 0, rows, t * vocab, vocab);
+                }
+                return rows;
             }
         }));
         float[][] out = new float[copy.length][];
