@@ -55,7 +55,8 @@ public record TestModelSpec(String name, int vocabSize, int hiddenSize, int inte
 
     /**
      * What the Gemma 2 and 3 recipes add, with the published models' values unless said: Gemma 2
-     * slides on even layers, scales scores by 256^-0.5 and soft-caps them at 50 and the logits at 30;
+     * slides on even layers, scales scores by head_dim^-0.5 (query_pre_attn_scalar = head_dim, as in
+     * Gemma 2 2B and 9B) and soft-caps them at 50 and the logits at 30;
      * Gemma 3 has a full layer last, q/k norms, RoPE base 1e6 with linear factor 8 (as Gemma 3 4B)
      * on full layers and 1e4 on sliding ones. Both use a window of {@link #SLIDING_WINDOW}, and the
      * end ids of their generation_config.json (Gemma 2: eos, end_of_turn 107; Gemma 3: eos, 106).
@@ -67,7 +68,7 @@ public record TestModelSpec(String name, int vocabSize, int hiddenSize, int inte
             kinds.add(full ? AttentionKind.FULL : AttentionKind.SLIDING);
         }
         return switch (modelType) {
-            case "gemma2" -> new GemmaFamily("gemma2", kinds, SLIDING_WINDOW, 256, 50.0, 30.0, true, false, 1,
+            case "gemma2" -> new GemmaFamily("gemma2", kinds, SLIDING_WINDOW, headDim, 50.0, 30.0, true, false, 1,
                     10000.0, 1, List.of(1, 107), false);
             case "gemma3" -> new GemmaFamily("gemma3_text", kinds, SLIDING_WINDOW, headDim, 0, 0, true, true, 8,
                     10000.0, 1, List.of(1, 106), false);

@@ -334,7 +334,10 @@ public final class TestModels {
         o.put("seed", Long.toUnsignedString(spec.seed(), 16));
         o.put("zero_down_proj", spec.zeroDownProj());
         o.put("zero_o_proj", spec.zeroOProj());
-        if (!spec.modelType().equals("gemma")) o.put("model_type", spec.modelType());
+        if (!spec.modelType().equals("gemma")) {
+            o.put("model_type", spec.modelType());
+            o.put("family", spec.family().toString());
+        }
         return pretty(o);
     }
 

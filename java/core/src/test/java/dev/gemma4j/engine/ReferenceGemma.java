@@ -15,17 +15,17 @@ import dev.gemma4j.model.WeightSource;
  * positions, per-head q/k norms, RoPE base and linear factor per layer kind, soft-capped logits. It
  * reads the config's family directly, not the engine's LayerPlan, so a mistake there shows.
  */
-final class ReferenceGemma {
+public final class ReferenceGemma {
     private final WeightSource w;
     private final GemmaConfig c;
 
-    ReferenceGemma(WeightSource w) {
+    public ReferenceGemma(WeightSource w) {
         this.w = w;
         this.c = w.config();
     }
 
     /** Logits [tokens.length][vocab] of a full causal pass. */
-    double[][] logits(int[] tokens) {
+    public double[][] logits(int[] tokens) {
         int n = tokens.length, d = c.hiddenSize(), hd = c.headDim();
         int heads = c.numAttentionHeads(), kvHeads = c.numKeyValueHeads();
         Tensor embed = w.tensor(GemmaTensorNames.embed());
