@@ -147,7 +147,7 @@ public final class Gemma implements AutoCloseable {
                 throw new IllegalArgumentException("context length must be at most " + max
                         + " (max_position_embeddings of " + dir + "), found " + context);
             }
-            backend = switch (chooseDevice(options.device(), monitor)) {
+            backend = switch (chooseDevice(options.device(), weights.config(), monitor)) {
                 case CPU -> new CpuBackend(weights,
                         CpuMemoryPlan.of(weights.config(), options.memory().orElse("all"), options.maxBatchTokens()));
                 case CUDA -> openCuda(weights, options, context, monitor);
@@ -168,6 +168,20 @@ public final class Gemma implements AutoCloseable {
         if (why.isEmpty()) return LoadOptions.Device.CUDA;
         monitor.notice("device auto: running on the CPU: " + why.get());
         return LoadOptions.Device.CPU;
+    }
+
+    /**
+     * As {@link #chooseDevice(LoadOptions.Device, LoadMonitor)} for a model of {@code config}: AUTO
+     * becomes CPU, with a notice naming what is missing, when the CUDA backend cannot run the model.
+     */
+    public static LoadOptions.Device chooseDevice(LoadOptions.Device requested, GemmaConfig config,
+            LoadMonitor monitor) {
+        String unsupported = CudaBackend.unsupported(config);
+        if (requested == LoadOptions.Device.AUTO && unsupported != null) {
+            monitor.notice("device auto: running on the CPU: " + unsupported);
+            return LoadOptions.Device.CPU;
+        }
+        return chooseDevice(requested, monitor);
     }
 
     private static Backend openCuda(WeightSource weights, LoadOptions options, int context, LoadMonitor monitor) {
@@ -480,6 +494,17 @@ public final class Gemma implements AutoCloseable {
      * @return [tokens.length][vocab] fp32
      */
     public float[][] logits(int[] tokens) {
+        return logits(tokens, false);
+    }
+
+    /**
+     * The logits at every position of a token sequence: as one forward pass, or with
+     * {@code incremental} fed one token at a time through the decode path, each step reading the KV
+     * cache the earlier ones wrote (the path generation takes, sliding-window rings included).
+     *
+     * @return [tokens.length][vocab] fp32
+     */
+    public float[][] logits(int[] tokens, boolean incremental) {
         int vocab = config().vocabSize();
         for (int i = 0; i < tokens.length; i++) {
             if (tokens[i] < 0 || tokens[i] >= vocab) {
@@ -493,7 +518,13 @@ public final class Gemma implements AutoCloseable {
         int[] copy = tokens.clone();
         float[] flat = await(batcher.call(forward -> {
             try (KvCache cache = forward.backend().newCache(copy.length)) {
-                return forward.run(copy, cache, 0, copy.length);
+                if (!incremental) return forward.run(copy, cache, 0, copy.length);
+                float[] rows = new float[copy.length * vocab];
+                for (int t = 0; t < copy.length; t++) {
+                    float[] row = forward.decode(new int[] {copy[t]}, new KvCache[] {cache}, new int[] {t}, null);
+                    System.arraycopy(row, 0, rows, t * vocab, vocab);
+                }
+                return rows;
             }
         }));
         float[][] out = new float[copy.length][];

@@ -25,7 +25,7 @@ public record GenerationResult(int[] promptTokens, int[] generatedTokens, String
 
     /** Why a generation ended. */
     public enum StopReason {
-        /** The model produced eos (1) or {@code <end_of_turn>} (107). */
+        /** The model produced eos, {@code <end_of_turn>} or another of its end ids (generation_config.json). */
         END_OF_SEQUENCE,
         /** The text reached one of the stop strings. */
         STOP_STRING,

@@ -34,6 +34,16 @@ public final class Home {
         return p;
     }
 
+    /** Gemma 3's tokenizer.json (262,144 pieces) as brought in by {@code scripts/fetch-tokenizer.sh}. */
+    public static Path gemma3TokenizerJson() {
+        Path p = cache().resolve("tokenizer-gemma3").resolve("tokenizer.json");
+        if (!Files.isRegularFile(p)) {
+            throw new IllegalStateException("Gemma 3 tokenizer not found: expected " + p
+                    + " (run scripts/fetch-tokenizer.sh, or set gemma4j.home / GEMMA4J_HOME to the gemma4j checkout)");
+        }
+        return p;
+    }
+
     /** Folder where built-in test models are generated: {@code <root>/test-models/generated}. */
     public static Path generatedModels() {
         return root().resolve("test-models").resolve("generated");

@@ -7,9 +7,10 @@ import dev.gemma4j.cuda.MemoryPlan;
 import dev.gemma4j.cpu.CpuMemoryPlan;
 import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.DType;
+import dev.gemma4j.engine.LayerPlan;
 import dev.gemma4j.model.GemmaConfig;
+import dev.gemma4j.model.GemmaFamily;
 import dev.gemma4j.model.Tensor;
-import dev.gemma4j.model.WeightSource;
 import dev.gemma4j.testmodels.TestModels;
 import java.io.PrintWriter;
 import java.util.EnumMap;
@@ -50,10 +51,31 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (WeightSource weights = Checkpoint.open(TestModels.resolve(model))) {
+        try (Checkpoint weights = Checkpoint.open(TestModels.resolve(model))) {
             GemmaConfig c = weights.config();
+            GemmaFamily f = c.family();
             out.printf(Locale.ROOT, "model                 %s%n", model);
+            out.printf(Locale.ROOT, "model_type            %s%s%n", f.modelType(),
+                    f.multimodal() ? " (the text model of a Gemma3ForConditionalGeneration checkpoint)" : "");
+            if (weights.skippedVisionTensors() > 0) {
+                out.printf(Locale.ROOT, "vision tensors        %d skipped (vision tower and projector: gemma4j runs the "
+                        + "text model)%n", weights.skippedVisionTensors());
+            }
             out.printf(Locale.ROOT, "layers                %d%n", c.numHiddenLayers());
+            LayerPlan layers = LayerPlan.of(c);
+            if (!f.isGemma1()) {
+                out.printf(Locale.ROOT, "layer kinds           %d sliding (window %d), %d full%n", f.slidingLayers(),
+                        f.slidingWindow(), c.numHiddenLayers() - f.slidingLayers());
+                out.printf(Locale.ROOT, "query_pre_attn_scalar %s%n", f.queryPreAttnScalar());
+                out.printf(Locale.ROOT, "soft-caps             attention %s, logits %s%n",
+                        f.attnLogitSoftcapping() > 0 ? f.attnLogitSoftcapping() : "none",
+                        f.finalLogitSoftcapping() > 0 ? f.finalLogitSoftcapping() : "none");
+                out.printf(Locale.ROOT, "rope (sliding layers) base %s, linear factor %s%n", f.slidingRopeTheta(),
+                        f.slidingRopeFactor());
+                out.printf(Locale.ROOT, "rope (full layers)    base %s, linear factor %s%n", c.ropeTheta(),
+                        f.fullRopeFactor());
+                out.printf(Locale.ROOT, "end ids               %s%n", f.endTokenIds());
+            }
             out.printf(Locale.ROOT, "hidden                %d%n", c.hiddenSize());
             out.printf(Locale.ROOT, "intermediate          %d%n", c.intermediateSize());
             out.printf(Locale.ROOT, "heads / kv heads      %d / %d (%s)%n", c.numAttentionHeads(), c.numKeyValueHeads(),
@@ -77,6 +99,10 @@ final class InfoCommand implements Callable<Integer> {
                     d.safetensorsName(), acc[0], acc[1]));
             out.printf(Locale.ROOT, "KV cache per token    %,d bytes at fp16 (CUDA), %,d at fp32 (CPU)%n",
                     MemoryPlan.kvBytesPerToken(c), CpuMemoryPlan.kvBytesPerToken(c));
+            long cpuRows = layers.layers().stream().mapToLong(l -> l.cacheRows(c.maxPositionEmbeddings())).sum();
+            out.printf(Locale.ROOT, "CPU KV cache          %,d bytes (fp32) for %,d tokens%s%n",
+                    cpuRows * 2L * c.kvDim() * Float.BYTES, c.maxPositionEmbeddings(),
+                    f.slidingLayers() > 0 ? "; sliding layers keep only their window" : "");
             out.println(CpuMemoryPlan.of(c, memory, maxBatch).describe());
             if (gpuMemory != null) {
                 MemoryPlan plan = plan(c);

@@ -33,15 +33,19 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE.npy", required = true, description = "Output .npy file.")
     Path out;
 
+    @Option(names = "--incremental", description = "Feed the tokens one at a time through the decode path and its "
+            + "KV cache instead of one prefill; writes the same [tokens, vocab] array.")
+    boolean incremental;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter err = spec.commandLine().getErr();
         try (Gemma gemma = modelOption.load(err)) {
             int[] tokens = input.tokens != null ? input.tokens : gemma.tokenizer().encodeWithBos(input.prompt);
-            float[][] logits = gemma.logits(tokens);
+            float[][] logits = gemma.logits(tokens, incremental);
             Npy.writeFloat32(out, logits);
             err.println("wrote " + out + ": float32 [" + logits.length + ", " + gemma.config().vocabSize()
-                    + "] for tokens " + Arrays.toString(tokens));
+                    + "] for tokens " + Arrays.toString(tokens) + (incremental ? ", one token at a time" : ""));
         }
         return 0;
     }

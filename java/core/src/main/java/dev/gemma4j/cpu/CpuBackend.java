@@ -7,6 +7,7 @@ import dev.gemma4j.engine.DecodeBatch;
 import dev.gemma4j.engine.Forward;
 import dev.gemma4j.engine.Sampler;
 import dev.gemma4j.engine.KvCache;
+import dev.gemma4j.engine.LayerPlan;
 import dev.gemma4j.model.GemmaConfig;
 import dev.gemma4j.model.GemmaTensorNames;
 import dev.gemma4j.model.Tensor;
@@ -22,8 +23,10 @@ public final class CpuBackend implements Backend {
     private final WeightSource weights;
     private final GemmaConfig c;
     private final int hidden, heads, kvHeads, headDim, inter, vocab;
-    private final float eps, embeddingScale, attentionScale;
-    private final float[] ropeInvFreq;
+    private final float eps, embeddingScale;
+    private final LayerPlan plan;
+    /** RoPE inverse frequencies of each layer [layer][headDim / 2] (per layer kind: base and scaling). */
+    private final float[][] ropeInvFreq;
     private final Tensor embedding;
     private final Layer[] layers;
     private final float[] finalNorm;
@@ -32,31 +35,53 @@ public final class CpuBackend implements Backend {
     private float[] h = new float[0];
     private int n;
 
+    /** A layer's weights; the norms Gemma 1 lacks (pre/post feed-forward, q/k) are null there. */
     private record Layer(float[] inputNorm, Tensor q, Tensor k, Tensor v, Tensor o, float[] postAttentionNorm,
-                         Tensor gate, Tensor up, Tensor down) {}
+                         Tensor gate, Tensor up, Tensor down, float[] preFeedforwardNorm, float[] postFeedforwardNorm,
+                         float[] qNorm, float[] kNorm) {}
 
-    private final CpuMemoryPlan plan;
+    private final CpuMemoryPlan memory;
     /** Bytes the open KV caches hold; guarded by this. */
     private long kvReserved;
     private int kvCaches;
 
-    /** Per-sequence cache: k and v [layer][capacity, kvHeads, headDim], fp32. */
+    /**
+     * Per-sequence cache: k and v [layer][rows, kvHeads, headDim], fp32. A full layer's rows are
+     * the positions [0, capacity); a sliding layer keeps only its window, position p in row
+     * {@code p % ring[layer]}, since no query looks further back.
+     */
     private final class CpuKvCache implements KvCache {
         final float[][] k, v;
+        /** Rows of a sliding layer's ring; 0 for a full layer. */
+        final int[] ring;
         final int capacity;
         final long bytes;
         private boolean closed;
 
-        CpuKvCache(int layers, int capacity, int kvHeads, int headDim, long bytes) {
+        CpuKvCache(LayerPlan plan, int capacity, int kvHeads, int headDim, long bytes) {
             this.bytes = bytes;
-            long perLayer = (long) capacity * kvHeads * headDim;
-            if (perLayer > Integer.MAX_VALUE - 16) {
-                throw new IllegalArgumentException("KV cache of " + capacity + " tokens needs " + perLayer
-                        + " floats per layer; the CPU backend holds at most " + (Integer.MAX_VALUE - 16));
-            }
             this.capacity = capacity;
-            k = new float[layers][(int) perLayer];
-            v = new float[layers][(int) perLayer];
+            int layers = plan.size();
+            k = new float[layers][];
+            v = new float[layers][];
+            ring = new int[layers];
+            for (int l = 0; l < layers; l++) {
+                LayerPlan.Layer layer = plan.layer(l);
+                int rows = layer.cacheRows(capacity);
+                long perLayer = (long) rows * kvHeads * headDim;
+                if (perLayer > Integer.MAX_VALUE - 16) {
+                    throw new IllegalArgumentException("KV cache of " + capacity + " tokens needs " + perLayer
+                            + " floats in layer " + l + "; the CPU backend holds at most " + (Integer.MAX_VALUE - 16));
+                }
+                ring[l] = layer.sliding() ? rows : 0;
+                k[l] = new float[(int) perLayer];
+                v[l] = new float[(int) perLayer];
+            }
+        }
+
+        /** The cache row of position {@code pos} in {@code layer}. */
+        int row(int layer, int pos) {
+            return ring[layer] > 0 ? pos % ring[layer] : pos;
         }
 
         @Override public int capacity() { return capacity; }
@@ -87,10 +112,10 @@ public final class CpuBackend implements Backend {
      *
      * @throws IllegalStateException when the JVM runs without {@code --add-modules jdk.incubator.vector}
      */
-    public CpuBackend(WeightSource weights, CpuMemoryPlan plan) {
+    public CpuBackend(WeightSource weights, CpuMemoryPlan memory) {
         VectorModule.require("the CPU backend");
         this.weights = weights;
-        this.plan = plan;
+        this.memory = memory;
         this.c = weights.config();
         hidden = c.hiddenSize();
         heads = c.numAttentionHeads();
@@ -100,11 +125,13 @@ public final class CpuBackend implements Backend {
         vocab = c.vocabSize();
         eps = (float) c.rmsNormEps();
         embeddingScale = c.embeddingScale();
-        attentionScale = (float) (1.0 / Math.sqrt(headDim));
-        ropeInvFreq = CpuOps.ropeInverseFrequencies(headDim, c.ropeTheta());
+        plan = LayerPlan.of(c);
+        ropeInvFreq = new float[plan.size()][];
         embedding = weights.tensor(GemmaTensorNames.embed());
         layers = new Layer[c.numHiddenLayers()];
         for (int l = 0; l < layers.length; l++) {
+            LayerPlan.Layer p = plan.layer(l);
+            ropeInvFreq[l] = CpuOps.ropeInverseFrequencies(headDim, p.ropeTheta(), p.ropeFactor());
             layers[l] = new Layer(
                     MatMul.widen(weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.INPUT_LAYERNORM))),
                     weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.Q_PROJ)),
@@ -114,9 +141,17 @@ public final class CpuBackend implements Backend {
                     MatMul.widen(weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.POST_ATTENTION_LAYERNORM))),
                     weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.GATE_PROJ)),
                     weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.UP_PROJ)),
-                    weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.DOWN_PROJ)));
+                    weights.tensor(GemmaTensorNames.layer(l, GemmaTensorNames.DOWN_PROJ)),
+                    p.sandwichNorms() ? norm(weights, l, GemmaTensorNames.PRE_FEEDFORWARD_LAYERNORM) : null,
+                    p.sandwichNorms() ? norm(weights, l, GemmaTensorNames.POST_FEEDFORWARD_LAYERNORM) : null,
+                    p.qkNorms() ? norm(weights, l, GemmaTensorNames.Q_NORM) : null,
+                    p.qkNorms() ? norm(weights, l, GemmaTensorNames.K_NORM) : null);
         }
         finalNorm = MatMul.widen(weights.tensor(GemmaTensorNames.finalNorm()));
+    }
+
+    private static float[] norm(WeightSource weights, int layer, String suffix) {
+        return MatMul.widen(weights.tensor(GemmaTensorNames.layer(layer, suffix)));
     }
 
     @Override public String name() { return "cpu"; }
@@ -130,7 +165,7 @@ public final class CpuBackend implements Backend {
 
     /** The KV memory plan this backend was made with. */
     public CpuMemoryPlan memoryPlan() {
-        return plan;
+        return memory;
     }
 
     /**
@@ -141,28 +176,26 @@ public final class CpuBackend implements Backend {
     @Override
     public KvCache newCache(int capacity) {
         if (capacity < 1) throw new IllegalArgumentException("a KV cache holds at least 1 token, found " + capacity);
-        long bytes = plan.cacheBytes(capacity);
+        long bytes = cacheBytes(capacity);
         synchronized (this) {
-            if (bytes > plan.budgetBytes()) {
+            if (bytes > memory.budgetBytes()) {
                 throw new IllegalArgumentException(String.format(Locale.ROOT,
-                        "a KV cache of %,d tokens needs %s (%,d bytes per token), more than the CPU backend's whole KV"
-                                + " budget of %s (%s, %,d tokens); ask for fewer tokens (--max-tokens, --context)"
-                                + " or a larger budget (--memory, -Xmx)",
-                        capacity, Bytes.format(bytes), plan.kvBytesPerToken(), Bytes.binary(plan.budgetBytes()),
-                        plan.source(), plan.tokensThatFit()));
+                        "a KV cache of %,d tokens needs %s, more than the CPU backend's whole KV budget of %s (%s);"
+                                + " ask for fewer tokens (--max-tokens, --context) or a larger budget (--memory, -Xmx)",
+                        capacity, Bytes.format(bytes), Bytes.binary(memory.budgetBytes()), memory.source()));
             }
-            if (kvReserved + bytes > plan.budgetBytes()) {
+            if (kvReserved + bytes > memory.budgetBytes()) {
                 throw new IllegalStateException(String.format(Locale.ROOT,
                         "a KV cache of %,d tokens needs %s; the CPU backend's KV budget of %s (%s) has %s free,"
                                 + " %d other cache(s) hold %s; wait for other sequences to end, or ask for fewer tokens",
-                        capacity, Bytes.binary(bytes), Bytes.binary(plan.budgetBytes()), plan.source(),
-                        Bytes.binary(plan.budgetBytes() - kvReserved), kvCaches, Bytes.binary(kvReserved)));
+                        capacity, Bytes.binary(bytes), Bytes.binary(memory.budgetBytes()), memory.source(),
+                        Bytes.binary(memory.budgetBytes() - kvReserved), kvCaches, Bytes.binary(kvReserved)));
             }
             kvReserved += bytes;
             kvCaches++;
         }
         try {
-            return new CpuKvCache(layers.length, capacity, kvHeads, headDim, bytes);
+            return new CpuKvCache(plan, capacity, kvHeads, headDim, bytes);
         } catch (RuntimeException | OutOfMemoryError e) {
             synchronized (this) {
                 kvReserved -= bytes;
@@ -170,6 +203,13 @@ public final class CpuBackend implements Backend {
             }
             throw e;
         }
+    }
+
+    /** Bytes of a cache of {@code capacity} tokens: each layer's rows (a sliding layer's window at most), k and v. */
+    long cacheBytes(int capacity) {
+        long rows = 0;
+        for (int l = 0; l < plan.size(); l++) rows += plan.layer(l).cacheRows(capacity);
+        return rows * 2L * kvHeads * headDim * Float.BYTES;
     }
 
     @Override
@@ -204,14 +244,62 @@ public final class CpuBackend implements Backend {
         MatMul.matmul(w.q, x, n, q, false);
         MatMul.matmul(w.k, x, n, k, false);
         MatMul.matmul(w.v, x, n, v, false);
-        CpuOps.rope(q, n, heads, headDim, startPos, ropeInvFreq);
-        CpuOps.rope(k, n, kvHeads, headDim, startPos, ropeInvFreq);
+        LayerPlan.Layer p = plan.layer(layer);
+        qkNormAndRope(w, layer, q, k, n, startPos);
         int kvRow = kvHeads * headDim;
-        System.arraycopy(k, 0, kv.k[layer], startPos * kvRow, n * kvRow);
-        System.arraycopy(v, 0, kv.v[layer], startPos * kvRow, n * kvRow);
         float[] att = new float[n * heads * headDim];    // [n, heads, headDim]
-        CpuOps.attention(q, kv.k[layer], kv.v[layer], n, startPos, heads, kvHeads, headDim, attentionScale, att);
-        MatMul.matmul(w.o, att, n, h, true);
+        if (!p.sliding()) {
+            System.arraycopy(k, 0, kv.k[layer], startPos * kvRow, n * kvRow);
+            System.arraycopy(v, 0, kv.v[layer], startPos * kvRow, n * kvRow);
+            CpuOps.attention(q, kv.k[layer], kv.v[layer], n, startPos, 0, 0, 0, heads, kvHeads, headDim,
+                    p.queryScale(), p.attentionSoftcap(), att);
+        } else {
+            // The batch's first query looks back to lo; the ring holds [lo, startPos), the batch the rest.
+            int lo = p.firstVisible(startPos);
+            int rows = startPos - lo + n;
+            float[] kw = new float[rows * kvRow];        // [startPos - lo + n, kvHeads, headDim]
+            float[] vw = new float[rows * kvRow];
+            for (int pos = lo; pos < startPos; pos++) {
+                System.arraycopy(kv.k[layer], kv.row(layer, pos) * kvRow, kw, (pos - lo) * kvRow, kvRow);
+                System.arraycopy(kv.v[layer], kv.row(layer, pos) * kvRow, vw, (pos - lo) * kvRow, kvRow);
+            }
+            System.arraycopy(k, 0, kw, (startPos - lo) * kvRow, n * kvRow);
+            System.arraycopy(v, 0, vw, (startPos - lo) * kvRow, n * kvRow);
+            CpuOps.attention(q, kw, vw, n, startPos, lo, 0, p.window(), heads, kvHeads, headDim, p.queryScale(),
+                    p.attentionSoftcap(), att);
+            for (int t = Math.max(0, n - kv.ring[layer]); t < n; t++) {
+                System.arraycopy(k, t * kvRow, kv.k[layer], kv.row(layer, startPos + t) * kvRow, kvRow);
+                System.arraycopy(v, t * kvRow, kv.v[layer], kv.row(layer, startPos + t) * kvRow, kvRow);
+            }
+        }
+        addAttentionOutput(w, att);
+    }
+
+    /** Gemma 3's per-head q and k norms (when the layer has them), then RoPE at positions startPos... */
+    private void qkNormAndRope(Layer w, int layer, float[] q, float[] k, int rows, int startPos) {
+        if (w.qNorm != null) {
+            CpuOps.rmsNorm(q, w.qNorm, eps, rows * heads, headDim, q);
+            CpuOps.rmsNorm(k, w.kNorm, eps, rows * kvHeads, headDim, k);
+        }
+        CpuOps.rope(q, rows, heads, headDim, startPos, ropeInvFreq[layer]);
+        CpuOps.rope(k, rows, kvHeads, headDim, startPos, ropeInvFreq[layer]);
+    }
+
+    /** {@code h += o_proj(att)}, through post_attention_layernorm first when the layer has sandwich norms. */
+    private void addAttentionOutput(Layer w, float[] att) {
+        addBlockOutput(w.o, att, w.preFeedforwardNorm != null ? w.postAttentionNorm : null);
+    }
+
+    /** {@code h += norm(W · x)}, or {@code h += W · x} when {@code outputNorm} is null. */
+    private void addBlockOutput(Tensor weight, float[] x, float[] outputNorm) {
+        if (outputNorm == null) {
+            MatMul.matmul(weight, x, n, h, true);
+            return;
+        }
+        float[] y = new float[n * hidden];               // [n, hidden]
+        MatMul.matmul(weight, x, n, y, false);
+        CpuOps.rmsNorm(y, outputNorm, eps, n, hidden, y);
+        for (int i = 0; i < y.length; i++) h[i] += y[i];
     }
 
     @Override
@@ -232,19 +320,20 @@ public final class CpuBackend implements Backend {
         float[] qb = new float[qRow];
         float[] kb = new float[kvRow];
         float[] ab = new float[qRow];
+        LayerPlan.Layer p = plan.layer(layer);
         for (int b = 0; b < n; b++) {
             CpuKvCache kv = (CpuKvCache) caches[b];
             int pos = positions[b];
             System.arraycopy(q, b * qRow, qb, 0, qRow);
             System.arraycopy(k, b * kvRow, kb, 0, kvRow);
-            CpuOps.rope(qb, 1, heads, headDim, pos, ropeInvFreq);
-            CpuOps.rope(kb, 1, kvHeads, headDim, pos, ropeInvFreq);
-            System.arraycopy(kb, 0, kv.k[layer], pos * kvRow, kvRow);
-            System.arraycopy(v, b * kvRow, kv.v[layer], pos * kvRow, kvRow);
-            CpuOps.attention(qb, kv.k[layer], kv.v[layer], 1, pos, heads, kvHeads, headDim, attentionScale, ab);
+            qkNormAndRope(w, layer, qb, kb, 1, pos);
+            System.arraycopy(kb, 0, kv.k[layer], kv.row(layer, pos) * kvRow, kvRow);
+            System.arraycopy(v, b * kvRow, kv.v[layer], kv.row(layer, pos) * kvRow, kvRow);
+            CpuOps.attention(qb, kv.k[layer], kv.v[layer], 1, pos, 0, kv.ring[layer], p.window(), heads, kvHeads,
+                    headDim, p.queryScale(), p.attentionSoftcap(), ab);
             System.arraycopy(ab, 0, att, b * qRow, qRow);
         }
-        MatMul.matmul(w.o, att, n, h, true);
+        addAttentionOutput(w, att);
     }
 
     @Override
@@ -258,13 +347,13 @@ public final class CpuBackend implements Backend {
     public void mlpBlock(int layer) {
         Layer w = layers[layer];
         float[] x = new float[n * hidden];               // [n, hidden]
-        CpuOps.rmsNorm(h, w.postAttentionNorm, eps, n, hidden, x);
+        CpuOps.rmsNorm(h, w.preFeedforwardNorm != null ? w.preFeedforwardNorm : w.postAttentionNorm, eps, n, hidden, x);
         float[] gate = new float[n * inter];             // [n, intermediate]
         float[] up = new float[n * inter];
         MatMul.matmul(w.gate, x, n, gate, false);
         MatMul.matmul(w.up, x, n, up, false);
         CpuOps.geglu(gate, up, n * inter, gate);
-        MatMul.matmul(w.down, gate, n, h, true);
+        addBlockOutput(w.down, gate, w.postFeedforwardNorm);
     }
 
     @Override
@@ -279,6 +368,7 @@ public final class CpuBackend implements Backend {
         CpuOps.rmsNorm(sel, finalNorm, eps, rows, hidden, x);
         float[] out = new float[rows * vocab];           // [rows, vocab]
         MatMul.matmul(embedding, x, rows, out, false);
+        if (plan.finalLogitSoftcap() > 0) CpuOps.softcap(out, plan.finalLogitSoftcap());
         return out;
     }
 

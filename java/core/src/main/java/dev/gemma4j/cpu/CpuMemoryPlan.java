@@ -14,6 +14,8 @@ import java.util.OptionalLong;
  *
  * @param budgetBytes      bytes all KV caches together may hold
  * @param kvBytesPerToken  one token's keys and values over every layer: layers x 2 x kv_heads x head_dim x 4
+ *                         (sliding-window layers of Gemma 2 and 3 hold at most their window, so their
+ *                         caches take less than this per token of a long context)
  * @param activationBytes  the heap one forward step of {@code maxBatchTokens} tokens takes, left out of the budget
  * @param source           where the budget comes from, for messages ("--memory 2GiB", "the Java heap")
  */
@@ -76,11 +78,6 @@ public record CpuMemoryPlan(long budgetBytes, long kvBytesPerToken, long activat
     /** Tokens of KV cache the budget holds, over all sequences together. */
     public long tokensThatFit() {
         return budgetBytes / kvBytesPerToken;
-    }
-
-    /** Bytes of a KV cache of {@code tokens} tokens. */
-    public long cacheBytes(int tokens) {
-        return tokens * kvBytesPerToken;
     }
 
     /** The plan as {@code info} prints it. */

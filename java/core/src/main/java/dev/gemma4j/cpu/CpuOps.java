@@ -37,12 +37,26 @@ public final class CpuOps {
      * {@code 1 / theta^(2i / headDim)} for i in [0, headDim/2).
      */
     public static float[] ropeInverseFrequencies(int headDim, double theta) {
+        return ropeInverseFrequencies(headDim, theta, 1);
+    }
+
+    /**
+     * As {@link #ropeInverseFrequencies(int, double)} with linear scaling: each frequency divided by
+     * {@code factor} in fp32, as Hugging Face's linear RoPE divides inv_freq (positions / factor).
+     */
+    public static float[] ropeInverseFrequencies(int headDim, double theta, double factor) {
         float[] inv = new float[headDim / 2];
         for (int i = 0; i < inv.length; i++) {
             float exponent = (float) (2 * i) / headDim;
             inv[i] = 1f / (float) Math.pow((float) theta, exponent);
+            if (factor != 1) inv[i] /= (float) factor;
         }
         return inv;
+    }
+
+    /** Gemma 2's soft-cap in place: {@code x = cap · tanh(x / cap)} in fp32. */
+    public static void softcap(float[] x, float cap) {
+        for (int i = 0; i < x.length; i++) x[i] = cap * (float) Math.tanh(x[i] / cap);
     }
 
     /**
@@ -116,26 +130,58 @@ public final class CpuOps {
      */
     public static void attention(float[] q, float[] kCache, float[] vCache, int n, int startPos, int heads,
                                  int kvHeads, int headDim, float scale, float[] out) {
+        attention(q, kCache, vCache, n, startPos, 0, 0, 0, heads, kvHeads, headDim, scale, 0f, out);
+    }
+
+    /**
+     * Causal attention as {@link #attention(float[], float[], float[], int, int, int, int, int, float, float[])},
+     * over a window and a cache laid out as a ring or from a base position, with soft-capped scores.
+     * The query at position {@code pos} attends positions {@code [lo, pos]}, lo = 0, or
+     * {@code max(0, pos - window + 1)} when window &gt; 0; position p is cache row {@code p % ring}
+     * when ring &gt; 0, else row {@code p - keyBase}. Scores are {@code q · k · scale}, then
+     * {@code softcap · tanh(s / softcap)} when softcap &gt; 0 (Gemma 2), before the softmax.
+     *
+     * @param kCache [rows, kvHeads, headDim]
+     * @param vCache [rows, kvHeads, headDim]
+     */
+    public static void attention(float[] q, float[] kCache, float[] vCache, int n, int startPos, int keyBase,
+                                 int ring, int window, int heads, int kvHeads, int headDim, float scale,
+                                 float softcap, float[] out) {
         int group = heads / kvHeads;
         int kvRow = kvHeads * headDim;
         IntStream.range(0, n * heads).parallel().forEach(th -> {
             int t = th / heads;
             int h = th % heads;
             int kvh = h / group;
-            int len = startPos + t + 1;
+            int pos = startPos + t;
+            int lo = window > 0 ? Math.max(0, pos - window + 1) : 0;
+            if (lo < keyBase) {
+                throw new IllegalArgumentException("position " + pos + " attends position " + lo
+                        + ", before the first cached position " + keyBase);
+            }
+            int len = pos - lo + 1;
             int qOff = (t * heads + h) * headDim;
             float[] scores = new float[len];
             float[] lanes = new float[4 * MatMul.F.length()];
             int p = 0;
-            for (; p + 4 <= len; p += 4) {
-                dot4(q, qOff, kCache, (p * kvHeads + kvh) * headDim, kvRow, headDim, scores, p, lanes);
+            while (p + 4 <= len) {
+                int r = ring > 0 ? (lo + p) % ring : lo + p - keyBase;
+                if (ring > 0 && r + 4 > ring) {
+                    scores[p] = dot(q, qOff, kCache, (r * kvHeads + kvh) * headDim, headDim, lanes);
+                    p++;
+                } else {
+                    dot4(q, qOff, kCache, (r * kvHeads + kvh) * headDim, kvRow, headDim, scores, p, lanes);
+                    p += 4;
+                }
             }
             for (; p < len; p++) {
-                scores[p] = dot(q, qOff, kCache, (p * kvHeads + kvh) * headDim, headDim, lanes);
+                int r = ring > 0 ? (lo + p) % ring : lo + p - keyBase;
+                scores[p] = dot(q, qOff, kCache, (r * kvHeads + kvh) * headDim, headDim, lanes);
             }
             float max = Float.NEGATIVE_INFINITY;
             for (p = 0; p < len; p++) {
                 scores[p] *= scale;
+                if (softcap > 0) scores[p] = softcap * (float) Math.tanh(scores[p] / softcap);
                 max = Math.max(max, scores[p]);
             }
             double sum = 0;
@@ -152,7 +198,8 @@ public final class CpuOps {
             for (p = 0; p < len; p++) {
                 float a = scores[p] * inv;
                 FloatVector av = FloatVector.broadcast(f, a);
-                int vOff = (p * kvHeads + kvh) * headDim;
+                int r = ring > 0 ? (lo + p) % ring : lo + p - keyBase;
+                int vOff = (r * kvHeads + kvh) * headDim;
                 int i = 0;
                 for (; i < vec; i += f.length()) {
                     FloatVector.fromArray(f, vCache, vOff + i)

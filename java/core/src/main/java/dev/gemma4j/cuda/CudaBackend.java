@@ -5,6 +5,7 @@ import dev.gemma4j.engine.Backend;
 import dev.gemma4j.engine.DecodeBatch;
 import dev.gemma4j.engine.DecodeRowFailure;
 import dev.gemma4j.engine.Forward;
+import dev.gemma4j.engine.LayerPlan;
 import dev.gemma4j.engine.Sampler;
 import dev.gemma4j.engine.KvCache;
 import dev.gemma4j.model.GemmaConfig;
@@ -97,6 +98,7 @@ public final class CudaBackend implements Backend {
     private final DeviceMemory memory;
     private final MemoryPlan plan;
     private final GemmaConfig c;
+    private final LayerPlan layerPlan;
     private final WeightLayout w;
     private final ActivationLayout a;
     private final DeviceBuffer weights;
@@ -135,6 +137,7 @@ public final class CudaBackend implements Backend {
         this.memory = memory;
         this.plan = plan;
         this.c = plan.config();
+        this.layerPlan = LayerPlan.of(c);
         this.w = plan.weightLayout();
         this.a = plan.activationLayout();
         this.weights = weights;
@@ -192,11 +195,24 @@ public final class CudaBackend implements Backend {
                                 LoadListener listener);
     }
 
+    /**
+     * Why this backend cannot run {@code config}, naming the operations it lacks, or null when it can:
+     * its kernels compute Gemma 1's layers only.
+     */
+    public static String unsupported(GemmaConfig config) {
+        String needs = LayerPlan.of(config).beyondGemma1();
+        if (needs == null && config.family().isGemma1()) return null;
+        return "the CUDA backend runs Gemma 1 only; model_type \"" + config.family().modelType()
+                + "\" needs " + (needs == null ? "its own layers" : needs) + ", which it does not implement";
+    }
+
     /** System property: {@code false} queues decode steps launch by launch instead of replaying CUDA graphs. */
     public static final String GRAPHS_PROPERTY = "gemma4j.cuda.graphs";
 
     private static CudaBackend load(GemmaConfig config, Settings settings, LoadListener listener, WeightFill fill) {
         LoadListener l = listener == null ? LoadListener.NONE : listener;
+        String unsupported = unsupported(config);
+        if (unsupported != null) throw new IllegalArgumentException(unsupported);
         Kernels.checkAttentionShape(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
         CudaContext ctx = CudaContext.open(settings.device());
         DeviceMemory memory = null;
@@ -583,20 +599,20 @@ public final class CudaBackend implements Backend {
      */
     private void enqueueDecodeStep(int rows, Kernels.DecodeSplit split) {
         prefillSlot = -1;
-        Forward.pass(c.numHiddenLayers(), new Forward.Steps() {
+        Forward.pass(layerPlan, new Forward.Steps() {
             @Override
             public void embed() {
                 enqueueEmbedding(rows);
             }
 
             @Override
-            public void attention(int layer) {
-                enqueueAttention(layer, rows, split);
+            public void attention(LayerPlan.Layer layer) {
+                enqueueAttention(layer.index(), rows, split);
             }
 
             @Override
-            public void mlp(int layer) {
-                enqueueMlp(layer, rows);
+            public void mlp(LayerPlan.Layer layer) {
+                enqueueMlp(layer.index(), rows);
             }
 
             @Override

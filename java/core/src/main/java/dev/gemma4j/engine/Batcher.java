@@ -207,7 +207,7 @@ public final class Batcher implements AutoCloseable {
         }
         int[] copy = prompt.clone();
         Sequence.checkPrompt(copy, vocab, contextLength);
-        Request r = new Request(new Sequence(tokenizer, copy, options, contextLength, listener, System.nanoTime()),
+        Request r = new Request(new Sequence(tokenizer, forward.config(), copy, options, contextLength, listener, System.nanoTime()),
                 new CompletableFuture<>());
         synchronized (lock) {
             refuseIfStopped();

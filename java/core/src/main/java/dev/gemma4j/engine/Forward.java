@@ -10,6 +10,7 @@ import java.util.function.IntConsumer;
  */
 public final class Forward {
     private final Backend backend;
+    private final LayerPlan plan;
 
     /** Called after each step with its name ("embed", "layer 3 attention", "layer 3 mlp"). */
     @FunctionalInterface
@@ -19,6 +20,11 @@ public final class Forward {
 
     public Forward(Backend backend) {
         this.backend = backend;
+        this.plan = LayerPlan.of(backend.config());
+    }
+
+    public LayerPlan plan() {
+        return plan;
     }
 
     public Backend backend() {
@@ -39,29 +45,32 @@ public final class Forward {
         /** {@code h = embed[tokens] · embeddingScale}: starts the batch. */
         void embed();
 
-        /** {@code h += o_proj(attention(...))} over {@code input_layernorm(h)}: {@link Backend#attentionBlock}. */
-        void attention(int layer);
+        /**
+         * {@code h += o_proj(attention(...))} over {@code input_layernorm(h)}, as {@code layer} says
+         * (window, RoPE, scale, soft-cap, q/k norms, post-attention norm): {@link Backend#attentionBlock}.
+         */
+        void attention(LayerPlan.Layer layer);
 
-        /** {@code h += down(gelu_tanh(gate(x)) · up(x))}: {@link Backend#mlpBlock}. */
-        void mlp(int layer);
+        /** {@code h += down(gelu_tanh(gate(x)) · up(x))}, normed as {@code layer} says: {@link Backend#mlpBlock}. */
+        void mlp(LayerPlan.Layer layer);
 
         /** Final norm and the tied output projection: {@link Backend#logits}. */
         void logits();
     }
 
     /**
-     * Gemma's forward pass over one batch: embed → for each of {@code layers} layers (attention
+     * Gemma's forward pass over one batch: embed → for each layer of {@code plan} (attention
      * block, MLP block) → logits. {@code afterStep}, when not null, gets each step's name ("embed",
      * "layer 3 attention", "layer 3 mlp") once it is done; the logits step is not reported.
      */
-    public static void pass(int layers, Steps steps, Consumer<String> afterStep) {
+    public static void pass(LayerPlan plan, Steps steps, Consumer<String> afterStep) {
         steps.embed();
         if (afterStep != null) afterStep.accept("embed");
-        for (int l = 0; l < layers; l++) {
-            steps.attention(l);
-            if (afterStep != null) afterStep.accept("layer " + l + " attention");
-            steps.mlp(l);
-            if (afterStep != null) afterStep.accept("layer " + l + " mlp");
+        for (LayerPlan.Layer layer : plan.layers()) {
+            steps.attention(layer);
+            if (afterStep != null) afterStep.accept("layer " + layer.index() + " attention");
+            steps.mlp(layer);
+            if (afterStep != null) afterStep.accept("layer " + layer.index() + " mlp");
         }
         steps.logits();
     }
@@ -96,7 +105,7 @@ public final class Forward {
             // Rows of this chunk among the last logitRows tokens of the whole input.
             int first = Math.max(c0, n - logitRows);
             int firstRow = first - c0, rows = c1 - first, into = (first - (n - logitRows)) * vocab;
-            pass(config().numHiddenLayers(), backendSteps(() -> backend.embed(part),
+            pass(plan, backendSteps(() -> backend.embed(part),
                     layer -> backend.attentionBlock(layer, cache, chunkStart), () -> {
                         if (rows <= 0) return;
                         float[] chunkLogits = backend.logits(firstRow, rows);
@@ -116,7 +125,7 @@ public final class Forward {
         DecodeBatch.check(tokens, caches, positions, null, config().vocabSize(),
                 Math.min(backend.maxDecodeBatch(), backend.maxBatchTokens()));
         float[][] logits = new float[1][];
-        pass(config().numHiddenLayers(), backendSteps(() -> backend.embed(tokens),
+        pass(plan, backendSteps(() -> backend.embed(tokens),
                 layer -> backend.decodeAttentionBlock(layer, caches, positions),
                 () -> logits[0] = backend.logits(0, tokens.length)), observer(observer));
         return logits[0];
@@ -131,13 +140,13 @@ public final class Forward {
             }
 
             @Override
-            public void attention(int layer) {
-                attention.accept(layer);
+            public void attention(LayerPlan.Layer layer) {
+                attention.accept(layer.index());
             }
 
             @Override
-            public void mlp(int layer) {
-                backend.mlpBlock(layer);
+            public void mlp(LayerPlan.Layer layer) {
+                backend.mlpBlock(layer.index());
             }
 
             @Override

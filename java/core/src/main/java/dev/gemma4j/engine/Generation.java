@@ -25,7 +25,7 @@ public final class Generation {
         int vocab = forward.config().vocabSize();
         Sequence.checkPrompt(prompt, vocab, contextLength);
         Backend backend = forward.backend();
-        try (Sequence seq = new Sequence(tokenizer, prompt, options, contextLength, TokenListener.ofText(onText),
+        try (Sequence seq = new Sequence(tokenizer, forward.config(), prompt, options, contextLength, TokenListener.ofText(onText),
                 System.nanoTime())) {
             float[] logits = seq.prefill(forward);
             boolean done = seq.accept(seq.sampler().sample(logits, 0, vocab));

@@ -4,6 +4,7 @@ import dev.gemma4j.GenerationOptions;
 import dev.gemma4j.GenerationResult;
 import dev.gemma4j.GenerationResult.StopReason;
 import dev.gemma4j.TokenLogprob;
+import dev.gemma4j.model.GemmaConfig;
 import dev.gemma4j.tokenizer.GemmaTokenizer;
 import dev.gemma4j.tokenizer.StreamingDecoder;
 import java.util.ArrayList;
@@ -25,7 +26,8 @@ final class Sequence implements AutoCloseable {
     private final int[] prompt;
     private final GenerationOptions options;
     private final int capacity;
-    private final int eosId, endOfTurnId;
+    /** Ids that end the sequence: eos, {@code <end_of_turn>} and the model's end ids (generation_config.json). */
+    private final int[] endIds;
     private final Sampler sampler;
     private final StreamingDecoder decoder;
     private final Generation.StopStringFilter stops;
@@ -50,15 +52,14 @@ final class Sequence implements AutoCloseable {
      * @param listener       hears each token's text and log-probabilities; may be null
      * @param submittedNanos {@link System#nanoTime()} when the request was made (queue wait starts)
      */
-    Sequence(GemmaTokenizer tokenizer, int[] prompt, GenerationOptions options, int contextLength,
-             TokenListener listener, long submittedNanos) {
+    Sequence(GemmaTokenizer tokenizer, GemmaConfig config, int[] prompt, GenerationOptions options,
+             int contextLength, TokenListener listener, long submittedNanos) {
         this.prompt = prompt;
         this.options = options;
         // At most contextLength positions; prompt + maxNewTokens covers every token the sequence can run
         // (its last new token is never run).
         this.capacity = (int) Math.min(contextLength, (long) prompt.length + options.maxNewTokens());
-        this.eosId = tokenizer.eosId();
-        this.endOfTurnId = tokenizer.endOfTurnId();
+        this.endIds = endIds(tokenizer, config);
         this.sampler = new Sampler(options);
         this.decoder = tokenizer.streamingDecoder(true);
         this.listener = listener;
@@ -67,6 +68,12 @@ final class Sequence implements AutoCloseable {
         // last (which is never run).
         this.generated = new int[(int) Math.min(options.maxNewTokens(), (long) capacity - prompt.length + 1)];
         this.submittedNanos = submittedNanos;
+    }
+
+    /** The tokenizer's eos and {@code <end_of_turn>}, then the config's end ids not among them. */
+    static int[] endIds(GemmaTokenizer tokenizer, GemmaConfig config) {
+        return java.util.stream.IntStream.concat(java.util.stream.IntStream.of(tokenizer.eosId(), tokenizer.endOfTurnId()),
+                config.family().endTokenIds().stream().mapToInt(Integer::intValue)).distinct().toArray();
     }
 
     /**
@@ -170,7 +177,7 @@ final class Sequence implements AutoCloseable {
         }
         // The stop token is not part of the output, nor its log-probability.
         TokenLogprob logprob = sampler.takeLogprob();
-        if (token == eosId || token == endOfTurnId) {
+        if (Arrays.stream(endIds).anyMatch(id -> id == token)) {
             reason = StopReason.END_OF_SEQUENCE;
             return true;
         }

@@ -58,12 +58,14 @@ public final class Checkpoint implements WeightSource {
     /** Per weight file, the channel it was read through and its state then: how a change is noticed. */
     private final List<OpenFile> open;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final int skippedVisionTensors;
 
     /** A weight file as opened: its channel (the mapped inode) and its attributes through its path. */
     private record OpenFile(Path path, FileChannel channel, long size, FileTime modified, Object fileKey) {}
 
     private Checkpoint(Path dir, GemmaConfig config, List<Path> files, Arena arena, Map<String, Tensor> tensors,
-            boolean mapped, List<OpenFile> open) {
+            int skippedVisionTensors, boolean mapped, List<OpenFile> open) {
+        this.skippedVisionTensors = skippedVisionTensors;
         this.dir = dir;
         this.config = config;
         this.files = files;
@@ -127,7 +129,14 @@ public final class Checkpoint implements WeightSource {
                     + " beside " + CONFIG + ", found " + listing(dir));
         }
         List<Path> files = headers.stream().map(SafeTensorsHeader::file).toList();
-        checkAgainstConfig(dir, config, entries, files);
+        boolean multimodal = config.family().multimodal();
+        Map<String, SafeTensorsHeader.Entry> text = new LinkedHashMap<>();
+        for (SafeTensorsHeader.Entry e : entries.values()) {
+            String name = multimodal ? textName(e.name()) : e.name();
+            if (name != null) text.put(name, e);
+        }
+        int skipped = entries.size() - text.size();
+        checkAgainstConfig(dir, config, text, files);
 
         Arena arena = Arena.ofShared();
         List<OpenFile> open = new ArrayList<>();
@@ -140,12 +149,15 @@ public final class Checkpoint implements WeightSource {
                 byName.putAll(h.load(channel, arena, mapped));
             }
             Map<String, Tensor> ordered = new LinkedHashMap<>();
-            for (String name : GemmaTensorNames.expectedShapes(config).keySet()) ordered.put(name, byName.get(name));
+            for (String name : GemmaTensorNames.expectedShapes(config).keySet()) {
+                ordered.put(name, byName.get(text.get(name).name()));
+            }
             if (!mapped) {
                 for (OpenFile f : open) f.channel().close();   // the weights are copies: the files are done with
                 open.clear();
             }
-            return new Checkpoint(dir, config, files, arena, Collections.unmodifiableMap(ordered), mapped, List.copyOf(open));
+            return new Checkpoint(dir, config, files, arena, Collections.unmodifiableMap(ordered), skipped, mapped,
+                    List.copyOf(open));
         } catch (IOException e) {
             closeAll(open, arena);
             throw new ModelFormatException(dir + ": cannot open a weight file: " + e, e);
@@ -203,6 +215,30 @@ public final class Checkpoint implements WeightSource {
                     + "; its memory-mapped weights cannot be used. Load the model again, or load it with the weights"
                     + " read into memory (--no-mmap, LoadOptions.withMappedWeights(false)) to replace files in place");
         }
+    }
+
+    /**
+     * The text model's name of a tensor stored in a Gemma 3 multimodal checkpoint, or null for a
+     * tensor of the vision tower or its projector, which gemma4j does not load. Text weights lie
+     * under {@code language_model.model.} (transformers 4) or {@code model.language_model.}
+     * (transformers 5); both become {@code model.}.
+     */
+    static String textName(String stored) {
+        for (String vision : VISION_PREFIXES) if (stored.startsWith(vision)) return null;
+        for (String prefix : TEXT_PREFIXES) {
+            if (stored.startsWith(prefix)) return "model." + stored.substring(prefix.length());
+        }
+        if (stored.equals("language_model." + GemmaTensorNames.LM_HEAD)) return GemmaTensorNames.LM_HEAD;
+        return stored;
+    }
+
+    private static final List<String> TEXT_PREFIXES = List.of("language_model.model.", "model.language_model.");
+    private static final List<String> VISION_PREFIXES = List.of("vision_tower.", "multi_modal_projector.",
+            "model.vision_tower.", "model.multi_modal_projector.");
+
+    /** Tensors of a multimodal checkpoint's vision tower and projector, left unmapped; 0 for a text model. */
+    public int skippedVisionTensors() {
+        return skippedVisionTensors;
     }
 
     /** The model folder (absolute). */

@@ -35,11 +35,14 @@ import java.util.Set;
  * @param eosTokenId            {@code eos_token_id}, default 1
  * @param padTokenId            {@code pad_token_id}, default 0
  * @param hiddenActivation      {@code hidden_activation}, else {@code hidden_act}, else "gelu_pytorch_tanh"
+ * @param family                what Gemma 2 and 3 add: sliding layers, soft-caps, extra norms
+ *                              ({@link GemmaFamily#gemma1} for model_type "gemma"); ropeTheta is the
+ *                              base of full layers
  */
 public record GemmaConfig(int vocabSize, int hiddenSize, int intermediateSize, int numHiddenLayers,
         int numAttentionHeads, int numKeyValueHeads, int headDim, double rmsNormEps, double ropeTheta,
         int maxPositionEmbeddings, String torchDtype, int bosTokenId, int eosTokenId, int padTokenId,
-        String hiddenActivation) {
+        String hiddenActivation, GemmaFamily family) {
 
     /** Hugging Face's default activation for Gemma: GELU with the tanh approximation. */
     public static final String GELU_TANH = "gelu_pytorch_tanh";
@@ -95,6 +98,31 @@ public record GemmaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
                 numKeyValueHeads, headDim, rmsNormEps, ropeTheta, maxPositionEmbeddings, torchDtype,
                 bosTokenId, eosTokenId, padTokenId, hiddenActivation);
         if (problem != null) throw new IllegalArgumentException(problem);
+        if (family == null) throw new IllegalArgumentException("no model family given");
+        if (family.layerTypes().size() != numHiddenLayers) {
+            throw new IllegalArgumentException("field 'layer_types': expected num_hidden_layers " + numHiddenLayers
+                    + " entries, found " + family.layerTypes().size());
+        }
+        if (family.slidingLayers() > 0 && family.slidingWindow() <= 0) {
+            throw new IllegalArgumentException("field 'sliding_window': expected a positive integer (layer_types "
+                    + "holds sliding layers), found " + family.slidingWindow());
+        }
+    }
+
+    /** A Gemma 1 configuration (model_type "gemma"). */
+    public GemmaConfig(int vocabSize, int hiddenSize, int intermediateSize, int numHiddenLayers, int numAttentionHeads,
+            int numKeyValueHeads, int headDim, double rmsNormEps, double ropeTheta, int maxPositionEmbeddings,
+            String torchDtype, int bosTokenId, int eosTokenId, int padTokenId, String hiddenActivation) {
+        this(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, headDim,
+                rmsNormEps, ropeTheta, maxPositionEmbeddings, torchDtype, bosTokenId, eosTokenId, padTokenId,
+                hiddenActivation, GemmaFamily.gemma1(Math.max(0, numHiddenLayers), headDim, ropeTheta, eosTokenId));
+    }
+
+    /** This configuration with {@code other} as its family. */
+    public GemmaConfig withFamily(GemmaFamily other) {
+        return new GemmaConfig(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                numKeyValueHeads, headDim, rmsNormEps, ropeTheta, maxPositionEmbeddings, torchDtype, bosTokenId,
+                eosTokenId, padTokenId, hiddenActivation, other);
     }
 
     /**
@@ -145,9 +173,7 @@ public record GemmaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         Fields f = new Fields(configJson, root);
 
         String modelType = f.requiredString("model_type");
-        if (!modelType.equals("gemma")) {
-            throw f.error("model_type", "\"gemma\" (Gemma 1, Gemma 1.1, CodeGemma)", '"' + modelType + '"');
-        }
+        if (!modelType.equals("gemma")) return GemmaFamilyReader.read(configJson, root, modelType);
         JsonNode architectures = root.get("architectures");
         if (architectures != null && !architectures.isNull()) {
             boolean causalLm = false;
@@ -223,13 +249,20 @@ public record GemmaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         long perLayer = 2 * h                                      // input_layernorm, post_attention_layernorm
                 + (long) queryDim() * h + 2L * kvDim() * h          // q_proj, k_proj, v_proj
                 + h * queryDim()                                    // o_proj
-                + 3L * intermediateSize * h;                        // gate_proj, up_proj, down_proj
+                + 3L * intermediateSize * h                         // gate_proj, up_proj, down_proj
+                + (family.sandwichNorms() ? 2 * h : 0)              // pre_ and post_feedforward_layernorm
+                + (family.qkNorms() ? 2L * headDim : 0);            // q_norm, k_norm
         return (long) vocabSize * h + numHiddenLayers * perLayer + h;  // + embed_tokens, + final norm
     }
 
-    /** This configuration as Hugging Face writes a Gemma config.json (pretty-printed, keys sorted). */
+    /**
+     * This configuration as Hugging Face writes a Gemma config.json (pretty-printed, keys sorted); a
+     * Gemma 2 or 3 family as a gemma2 or gemma3_text config with an explicit layer_types list (a
+     * multimodal family is written as its text model).
+     */
     public String toJson() {
         ObjectNode o = JSON.createObjectNode();
+        if (!family.isGemma1()) return familyJson(o);
         o.putArray("architectures").add("GemmaForCausalLM");
         o.put("attention_bias", false);
         o.put("attention_dropout", 0.0);
@@ -253,11 +286,53 @@ public record GemmaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         if (torchDtype != null) o.put("torch_dtype", torchDtype);
         o.put("use_cache", true);
         o.put("vocab_size", vocabSize);
+        return pretty(o);
+    }
+
+    private static String pretty(ObjectNode o) {
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
         } catch (JacksonException e) {
             throw new IllegalStateException("serialising a JSON tree of numbers and strings failed", e);
         }
+    }
+
+    private String familyJson(ObjectNode o) {
+        boolean gemma3 = family.qkNorms();
+        o.putArray("architectures").add(gemma3 ? "Gemma3ForCausalLM" : "Gemma2ForCausalLM");
+        o.put("attention_bias", false);
+        o.put("attention_dropout", 0.0);
+        o.put("attn_logit_softcapping", family.attnLogitSoftcapping() > 0 ? family.attnLogitSoftcapping() : null);
+        o.put("bos_token_id", bosTokenId);
+        o.put("eos_token_id", eosTokenId);
+        o.put("final_logit_softcapping", family.finalLogitSoftcapping() > 0 ? family.finalLogitSoftcapping() : null);
+        o.put("head_dim", headDim);
+        o.put("hidden_activation", hiddenActivation);
+        o.put("hidden_size", hiddenSize);
+        o.put("initializer_range", 0.02);
+        o.put("intermediate_size", intermediateSize);
+        var types = o.putArray("layer_types");
+        for (AttentionKind k : family.layerTypes()) types.add(k.key());
+        o.put("max_position_embeddings", maxPositionEmbeddings);
+        o.put("model_type", gemma3 ? "gemma3_text" : "gemma2");
+        o.put("num_attention_heads", numAttentionHeads);
+        o.put("num_hidden_layers", numHiddenLayers);
+        o.put("num_key_value_heads", numKeyValueHeads);
+        o.put("pad_token_id", padTokenId);
+        o.put("query_pre_attn_scalar", family.queryPreAttnScalar());
+        o.put("rms_norm_eps", rmsNormEps);
+        if (gemma3) o.put("rope_local_base_freq", family.slidingRopeTheta());
+        if (family.fullRopeFactor() != 1) {
+            o.putObject("rope_scaling").put("factor", family.fullRopeFactor()).put("rope_type", "linear");
+        } else {
+            o.putNull("rope_scaling");
+        }
+        o.put("rope_theta", ropeTheta);
+        o.put("sliding_window", family.slidingWindow() > 0 ? family.slidingWindow() : 4096);
+        if (torchDtype != null) o.put("torch_dtype", torchDtype);
+        o.put("use_cache", true);
+        o.put("vocab_size", vocabSize);
+        return pretty(o);
     }
 
     /** The first range or consistency violation, phrased with config.json keys, or null. */

@@ -30,6 +30,14 @@ public final class GemmaTensorNames {
     public static final String UP_PROJ = "mlp.up_proj.weight";
     /** [hidden, intermediate]. */
     public static final String DOWN_PROJ = "mlp.down_proj.weight";
+    /** [hidden]: Gemma 2 and 3: RMSNorm offset before the MLP (post_attention_layernorm then follows attention). */
+    public static final String PRE_FEEDFORWARD_LAYERNORM = "pre_feedforward_layernorm.weight";
+    /** [hidden]: Gemma 2 and 3: RMSNorm offset of the MLP's output, before the residual add. */
+    public static final String POST_FEEDFORWARD_LAYERNORM = "post_feedforward_layernorm.weight";
+    /** [head_dim]: Gemma 3: per-head RMSNorm offset of q before RoPE. */
+    public static final String Q_NORM = "self_attn.q_norm.weight";
+    /** [head_dim]: Gemma 3: per-head RMSNorm offset of k before RoPE. */
+    public static final String K_NORM = "self_attn.k_norm.weight";
     /** An untied output projection; Gemma checkpoints have none and gemma4j rejects one. */
     public static final String LM_HEAD = "lm_head.weight";
 
@@ -62,10 +70,18 @@ public final class GemmaTensorNames {
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             m.put(layer(i, INPUT_LAYERNORM), new long[] {hidden});
             m.put(layer(i, Q_PROJ), new long[] {q, hidden});
+            if (c.family().qkNorms()) {
+                m.put(layer(i, Q_NORM), new long[] {c.headDim()});
+                m.put(layer(i, K_NORM), new long[] {c.headDim()});
+            }
             m.put(layer(i, K_PROJ), new long[] {kv, hidden});
             m.put(layer(i, V_PROJ), new long[] {kv, hidden});
             m.put(layer(i, O_PROJ), new long[] {hidden, q});
             m.put(layer(i, POST_ATTENTION_LAYERNORM), new long[] {hidden});
+            if (c.family().sandwichNorms()) {
+                m.put(layer(i, PRE_FEEDFORWARD_LAYERNORM), new long[] {hidden});
+                m.put(layer(i, POST_FEEDFORWARD_LAYERNORM), new long[] {hidden});
+            }
             m.put(layer(i, GATE_PROJ), new long[] {inter, hidden});
             m.put(layer(i, UP_PROJ), new long[] {inter, hidden});
             m.put(layer(i, DOWN_PROJ), new long[] {hidden, inter});
@@ -77,9 +93,11 @@ public final class GemmaTensorNames {
     /** How {@link #expectedShapes} derives a tensor's shape from config.json keys, for error messages. */
     static String shapeReason(String name) {
         if (name.equals(embed())) return "[vocab_size, hidden_size]";
-        if (name.equals(finalNorm()) || name.endsWith(INPUT_LAYERNORM) || name.endsWith(POST_ATTENTION_LAYERNORM)) {
+        if (name.equals(finalNorm()) || name.endsWith(INPUT_LAYERNORM) || name.endsWith(POST_ATTENTION_LAYERNORM)
+                || name.endsWith(PRE_FEEDFORWARD_LAYERNORM) || name.endsWith(POST_FEEDFORWARD_LAYERNORM)) {
             return "[hidden_size]";
         }
+        if (name.endsWith(Q_NORM) || name.endsWith(K_NORM)) return "[head_dim]";
         if (name.endsWith(Q_PROJ)) return "[num_attention_heads * head_dim, hidden_size]";
         if (name.endsWith(K_PROJ) || name.endsWith(V_PROJ)) return "[num_key_value_heads * head_dim, hidden_size]";
         if (name.endsWith(O_PROJ)) return "[hidden_size, num_attention_heads * head_dim]";

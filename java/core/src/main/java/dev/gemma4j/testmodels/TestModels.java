@@ -47,6 +47,11 @@ import java.util.stream.Stream;
  *   <li>{@code tiny-mqa-attn}: {@code tiny-mqa} with every down_proj zero, so the MLP adds nothing;
  *       its other weights equal tiny-mqa's. For comparisons with llama.cpp, whose fp16 GELU table
  *       is then out of the picture.</li>
+ *   <li>{@code tiny-gemma2}: Gemma 2's layers (sandwich norms, soft-caps, a sliding layer then a full
+ *       one, window 4), 2 key/value heads, head_dim 32.</li>
+ *   <li>{@code tiny-gemma3}: Gemma 3's layers (q/k norms, a sliding layer then a full one, window 4,
+ *       linear RoPE scaling), Gemma 3's vocabulary of 262208 rows and tokenizer
+ *       ({@link Home#gemma3TokenizerJson()}), 2 key/value heads, head_dim 32.</li>
  * </ul>
  * A built-in name may end in {@code -f32} (the default), {@code -bf16} or {@code -f16}. Generated
  * folders live in {@link Home#generatedModels()} as {@code <preset>-<dtype>}.
@@ -64,6 +69,7 @@ public final class TestModels {
     /** Names of a stale model folder renamed aside to be deleted. */
     static final String STALE_PREFIX = ".stale-";
     static final String TOKENIZER_CONFIG = "tokenizer_config.json";
+    static final String GENERATION_CONFIG = "generation_config.json";
 
     private static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final Map<String, TestModelSpec> PRESETS = presets();
@@ -78,6 +84,10 @@ public final class TestModels {
                 0x3C6EF372FE94F82BL, false, false));
         m.put("tiny-mqa-attn", new TestModelSpec("tiny-mqa-attn", 256000, 64, 256, 2, 4, 1, 32, DType.F32,
                 0x6A09E667F3BCC908L, true, false));
+        m.put("tiny-gemma2", new TestModelSpec("tiny-gemma2", 256000, 64, 256, 2, 4, 2, 32, DType.F32,
+                0x510E527FADE682D1L, false, false, "gemma2"));
+        m.put("tiny-gemma3", new TestModelSpec("tiny-gemma3", 262208, 64, 256, 2, 4, 2, 32, DType.F32,
+                0x9B05688C2B3E6C1FL, false, false, "gemma3"));
         return m;
     }
 
@@ -101,7 +111,12 @@ public final class TestModels {
      * tokenizer_config.json and the recipe test-model.json.
      */
     public static Path write(TestModelSpec spec, Path dir) throws IOException {
-        return write(spec, dir, Home.gemmaTokenizerJson());
+        return write(spec, dir, tokenizerJson(spec));
+    }
+
+    /** The tokenizer a spec's model ships with: Gemma 3's for Gemma 3, else Gemma's (also Gemma 2's). */
+    static Path tokenizerJson(TestModelSpec spec) {
+        return spec.modelType().equals("gemma3") ? Home.gemma3TokenizerJson() : Home.gemmaTokenizerJson();
     }
 
     /** As {@link #write(TestModelSpec, Path)}, copying {@code tokenizerJson} as the model's tokenizer.json. */
@@ -114,6 +129,13 @@ public final class TestModels {
         }
         Files.copy(tokenizerJson, dir.resolve(Checkpoint.TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
         Files.writeString(dir.resolve(TOKENIZER_CONFIG), tokenizerConfig());
+        if (!spec.modelType().equals("gemma")) {
+            ObjectNode generation = JSON.createObjectNode();
+            generation.put("bos_token_id", 2);
+            var ends = generation.putArray("eos_token_id");
+            for (int id : spec.family().endTokenIds()) ends.add(id);
+            Files.writeString(dir.resolve(GENERATION_CONFIG), pretty(generation));
+        }
         Files.writeString(dir.resolve(RECIPE), recipe(spec));
         return dir;
     }
@@ -137,7 +159,7 @@ public final class TestModels {
         Path root = Home.generatedModels();
         Path target = root.resolve(spec.folderName()).toAbsolutePath();
         if (isCurrent(target, spec)) return target;             // no tokenizer needed for a folder already made
-        return resolve(nameOrDir, root, Home.gemmaTokenizerJson());
+        return resolve(nameOrDir, root, tokenizerJson(spec));
     }
 
     /**
@@ -314,12 +336,12 @@ public final class TestModels {
             if (outDir == null) throw new IllegalArgumentException("missing <out-dir>");
             if (names.isEmpty()) names.addAll(presetNames());
             if (dtypes.isEmpty()) dtypes.add(DType.F32);
-            Path tok = tokenizer != null ? tokenizer : Home.gemmaTokenizerJson();
             for (String name : names) {
                 for (DType dtype : dtypes.stream().distinct().toList()) {
                     TestModelSpec spec = preset(name, dtype);
                     long start = System.nanoTime();
-                    Path dir = write(spec, outDir.resolve(spec.folderName()), tok);
+                    Path dir = write(spec, outDir.resolve(spec.folderName()),
+                            tokenizer != null ? tokenizer : tokenizerJson(spec));
                     out.printf("%s: %,d parameters, %,d bytes of weights, %.1f s%n", dir,
                             spec.config().parameterCount(), Files.size(dir.resolve(Checkpoint.SINGLE_FILE)),
                             (System.nanoTime() - start) / 1e9);
@@ -405,6 +427,10 @@ public final class TestModels {
         o.put("seed", Long.toUnsignedString(spec.seed(), 16));
         o.put("zero_down_proj", spec.zeroDownProj());
         o.put("zero_o_proj", spec.zeroOProj());
+        if (!spec.modelType().equals("gemma")) {
+            o.put("model_type", spec.modelType());
+            o.put("family", spec.family().toString());
+        }
         return pretty(o);
     }
 

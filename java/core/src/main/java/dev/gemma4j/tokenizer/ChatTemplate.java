@@ -51,7 +51,8 @@ public final class ChatTemplate {
     /**
      * Ids of the conversation as Hugging Face's {@code apply_chat_template} tokenizes the rendered text, with
      * one difference: message text is tokenized with no added tokens matched (see the class description).
-     * BOS comes once, {@code <start_of_turn>} and {@code <end_of_turn>} are ids 106 and 107.
+     * BOS comes once; {@code <start_of_turn>} and {@code <end_of_turn>} are the tokenizer's ids (106 and 107 in
+     * Gemma and Gemma 2, 105 and 106 in Gemma 3).
      */
     public static int[] encode(GemmaTokenizer tokenizer, List<ChatMessage> messages, boolean addGenerationPrompt) {
         IntList ids = new IntList(64);

@@ -47,6 +47,13 @@ record TokenizerFile(Path path, String[] pieces, PieceIndex pieceIds, int[] merg
     /** Normalizer gemma4j implements: every U+0020 becomes U+2581 (SentencePiece's meta space). */
     private static final String NORMALIZER = """
             {"type":"Replace","pattern":{"String":" "},"content":"\u2581"}""";
+    /**
+     * The one pre-tokenizer gemma4j accepts besides none, Gemma 3's: a split at spaces. Hugging Face
+     * pre-tokenizes the normalized text, in which the normalizer has replaced every space by U+2581,
+     * so this split never finds a space and changes nothing.
+     */
+    private static final String PRE_TOKENIZER = """
+            {"type":"Split","pattern":{"String":" "},"behavior":"MergedWithPrevious","invert":false}""";
     /** Decoder gemma4j implements: U+2581 back to space, byte pieces to UTF-8, then concatenation. */
     private static final String DECODER = """
             {"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"\u2581"},"content":" "},\
@@ -115,7 +122,11 @@ record TokenizerFile(Path path, String[] pieces, PieceIndex pieceIds, int[] merg
                     case "normalizer" -> requireJson("normalizer", p.readValueAsTree(), NORMALIZER);
                     case "decoder" -> requireJson("decoder", p.readValueAsTree(), DECODER);
                     case "post_processor" -> readPostProcessor(p.readValueAsTree());
-                    case "pre_tokenizer", "truncation", "padding" -> requireNull(field, p.readValueAsTree());
+                    case "pre_tokenizer" -> {
+                        JsonNode node = p.readValueAsTree();
+                        if (node != null && !node.isNull()) requireJson("pre_tokenizer", node, "null or " + PRE_TOKENIZER);
+                    }
+                    case "truncation", "padding" -> requireNull(field, p.readValueAsTree());
                     case "version" -> {
                         JsonNode v = p.readValueAsTree();
                         if (!v.isTextual() || !v.asText().equals("1.0")) throw unsupported("version", "\"1.0\"", v);
@@ -128,6 +139,7 @@ record TokenizerFile(Path path, String[] pieces, PieceIndex pieceIds, int[] merg
             if (!sawPostProcessor) {
                 throw unsupported("post_processor", "TemplateProcessing that puts the BOS token first", "none");
             }
+            appendAddedPieces();
             for (AddedToken t : added) {
                 if (t.id() < 0 || t.id() >= pieces.length || !pieces[t.id()].equals(t.content())) {
                     String inVocab = t.id() >= 0 && t.id() < pieces.length ? "'" + pieces[t.id()] + "'" : "no piece";
@@ -139,13 +151,34 @@ record TokenizerFile(Path path, String[] pieces, PieceIndex pieceIds, int[] merg
                     byteFallback, prefixIds);
         }
 
+        /**
+         * Added tokens with ids past the BPE vocabulary extend it, as in Hugging Face (Gemma 3:
+         * {@code <image_soft_token>} 262144 after 262,144 pieces); their ids must follow on without gaps.
+         */
+        private void appendAddedPieces() {
+            List<AddedToken> beyond = added.stream().filter(t -> t.id() >= pieces.length)
+                    .sorted(java.util.Comparator.comparingInt(AddedToken::id)).toList();
+            if (beyond.isEmpty()) return;
+            int first = pieces.length;
+            pieces = Arrays.copyOf(pieces, first + beyond.size());
+            for (int i = 0; i < beyond.size(); i++) {
+                AddedToken t = beyond.get(i);
+                if (t.id() != first + i) {
+                    throw unsupported("added token " + t.id() + " '" + t.content() + "'", "id " + (first + i)
+                            + " (added tokens past the vocabulary of " + first + " pieces follow on without gaps)", t.id());
+                }
+                pieces[t.id()] = t.content();
+            }
+        }
+
         private void requireNull(String section, JsonNode node) {
             if (node != null && !node.isNull() && !node.isMissingNode()) throw unsupported(section, "null", node);
         }
 
-        private void requireJson(String section, JsonNode node, String expectedJson) throws IOException {
-            JsonNode expected = MAPPER.readTree(expectedJson);
-            if (!expected.equals(node)) throw unsupported(section, expectedJson, node);
+        /** {@code expected} is the JSON text, optionally after "null or " (said in the error only). */
+        private void requireJson(String section, JsonNode node, String expected) throws IOException {
+            String json = expected.startsWith("null or ") ? expected.substring("null or ".length()) : expected;
+            if (!MAPPER.readTree(json).equals(node)) throw unsupported(section, expected, node);
         }
 
         private void readAddedTokens(JsonNode list) {

@@ -1,6 +1,8 @@
 package dev.gemma4j.oracle;
 
+import dev.gemma4j.model.AttentionKind;
 import dev.gemma4j.model.DType;
+import dev.gemma4j.model.GemmaFamily;
 import dev.gemma4j.model.GemmaConfig;
 import dev.gemma4j.model.GemmaTensorNames;
 import dev.gemma4j.model.Tensor;
@@ -23,7 +25,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes a gemma4j model as a GGUF v3 file that llama.cpp loads as architecture "gemma": the
+ * Writes a gemma4j model as a GGUF v3 file that llama.cpp loads as architecture "gemma" (or
+ * "gemma2" / "gemma3" for those families, described after the list): the
  * matrices (embedding and projections) either widened to F32 or in the dtype the source stores
  * them in, byte for byte ({@link Matrices}); the RMSNorm weights always F32.
  *
@@ -55,6 +58,16 @@ import java.util.Map;
  *       the same little-endian IEEE binary16 and bfloat16 bit patterns as safetensors' F16 and BF16,
  *       so stored matrices are copied as they are.
  * </ul>
+ *
+ * <p>Gemma 2 and 3 ({@code src/models/gemma2-iswa.cpp}, {@code gemma3.cpp}; {@code conversion}
+ * adds 1 to every norm weight): keys {@code {arch}.attention.sliding_window},
+ * {@code gemma2.attn_logit_softcapping} and {@code gemma2.final_logit_softcapping},
+ * {@code gemma3.rope.freq_base} (full layers) and {@code gemma3.rope.scaling.type} / {@code .factor};
+ * tensors post_attention_norm, ffn_norm (the pre-feedforward norm), post_ffw_norm, attn_q_norm and
+ * attn_k_norm. llama.cpp fixes what the GGUF does not state: sliding layers on even layers (Gemma 2)
+ * or 5 of every 6 (Gemma 3), Gemma 3's sliding RoPE base at 10,000, and scores scaled by
+ * head_dim^-0.5 (but for its 27B layer counts); a config that differs is refused, since llama.cpp
+ * would compute another model.
  */
 final class GgufWriter {
     private GgufWriter() {}
@@ -105,23 +118,34 @@ final class GgufWriter {
     static void write(WeightSource weights, String modelName, Path out, Matrices matrices) {
         GemmaConfig c = weights.config();
         GgufVocabulary vocab = GgufVocabulary.read(weights.tokenizerJson(), c.vocabSize());
+        String arch = architecture(c);
         List<Entry> entries = entries(weights, c, matrices);
 
         Metadata meta = new Metadata();
-        meta.string("general.architecture", "gemma");
+        meta.string("general.architecture", arch);
         meta.string("general.name", modelName);
         meta.u32("general.alignment", ALIGNMENT);
         meta.u32("general.file_type", fileType(entries));
-        meta.u32("gemma.context_length", c.maxPositionEmbeddings());
-        meta.u32("gemma.embedding_length", c.hiddenSize());
-        meta.u32("gemma.block_count", c.numHiddenLayers());
-        meta.u32("gemma.feed_forward_length", c.intermediateSize());
-        meta.u32("gemma.attention.head_count", c.numAttentionHeads());
-        meta.u32("gemma.attention.head_count_kv", c.numKeyValueHeads());
-        meta.u32("gemma.attention.key_length", c.headDim());
-        meta.u32("gemma.attention.value_length", c.headDim());
-        meta.f32("gemma.attention.layer_norm_rms_epsilon", (float) c.rmsNormEps());
-        meta.f32("gemma.rope.freq_base", (float) c.ropeTheta());
+        meta.u32(arch + ".context_length", c.maxPositionEmbeddings());
+        meta.u32(arch + ".embedding_length", c.hiddenSize());
+        meta.u32(arch + ".block_count", c.numHiddenLayers());
+        meta.u32(arch + ".feed_forward_length", c.intermediateSize());
+        meta.u32(arch + ".attention.head_count", c.numAttentionHeads());
+        meta.u32(arch + ".attention.head_count_kv", c.numKeyValueHeads());
+        meta.u32(arch + ".attention.key_length", c.headDim());
+        meta.u32(arch + ".attention.value_length", c.headDim());
+        meta.f32(arch + ".attention.layer_norm_rms_epsilon", (float) c.rmsNormEps());
+        meta.f32(arch + ".rope.freq_base", (float) c.ropeTheta());
+        GemmaFamily f = c.family();
+        if (!f.isGemma1()) meta.u32(arch + ".attention.sliding_window", f.slidingWindow());
+        if (arch.equals("gemma2")) {
+            meta.f32("gemma2.attn_logit_softcapping", (float) f.attnLogitSoftcapping());
+            meta.f32("gemma2.final_logit_softcapping", (float) f.finalLogitSoftcapping());
+        }
+        if (arch.equals("gemma3") && f.fullRopeFactor() != 1) {
+            meta.string("gemma3.rope.scaling.type", "linear");
+            meta.f32("gemma3.rope.scaling.factor", (float) f.fullRopeFactor());
+        }
         meta.string("tokenizer.ggml.model", "llama");
         meta.stringArray("tokenizer.ggml.tokens", vocab.tokens());
         meta.f32Array("tokenizer.ggml.scores", vocab.scores());
@@ -179,6 +203,38 @@ final class GgufWriter {
         }
     }
 
+    /**
+     * "gemma", "gemma2" or "gemma3" for {@code c}.
+     *
+     * @throws IllegalArgumentException when llama.cpp would compute the model differently (see the class comment)
+     */
+    static String architecture(GemmaConfig c) {
+        GemmaFamily f = c.family();
+        if (f.isGemma1()) return "gemma";
+        String arch = f.qkNorms() ? "gemma3" : "gemma2";
+        int pattern = arch.equals("gemma3") ? 6 : 2;
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            AttentionKind kind = l % pattern < pattern - 1 ? AttentionKind.SLIDING : AttentionKind.FULL;
+            if (f.layerTypes().get(l) != kind) {
+                throw new IllegalArgumentException("layer " + l + " is " + f.layerTypes().get(l) + "; llama.cpp's "
+                        + arch + " makes it " + kind + " (sliding pattern " + pattern + ")");
+            }
+        }
+        if (f.queryPreAttnScalar() != c.headDim()) {
+            throw new IllegalArgumentException("query_pre_attn_scalar " + f.queryPreAttnScalar()
+                    + ": llama.cpp scales by head_dim " + c.headDim() + "^-0.5 outside its 27B layer counts");
+        }
+        if (arch.equals("gemma3") && (f.slidingRopeTheta() != 10000 || f.slidingRopeFactor() != 1)) {
+            throw new IllegalArgumentException("sliding RoPE base " + f.slidingRopeTheta() + ", factor "
+                    + f.slidingRopeFactor() + ": llama.cpp's gemma3 fixes them at 10000 and 1");
+        }
+        if (arch.equals("gemma2") && (f.attnLogitSoftcapping() <= 0 || f.finalLogitSoftcapping() <= 0
+                || f.fullRopeFactor() != 1)) {
+            throw new IllegalArgumentException("llama.cpp's gemma2 needs both soft-caps and plain RoPE");
+        }
+        return arch;
+    }
+
     private static int firstOfType(GgufVocabulary vocab, int type) {
         for (int i = 0; i < vocab.types().length; i++) {
             if (vocab.types()[i] == type) return i;
@@ -217,12 +273,27 @@ final class GgufWriter {
             out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.INPUT_LAYERNORM),
                     blk + "attn_norm.weight", true));
             out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.Q_PROJ), blk + "attn_q.weight", false));
+            if (c.family().qkNorms()) {
+                out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.Q_NORM),
+                        blk + "attn_q_norm.weight", true));
+                out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.K_NORM),
+                        blk + "attn_k_norm.weight", true));
+            }
             out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.K_PROJ), blk + "attn_k.weight", false));
             out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.V_PROJ), blk + "attn_v.weight", false));
             out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.O_PROJ),
                     blk + "attn_output.weight", false));
-            out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.POST_ATTENTION_LAYERNORM),
-                    blk + "ffn_norm.weight", true));
+            if (c.family().sandwichNorms()) {
+                out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.POST_ATTENTION_LAYERNORM),
+                        blk + "post_attention_norm.weight", true));
+                out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.PRE_FEEDFORWARD_LAYERNORM),
+                        blk + "ffn_norm.weight", true));
+                out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.POST_FEEDFORWARD_LAYERNORM),
+                        blk + "post_ffw_norm.weight", true));
+            } else {
+                out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.POST_ATTENTION_LAYERNORM),
+                        blk + "ffn_norm.weight", true));
+            }
             out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.GATE_PROJ),
                     blk + "ffn_gate.weight", false));
             out.add(entry(weights, expected, GemmaTensorNames.layer(i, GemmaTensorNames.UP_PROJ), blk + "ffn_up.weight", false));
