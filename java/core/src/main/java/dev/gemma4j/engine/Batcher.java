@@ -37,9 +37,11 @@ import java.util.function.Function;
  * {@code ceil(n / prefillChunk())} turns (more while earlier prompts are prefilling), and each decode step of
  * the other sequences waits for at most one chunk's forward pass, not for a whole prompt.
  *
- * <p>A sequence's tokens do not depend on which others share its steps or on how its prompt is chunked
- * (causal attention makes chunks exact), up to the rounding of matrix products over different groupings of
- * rows (up to about 1e-6 relative in the logits on the CPU backend).
+ * <p>On the CPU backend a sequence's tokens do not depend on which others share its steps or on how its
+ * prompt is chunked: causal attention makes chunks exact, and every row's arithmetic (matrix products,
+ * norms, attention, GeGLU, sampling) is the same function of that row whatever the batch
+ * (BatchInvarianceTest). On the CUDA backend the GEMMs' order of summation follows the batch's row count,
+ * so a row's logits may differ in the last bits between batches.
  *
  * <p>Threads: {@link #submit}, {@link #call}, {@link #stats} and {@link #close} may be called from any
  * thread. Each request's {@code onText} and every {@link #call} task run on the engine thread, so they
