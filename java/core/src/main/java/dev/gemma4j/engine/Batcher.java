@@ -179,8 +179,8 @@ public final class Batcher implements AutoCloseable {
      * @return completes with the result when the sequence ends; cancelling it drops the request at the start
      *         of the next engine turn (between two prefill chunks or two decode steps), closing its cache
      * @throws IllegalArgumentException when the prompt is empty, holds an id outside the vocabulary or
-     *                                  leaves no room in the context, or the context is longer than the
-     *                                  model's
+     *                                  leaves no room in the context, the context is longer than the
+     *                                  model's, or top-k exceeds the vocabulary
      * @throws IllegalStateException    after {@link #close()} or a backend failure
      */
     public CompletableFuture<GenerationResult> submit(int[] prompt, GenerationOptions options, int contextLength,
@@ -202,6 +202,7 @@ public final class Batcher implements AutoCloseable {
             throw new IllegalArgumentException("a context of " + contextLength + " tokens exceeds the model's "
                     + maxPositions + " (max_position_embeddings)");
         }
+        GenerationOptions.checkTopK("top-k", options.topK(), vocab);
         int[] copy = prompt.clone();
         Sequence.checkPrompt(copy, vocab, contextLength);
         Request r = new Request(new Sequence(tokenizer, copy, options, contextLength, listener, System.nanoTime()),
