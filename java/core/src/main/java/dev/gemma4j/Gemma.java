@@ -371,7 +371,8 @@ public final class Gemma implements AutoCloseable {
      * frees its KV slot.
      *
      * @throws IllegalArgumentException at once when the prompt is empty, holds an id outside the vocabulary
-     *                                  or leaves no room in the context
+     *                                  or leaves no room in the context, or the options' top-k exceeds the
+     *                                  vocabulary
      * @throws IllegalStateException    after {@link #close()}
      */
     public CompletableFuture<GenerationResult> generateAsync(int[] promptTokens, GenerationOptions options) {

@@ -19,6 +19,13 @@ public final class GenerationOptions {
     /** The most alternatives {@link #withTopLogprobs} takes, as OpenAI's API allows. */
     public static final int MAX_TOP_LOGPROBS = 20;
 
+    /**
+     * The highest temperature taken. Gemma's logits span a few tens, so at 100 every candidate's weight is
+     * within a factor e^-0.5 or so of the best one's: sampling is all but uniform already, and a higher
+     * setting is more likely a mistake than a wish.
+     */
+    public static final float MAX_TEMPERATURE = 100f;
+
     private static final GenerationOptions DEFAULTS =
             new GenerationOptions(256, 0f, 0, 1f, 0L, List.of(), false, 0, DEFAULT_STREAM_BUFFER);
 
@@ -61,15 +68,20 @@ public final class GenerationOptions {
         return new GenerationOptions(n, temperature, topK, topP, seed, stopStrings, logprobs, topLogprobs, streamBuffer);
     }
 
-    /** 0 for greedy (argmax, lowest id on ties); otherwise the logits are divided by it before sampling. */
+    /**
+     * 0 for greedy (argmax, lowest id on ties); otherwise the logits are divided by it before sampling, and it
+     * must be a normal float up to {@link #MAX_TEMPERATURE} ({@link #checkTemperature}).
+     */
     public GenerationOptions withTemperature(float t) {
-        if (!(t >= 0) || Float.isInfinite(t)) {
-            throw new IllegalArgumentException("temperature must be a finite number >= 0, found " + t);
-        }
+        checkTemperature("temperature", t);
         return new GenerationOptions(maxNewTokens, t, topK, topP, seed, stopStrings, logprobs, topLogprobs, streamBuffer);
     }
 
-    /** Keeps the {@code k} most likely tokens when sampling; 0 turns top-k off (keeps all), as in Hugging Face. */
+    /**
+     * Keeps the {@code k} most likely tokens when sampling; 0 turns top-k off (keeps all), as in Hugging Face.
+     * It may not exceed the model's vocabulary, which a generation checks when it starts
+     * ({@link #checkTopK(String, long, int)}).
+     */
     public GenerationOptions withTopK(int k) {
         if (k < 0) throw new IllegalArgumentException("top-k must be >= 0 (0 keeps all tokens), found " + k);
         return new GenerationOptions(maxNewTokens, temperature, k, topP, seed, stopStrings, logprobs, topLogprobs, streamBuffer);
@@ -77,11 +89,69 @@ public final class GenerationOptions {
 
     /** Keeps the smallest set of most likely tokens whose probability reaches p, in (0, 1]; 1 keeps all. */
     public GenerationOptions withTopP(float p) {
-        if (!(p > 0 && p <= 1)) throw new IllegalArgumentException("top-p must be in (0, 1], found " + p);
+        checkTopP("top-p", p);
         return new GenerationOptions(maxNewTokens, temperature, topK, p, seed, stopStrings, logprobs, topLogprobs, streamBuffer);
     }
 
-    /** Seeds the sampler: the same seed, prompt and options give the same tokens. */
+    /*
+     * The checks of the sampling parameters, the one place that the API, the command line and the server
+     * use; each takes the parameter's name as its caller spells it, so that the error names it.
+     */
+
+    /**
+     * A temperature as a float: 0 (greedy) or a normal number in [{@link Float#MIN_NORMAL},
+     * {@link #MAX_TEMPERATURE}]. A subnormal one is refused because 1/T overflows to infinity, which makes
+     * every weight NaN; NaN and infinities are refused. Taking a double lets a caller that parses decimal
+     * text refuse a value that would round to 0 (and so silently become greedy) or to a subnormal float.
+     *
+     * @throws IllegalArgumentException naming {@code parameter}, the value found and the accepted range
+     */
+    public static float checkTemperature(String parameter, double t) {
+        if (!(t == 0 || (t >= Float.MIN_NORMAL && t <= MAX_TEMPERATURE))) {
+            throw new IllegalArgumentException(parameter + " must be 0 (greedy) or in [" + Float.MIN_NORMAL + ", "
+                    + MAX_TEMPERATURE + "], found " + shortest(t));
+        }
+        return (float) t;
+    }
+
+    /**
+     * A top-p as a float, in (0, 1]: 0 would keep no token, more than 1 means nothing; NaN is refused.
+     *
+     * @throws IllegalArgumentException naming {@code parameter}, the value found and the accepted range
+     */
+    public static float checkTopP(String parameter, double p) {
+        if (!(p > 0 && p <= 1) || (float) p == 0f) {
+            throw new IllegalArgumentException(parameter + " must be in (0, 1], found " + shortest(p));
+        }
+        return (float) p;
+    }
+
+    /** A value as its caller most likely wrote it: a float passed in widened prints as that float. */
+    private static String shortest(double v) {
+        return (double) (float) v == v ? Float.toString((float) v) : Double.toString(v);
+    }
+
+    /**
+     * A top-k in [0, vocab] (0 keeps all tokens) for a model of {@code vocab} tokens.
+     *
+     * @throws IllegalArgumentException naming {@code parameter}, the value found and the accepted range
+     */
+    public static int checkTopK(String parameter, long k, int vocab) {
+        if (k < 0 || k > vocab) {
+            throw new IllegalArgumentException(parameter + " must be in [0, " + vocab
+                    + "] (0 keeps all tokens; at most the model's vocabulary), found " + k);
+        }
+        return (int) k;
+    }
+
+    /**
+     * Seeds the sampler: the same seed, prompt and options give the same tokens on the same backend and
+     * machine. On the CPU backend this holds whatever other requests share the decode batch and however
+     * the prompt is chunked: each row's arithmetic is independent of the batch's size and make-up
+     * (BatchInvarianceTest). On the CUDA backend it is not guaranteed: cuBLAS picks its GEMM kernels, and
+     * so their order of summation, by the batch's row count, so a row's logits can differ in the last bits
+     * with the batch and a sampled token can change where two candidates are that close.
+     */
     public GenerationOptions withSeed(long s) {
         return new GenerationOptions(maxNewTokens, temperature, topK, topP, s, stopStrings, logprobs, topLogprobs, streamBuffer);
     }

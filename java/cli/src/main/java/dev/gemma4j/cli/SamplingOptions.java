@@ -10,14 +10,16 @@ final class SamplingOptions {
     @Option(names = "--max-tokens", paramLabel = "N", description = "Most new tokens (default: ${DEFAULT-VALUE}).")
     int maxTokens = 128;
 
-    @Option(names = "--temperature", paramLabel = "T", description = "0 for greedy (default: ${DEFAULT-VALUE}).")
-    float temperature = 0f;
+    /** A double, so that text that would round to 0 or to a subnormal float is refused, not taken as greedy. */
+    @Option(names = "--temperature", paramLabel = "T",
+            description = "0 for greedy, else in [1.1754944E-38, 100] (default: ${DEFAULT-VALUE}).")
+    double temperature = 0;
 
     @Option(names = "--top-k", paramLabel = "K", description = "Keep the K most likely tokens; 0 keeps all (default: ${DEFAULT-VALUE}).")
     int topK = 0;
 
     @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling threshold in (0, 1] (default: ${DEFAULT-VALUE}).")
-    float topP = 1f;
+    double topP = 1;
 
     @Option(names = "--seed", paramLabel = "S", description = "Sampler seed (default: ${DEFAULT-VALUE}).")
     long seed = 0L;
@@ -26,6 +28,8 @@ final class SamplingOptions {
     List<String> stops = new ArrayList<>();
 
     GenerationOptions toOptions() {
-        return GenerationOptions.defaults().withMaxNewTokens(maxTokens).withTemperature(temperature).withTopK(topK).withTopP(topP).withSeed(seed).withStopStrings(stops);
+        return GenerationOptions.defaults().withMaxNewTokens(maxTokens)
+                .withTemperature(GenerationOptions.checkTemperature("--temperature", temperature))
+                .withTopK(topK).withTopP(GenerationOptions.checkTopP("--top-p", topP)).withSeed(seed).withStopStrings(stops);
     }
 }

@@ -64,16 +64,12 @@ final class Fields {
         return n.asLong();
     }
 
-    /** A number in [min, max]; absent gives the fallback. */
-    Float number(String name, Float fallback, double min, double max) {
+    /** A number as a double, for a range check by the caller; absent gives the fallback. */
+    double number(String name, double fallback) {
         JsonNode n = node(name);
         if (n == null) return fallback;
         if (!n.isNumber()) throw wrongType(name, "a number", n);
-        double v = n.asDouble();
-        if (!(v >= min && v <= max)) {
-            throw ApiError.badField(name, "'" + name + "' must be in [" + min + ", " + max + "], found " + v);
-        }
-        return (float) v;
+        return n.asDouble();
     }
 
     /** OpenAI's {@code stop}: a string or an array of at most 4 strings. */

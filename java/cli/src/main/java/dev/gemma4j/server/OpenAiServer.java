@@ -41,6 +41,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -264,19 +265,23 @@ public final class OpenAiServer implements AutoCloseable {
         }
         GenerationOptions o = GenerationOptions.defaults()
                 .withMaxNewTokens(max)
-                .withTemperature(f.number("temperature", 1f, 0, 2))
-                .withTopP(topP(f))
-                .withTopK(f.integer("top_k", 0, 0, Integer.MAX_VALUE))
+                .withTemperature(checked("temperature",
+                        () -> GenerationOptions.checkTemperature("'temperature'", f.number("temperature", 1))))
+                .withTopP(checked("top_p", () -> GenerationOptions.checkTopP("'top_p'", f.number("top_p", 1))))
+                .withTopK(checked("top_k", () -> GenerationOptions.checkTopK("'top_k'", f.longValue("top_k", 0L),
+                        gemma.config().vocabSize())))
                 .withSeed(f.longValue("seed", ThreadLocalRandom.current().nextLong()))
                 .withStopStrings(f.stop());
         return o;
     }
 
-    /** OpenAI's top_p is in (0, 1]; 0 would keep no token. */
-    private static float topP(Fields f) {
-        float p = f.number("top_p", 1f, 0, 1);
-        if (p == 0) throw ApiError.badField("top_p", "'top_p' must be in (0, 1], found 0");
-        return p;
+    /** A sampling field checked by {@link GenerationOptions}' own check, its refusal a 400 naming the field. */
+    private static <T> T checked(String field, Supplier<T> check) {
+        try {
+            return check.get();
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badField(field, e.getMessage());
+        }
     }
 
     private void admit() {

@@ -98,6 +98,23 @@ class CliTest {
         assertFails(run("generate", "--max-tokens", "-4"), "found -4");
     }
 
+    /** A subnormal temperature made 1/T infinite and every token id 255999; NaN, infinities and top-p 0 or 1.5 ran. */
+    @Test
+    void samplingParametersOutsideTheirRangesAreRefused() {
+        assertFails(run("generate", "-m", "tiny-mqa", "--temperature", "1e-39"), "--temperature must be 0 (greedy) or in [1.1754944E-38, 100.0], found 1.0E-39");
+        assertFails(run("generate", "-m", "tiny-mqa", "--temperature", "1e-50"), "--temperature", "found 1.0E-50");
+        assertFails(run("generate", "-m", "tiny-mqa", "--temperature", "NaN"), "--temperature", "found NaN");
+        assertFails(run("generate", "-m", "tiny-mqa", "--temperature", "Infinity"), "--temperature", "found Infinity");
+        assertFails(run("generate", "-m", "tiny-mqa", "--temperature", "101"), "--temperature", "found 101.0");
+        assertFails(run("generate", "-m", "tiny-mqa", "--top-p", "0"), "--top-p must be in (0, 1], found 0.0");
+        assertFails(run("generate", "-m", "tiny-mqa", "--top-p", "1.5"), "--top-p must be in (0, 1], found 1.5");
+        assertFails(run("generate", "-m", "tiny-mqa", "--top-p", "NaN"), "--top-p", "found NaN");
+        assertFails(run("generate", "-m", "tiny-mqa", "--temperature", "1", "--top-k", "256001"),
+                "top-k must be in [0, 256000]", "found 256001");
+        Run smallest = run("generate", "-m", "tiny-mqa", "--max-tokens", "2", "--temperature", "1.1754944E-38", "--seed", "1");
+        assertEquals(0, smallest.exit, smallest.err);
+    }
+
     @Test
     void tokenIdOutsideVocabulary() {
         assertFails(run("logits", "--tokens", "2,256000", "--out", "x.npy"), "256000", "outside the vocabulary [0, 256000)");

@@ -186,6 +186,36 @@ class OpenAiServerTest {
         assertTrue(metrics.body().contains("gemma4j_requests_total{endpoint=\"/v1/completions\",status=\"400\"}"), metrics.body());
     }
 
+    /**
+     * Sampling fields outside their ranges are a 400 naming the field, the value and the range: a subnormal
+     * temperature (1/T infinite: every token was id 255999), one that would round to 0 as a float, above the
+     * maximum, top_p 0 or 1.5, top_k beyond the vocabulary.
+     */
+    @Test
+    void samplingFieldsOutsideTheirRangesAre400s() throws Exception {
+        String[][] cases = {
+                {"temperature", "1e-39", "'temperature' must be 0 (greedy) or in [1.1754944E-38, 100.0], found 1.0E-39"},
+                {"temperature", "1e-50", "found 1.0E-50"},
+                {"temperature", "1e400", "found Infinity"},
+                {"temperature", "-1", "found -1.0"},
+                {"temperature", "101", "found 101.0"},
+                {"top_p", "0", "'top_p' must be in (0, 1], found 0.0"},
+                {"top_p", "1.5", "'top_p' must be in (0, 1], found 1.5"},
+                {"top_k", "256001", "'top_k' must be in [0, 256000]"},
+                {"top_k", "-1", "found -1"},
+        };
+        for (String[] c : cases) {
+            String body = "{\"model\": \"tiny-mqa\", \"prompt\": \"a\", \"max_tokens\": 2, \"" + c[0] + "\": " + c[1] + "}";
+            HttpResponse<String> r = post("/v1/completions", body, KEY);
+            assertEquals(400, r.statusCode(), body + " -> " + r.body());
+            JsonNode error = JSON.readTree(r.body()).get("error");
+            assertEquals(c[0], error.get("param").asText(), r.body());
+            assertTrue(error.get("message").asText().contains(c[2]), r.body());
+        }
+        String edge = "{\"model\": \"tiny-mqa\", \"prompt\": \"a\", \"max_tokens\": 2, \"temperature\": 100, \"top_k\": 256000}";
+        assertEquals(200, post("/v1/completions", edge, KEY).statusCode());
+    }
+
     @Test
     void langChain4jOpenAiModelsAgainstTheServer() throws Exception {
         GenerationResult want = alone("What is Java?", 10);

@@ -2,7 +2,7 @@ package dev.gemma4j.cpu;
 
 import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -84,37 +84,90 @@ public final class CpuOps {
         }
     }
 
-    /** sqrt(2 / pi), the tanh GELU's input scale. */
-    private static final float GELU_SCALE = 0.7978845608028654f;
+    /** 2 · sqrt(2 / pi): GELU's tanh argument u doubled, z = 2u, since 0.5 (1 + tanh u) = 1 / (1 + e^-z). */
+    private static final float GELU_SCALE_2 = 1.5957691216057308f;
     private static final float GELU_CUBIC = 0.044715f;
     /** Elements of one parallel GeGLU task. */
     private static final int GEGLU_BLOCK = 4096;
+    /**
+     * e^-104 is 0.97 · 2^-150, which rounds to 0 in fp32 as every e^t below it should; clamping t there
+     * keeps n ≥ -150, so 2^n is the product of two normal powers of two.
+     */
+    private static final float EXP_MIN = -104f;
+    private static final float LOG2_E = 1.44269504088896341f;
+    /** 1.5 · 2^23: adding it rounds a float of magnitude below 2^22 to an integer, held in the low mantissa bits. */
+    private static final float ROUND_MAGIC = 12582912f;
+    private static final int ROUND_MAGIC_BITS = 0x4B400000;
+    /** ln 2 split in two (Cody and Waite): n · LN2_HI is exact for |n| < 2^11, so t - n ln 2 loses nothing. */
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    /** Cephes' expf minimax polynomial on [-ln2/2, ln2/2]: e^r = 1 + r + r² P(r), within 1 ulp. */
+    private static final float EXP_P0 = 1.9875691500e-4f, EXP_P1 = 1.3981999507e-3f, EXP_P2 = 8.3334519073e-3f,
+            EXP_P3 = 4.1665795894e-2f, EXP_P4 = 1.6666665459e-1f, EXP_P5 = 5.0000001201e-1f;
 
     /**
      * {@code out[t, i] = gelu_tanh(gate[t, i]) · up[t, i]}: GELU's tanh approximation (Gemma's
-     * gelu_pytorch_tanh) {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x³)))} in fp32, as Hugging
-     * Face computes it for fp32 activations, with the Vector API's tanh (within 1 ulp of
-     * {@link Math#tanh} in fp32) on every element, the last partial vector under a mask, so an
-     * element's value does not depend on how many tokens share the call.
+     * gelu_pytorch_tanh) {@code 0.5 x (1 + tanh(u))}, {@code u = sqrt(2/pi) (x + 0.044715 x³)}, computed in
+     * fp32 as the identical {@code x σ(z)}, {@code z = 2u}: with {@code e = e^-|z|} (never overflows),
+     * {@code x / (1 + e)} for z ≥ 0 and {@code x e / (1 + e)} below. The exponential is this class's own
+     * (range reduction, a polynomial, the power of two from exponent bits) in IEEE adds, multiplies, fmas
+     * and one division, the same operations in the same order in the vector lanes and in the scalar
+     * tail: an element's value is a function of its two inputs alone, whatever its position, the call's
+     * length, the lane count or the JIT tier. (The Vector API's TANH is not: its C2 intrinsic and its
+     * Java fallback round differently, which made a row's tokens depend on its batch.) Within
+     * {@code (8 + 6|z|) · 2^-24} relative of float64 GELU ({@code CpuOpsTest} derives it); unlike the
+     * fp32 tanh form, whose {@code 1 + tanh u} cancels to 0 for x below about -4.6, small negative
+     * outputs keep their precision.
      */
     public static void geglu(float[] gate, float[] up, int count, float[] out) {
-        VectorSpecies<Float> f = FloatVector.SPECIES_PREFERRED;
+        VectorSpecies<Float> f = MatMul.F;
         IntStream.range(0, (count + GEGLU_BLOCK - 1) / GEGLU_BLOCK).parallel().forEach(b -> {
             int end = Math.min(count, (b + 1) * GEGLU_BLOCK);
             int i = b * GEGLU_BLOCK;
             for (; i + f.length() <= end; i += f.length()) {
-                gegluLanes(gate, up, out, i, f.maskAll(true));
+                gegluLanes(gate, up, out, i);
             }
-            if (i < end) gegluLanes(gate, up, out, i, f.indexInRange(i, end));
+            for (; i < end; i++) {
+                out[i] = gegluElement(gate[i], up[i]);
+            }
         });
     }
 
-    private static void gegluLanes(float[] gate, float[] up, float[] out, int i, VectorMask<Float> m) {
-        VectorSpecies<Float> f = m.vectorSpecies();
-        FloatVector x = FloatVector.fromArray(f, gate, i, m);
-        FloatVector u = x.mul(x).mul(x).mul(GELU_CUBIC).add(x).mul(GELU_SCALE);
-        FloatVector g = u.lanewise(VectorOperators.TANH).add(1f).mul(x).mul(0.5f);
-        g.mul(FloatVector.fromArray(f, up, i, m)).intoArray(out, i, m);
+    private static void gegluLanes(float[] gate, float[] up, float[] out, int i) {
+        VectorSpecies<Float> f = MatMul.F;
+        FloatVector x = FloatVector.fromArray(f, gate, i);
+        FloatVector z = x.mul(x).mul(GELU_CUBIC).fma(x, x).mul(GELU_SCALE_2);
+        FloatVector t = z.abs().neg().max(EXP_MIN);
+        FloatVector k = t.fma(LOG2_E, ROUND_MAGIC);
+        FloatVector n = k.sub(ROUND_MAGIC);
+        FloatVector r = n.fma(FloatVector.broadcast(f, -LN2_LO), n.fma(FloatVector.broadcast(f, -LN2_HI), t));
+        FloatVector p = r.fma(EXP_P0, EXP_P1).fma(r, FloatVector.broadcast(f, EXP_P2)).fma(r, FloatVector.broadcast(f, EXP_P3))
+                .fma(r, FloatVector.broadcast(f, EXP_P4)).fma(r, FloatVector.broadcast(f, EXP_P5));
+        p = p.fma(r.mul(r), r).add(1f);
+        IntVector ni = k.reinterpretAsInts().sub(ROUND_MAGIC_BITS);
+        IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1);
+        IntVector n2 = ni.sub(n1);
+        FloatVector e = p.mul(n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                .mul(n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+        FloatVector num = x.mul(e).blend(x, z.compare(VectorOperators.GE, 0f));
+        num.div(e.add(1f)).mul(FloatVector.fromArray(f, up, i)).intoArray(out, i);
+    }
+
+    /** One element of {@link #geglu}: {@link #gegluLanes}'s operations on one lane, in the same order. */
+    static float gegluElement(float x, float up) {
+        float z = Math.fma(x * x * GELU_CUBIC, x, x) * GELU_SCALE_2;
+        float t = Math.max(-Math.abs(z), EXP_MIN);
+        float k = Math.fma(t, LOG2_E, ROUND_MAGIC);
+        float n = k - ROUND_MAGIC;
+        float r = Math.fma(n, -LN2_LO, Math.fma(n, -LN2_HI, t));
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(r, EXP_P0, EXP_P1), r, EXP_P2), r, EXP_P3), r, EXP_P4),
+                r, EXP_P5);
+        p = Math.fma(p, r * r, r) + 1f;
+        int ni = Float.floatToRawIntBits(k) - ROUND_MAGIC_BITS;
+        int n1 = ni >> 1;
+        int n2 = ni - n1;
+        float e = p * Float.intBitsToFloat((n1 + 127) << 23) * Float.intBitsToFloat((n2 + 127) << 23);
+        float num = z >= 0f ? x : x * e;
+        return num / (e + 1f) * up;
     }
 
     /**

@@ -37,9 +37,11 @@ import java.util.function.Function;
  * {@code ceil(n / prefillChunk())} turns (more while earlier prompts are prefilling), and each decode step of
  * the other sequences waits for at most one chunk's forward pass, not for a whole prompt.
  *
- * <p>A sequence's tokens do not depend on which others share its steps or on how its prompt is chunked
- * (causal attention makes chunks exact), up to the rounding of matrix products over different groupings of
- * rows (up to about 1e-6 relative in the logits on the CPU backend).
+ * <p>On the CPU backend a sequence's tokens do not depend on which others share its steps or on how its
+ * prompt is chunked: causal attention makes chunks exact, and every row's arithmetic (matrix products,
+ * norms, attention, GeGLU, sampling) is the same function of that row whatever the batch
+ * (BatchInvarianceTest). On the CUDA backend the GEMMs' order of summation follows the batch's row count,
+ * so a row's logits may differ in the last bits between batches.
  *
  * <p>Threads: {@link #submit}, {@link #call}, {@link #stats} and {@link #close} may be called from any
  * thread. Each request's {@code onText} and every {@link #call} task run on the engine thread, so they
@@ -182,8 +184,8 @@ public final class Batcher implements AutoCloseable {
      * @return completes with the result when the sequence ends; cancelling it drops the request at the start
      *         of the next engine turn (between two prefill chunks or two decode steps), closing its cache
      * @throws IllegalArgumentException when the prompt is empty, holds an id outside the vocabulary or
-     *                                  leaves no room in the context, or the context is longer than the
-     *                                  model's
+     *                                  leaves no room in the context, the context is longer than the
+     *                                  model's, or top-k exceeds the vocabulary
      * @throws IllegalStateException    after {@link #close()} or a backend failure
      */
     public CompletableFuture<GenerationResult> submit(int[] prompt, GenerationOptions options, int contextLength,
@@ -205,6 +207,7 @@ public final class Batcher implements AutoCloseable {
             throw new IllegalArgumentException("a context of " + contextLength + " tokens exceeds the model's "
                     + maxPositions + " (max_position_embeddings)");
         }
+        GenerationOptions.checkTopK("top-k", options.topK(), vocab);
         int[] copy = prompt.clone();
         Sequence.checkPrompt(copy, vocab, contextLength);
         Request r = new Request(new Sequence(tokenizer, forward.config(), copy, options, contextLength, listener, System.nanoTime()),

@@ -153,13 +153,22 @@ public final class Sampler {
         int[] candidates = candidates(logits, offset, p);
         double total = 0;
         for (int id : candidates) total += p[id];
+        if (!(total > 0 && total < Double.POSITIVE_INFINITY)) {
+            // The best logit's weight is e^0 = 1, so only NaN or infinite logits (or temperatures the options
+            // refuse) get here; picking a token anyway would hide them.
+            throw new ArithmeticException("sampling weights of " + candidates.length + " candidates sum to " + total
+                    + " (temperature " + options.temperature() + ", best logit " + max + "): no token can be drawn");
+        }
         double u = u01 * total;
         double acc = 0;
+        int lastWeighted = -1;
         for (int id : candidates) {
             acc += p[id];
             if (u < acc) return id;
+            if (p[id] > 0) lastWeighted = id;
         }
-        return candidates[candidates.length - 1];
+        // u01 * total rounded up to total: the last candidate that has weight, never one of weight 0.
+        return lastWeighted;
     }
 
     /**

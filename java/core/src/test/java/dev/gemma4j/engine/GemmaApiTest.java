@@ -53,6 +53,17 @@ class GemmaApiTest {
         gemma.close();
     }
 
+    /** top-k is checked against the model's vocabulary when a generation starts, before anything is queued. */
+    @Test
+    void topKBeyondTheVocabularyIsRefusedAtTheStart() {
+        GenerationOptions beyond = GenerationOptions.defaults().withMaxNewTokens(2).withTemperature(1f).withTopK(256_001);
+        var e = assertThrows(IllegalArgumentException.class, () -> gemma.generateAsync(PROMPT, beyond));
+        assertEquals("top-k must be in [0, 256000] (0 keeps all tokens; at most the model's vocabulary), found 256001",
+                e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> gemma.stream(PROMPT, beyond));
+        assertEquals(2, gemma.generate(PROMPT, beyond.withTopK(256_000)).generatedTokens().length);
+    }
+
     /** Waits until no sequence runs, or fails after 30 s. */
     private static void awaitIdle() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

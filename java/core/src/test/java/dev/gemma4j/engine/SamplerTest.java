@@ -22,6 +22,53 @@ class SamplerTest {
         assertThrows(ArithmeticException.class, () -> Sampler.argmax(new float[] {0, Float.NaN, 1}, 0, 3));
     }
 
+    /** Each refusal names the parameter, the value and the range; the bounds themselves are taken. */
+    @Test
+    void samplingParametersAreCheckedInOnePlace() {
+        GenerationOptions d = GenerationOptions.defaults();
+        var subnormal = assertThrows(IllegalArgumentException.class, () -> d.withTemperature(1e-39f));
+        assertEquals("temperature must be 0 (greedy) or in [1.1754944E-38, 100.0], found 1.0E-39", subnormal.getMessage());
+        for (float t : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -1f, 100.01f, Float.MIN_VALUE}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> d.withTemperature(t), "temperature " + t);
+            assertTrue(e.getMessage().endsWith("found " + t), e.getMessage());
+        }
+        assertEquals(Float.MIN_NORMAL, d.withTemperature(Float.MIN_NORMAL).temperature());
+        assertEquals(100f, d.withTemperature(100f).temperature());
+        assertTrue(d.withTemperature(0f).isGreedy());
+        var rounded = assertThrows(IllegalArgumentException.class, () -> GenerationOptions.checkTemperature("--temperature", 1e-50));
+        assertEquals("--temperature must be 0 (greedy) or in [1.1754944E-38, 100.0], found 1.0E-50", rounded.getMessage());
+        for (float p : new float[] {0f, -0.5f, 1.5f, Float.NaN, Float.POSITIVE_INFINITY}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> d.withTopP(p), "top-p " + p);
+            assertEquals("top-p must be in (0, 1], found " + p, e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> GenerationOptions.checkTopP("'top_p'", 1e-50));
+        assertEquals(Float.MIN_VALUE, d.withTopP(Float.MIN_VALUE).topP());
+        assertThrows(IllegalArgumentException.class, () -> d.withTopK(-1));
+        var k = assertThrows(IllegalArgumentException.class, () -> GenerationOptions.checkTopK("top-k", 1001, 1000));
+        assertEquals("top-k must be in [0, 1000] (0 keeps all tokens; at most the model's vocabulary), found 1001", k.getMessage());
+        assertEquals(1000, GenerationOptions.checkTopK("top-k", 1000, 1000));
+    }
+
+    /**
+     * Weights that do not sum to a positive finite number (an infinite logit: inf - inf is NaN; a row of -inf)
+     * are an error of that row, never a silent pick of the last candidate.
+     */
+    @Test
+    void weightsThatSumToNothingAreAnError() {
+        for (float[] logits : new float[][] {{0f, Float.POSITIVE_INFINITY, 1f},
+                {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}}) {
+            for (GenerationOptions o : List.of(opts(1f, 0, 1f, 1), opts(0.7f, 2, 0.9f, 1))) {
+                var e = assertThrows(ArithmeticException.class, () -> new Sampler(o).sample(logits, 0, 3),
+                        java.util.Arrays.toString(logits) + " with " + o);
+                assertTrue(e.getMessage().contains("sum to NaN") && e.getMessage().contains("no token can be drawn"),
+                        e.getMessage());
+            }
+        }
+        var row = assertThrows(DecodeRowFailure.class, () -> Sampler.sampleRows(new float[] {0f, 1f, 2f, 0f, Float.POSITIVE_INFINITY, 1f},
+                new Sampler[] {new Sampler(opts(1f, 0, 1f, 1)), new Sampler(opts(1f, 0, 1f, 1))}, 3));
+        assertTrue(row.getMessage().contains("row 1"), row.getMessage());
+    }
+
     @Test
     void sameSeedSameTokensDifferentSeedDifferentTokens() {
         long seed = System.nanoTime();

@@ -54,8 +54,8 @@ final class Requests {
         GenerationOptions o = GenerationOptions.defaults()
                 .withMaxNewTokens(p.maxOutputTokens() != null ? p.maxOutputTokens()
                         : Math.max(1, gemma.contextLength() - prompt.length));
-        if (p.temperature() != null) o = o.withTemperature(p.temperature().floatValue());
-        if (p.topP() != null) o = o.withTopP(p.topP().floatValue());
+        if (p.temperature() != null) o = o.withTemperature(GenerationOptions.checkTemperature("temperature", p.temperature()));
+        if (p.topP() != null) o = o.withTopP(GenerationOptions.checkTopP("topP", p.topP()));
         if (p.topK() != null) o = o.withTopK(p.topK());
         if (p.stopSequences() != null) o = o.withStopStrings(p.stopSequences());
         return new Prepared(prompt, o);
