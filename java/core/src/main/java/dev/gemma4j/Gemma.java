@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -141,6 +142,12 @@ public final class Gemma implements AutoCloseable {
         Backend backend = null;
         try {
             GemmaTokenizer tokenizer = GemmaTokenizer.load(weights.tokenizerJson());
+            int padding = weights.config().vocabSize() - tokenizer.vocabSize();
+            if (padding > 0) {
+                monitor.notice(String.format(Locale.ROOT, "vocabulary: %,d of the embedding's %,d rows are"
+                        + " padding past the tokenizer's %,d pieces; they are never sampled", padding,
+                        weights.config().vocabSize(), tokenizer.vocabSize()));
+            }
             int max = weights.config().maxPositionEmbeddings();
             int context = options.contextLength().orElse(max);
             if (context > max) {

@@ -477,13 +477,15 @@ public final class CudaBackend implements Backend {
         int rows = tokens.length;
         int bucket = decodeBucket(rows, maxDecodeBatch());
         int[] slots = slots(caches);
-        // Sampling parameters; a row the kernels cannot sample (top_k above their k) or whose
-        // log-probabilities are asked for is picked on the host from its logits with the same random number.
+        // Sampling parameters; a row the kernels cannot sample (top_k above their k, or padding rows past
+        // the tokenizer that must not be drawn) or whose log-probabilities are asked for is picked on the
+        // host from its logits with the same random number.
         double[] uniforms = new double[rows];
         boolean[] onHost = new boolean[rows];
         for (int b = 0; b < rows; b++) {
             if (!samplers[b].options().isGreedy()) uniforms[b] = samplers[b].nextUniform();
-            onHost[b] = samplers[b].options().topK() > a.sampleK || samplers[b].needsHostLogits();
+            onHost[b] = samplers[b].options().topK() > a.sampleK || samplers[b].needsHostLogits()
+                    || samplers[b].sampleable() < vocab;
         }
         Kernels.DecodeSplit split = decodeSplit(bucket, positions);
         ctx.makeCurrent();

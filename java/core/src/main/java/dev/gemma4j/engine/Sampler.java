@@ -16,12 +16,32 @@ import java.util.SplittableRandom;
 public final class Sampler {
     private final GenerationOptions options;
     private final SplittableRandom random;
+    /**
+     * Ids in [0, sampleable) can be drawn: a checkpoint's embedding may have more rows than its
+     * tokenizer has pieces (padding, as fine-tunes ship), and an id past the tokenizer has no text.
+     */
+    private final int sampleable;
     /** The log-probabilities of the last pick, when the options ask for them; null once taken. */
     private TokenLogprob lastLogprob;
 
     public Sampler(GenerationOptions options) {
+        this(options, Integer.MAX_VALUE);
+    }
+
+    /**
+     * A sampler that draws only ids below {@code sampleable} (the tokenizer's size): logits of the rows
+     * past it are neither picked nor counted in probabilities.
+     */
+    public Sampler(GenerationOptions options, int sampleable) {
+        if (sampleable < 1) throw new IllegalArgumentException("at least one id must be sampleable, found " + sampleable);
         this.options = options;
         this.random = new SplittableRandom(options.seed());
+        this.sampleable = sampleable;
+    }
+
+    /** Ids below this can be drawn ({@link Integer#MAX_VALUE}: every id of the row). */
+    public int sampleable() {
+        return sampleable;
     }
 
     /** Index of the largest value, lowest index on ties; NaN anywhere is an error. */
@@ -134,6 +154,7 @@ public final class Sampler {
      * (from {@link #nextUniform()}); greedy samplers ignore it.
      */
     public int sample(float[] logits, int offset, int vocab, double u01) {
+        vocab = Math.min(vocab, sampleable);
         int picked = pick(logits, offset, vocab, u01);
         if (options.logprobs()) lastLogprob = logprobOf(logits, offset, vocab, picked, options.topLogprobs());
         return picked;

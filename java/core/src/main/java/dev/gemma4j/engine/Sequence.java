@@ -60,7 +60,7 @@ final class Sequence implements AutoCloseable {
         // (its last new token is never run).
         this.capacity = (int) Math.min(contextLength, (long) prompt.length + options.maxNewTokens());
         this.endIds = endIds(tokenizer, config);
-        this.sampler = new Sampler(options);
+        this.sampler = new Sampler(options, tokenizer.vocabSize());
         this.decoder = tokenizer.streamingDecoder(true);
         this.listener = listener;
         this.stops = new Generation.StopStringFilter(options.stopStrings(), released::append);
