@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gemma4j.Home;
+import dev.gemma4j.hub.HubCache;
 import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.DType;
 import dev.gemma4j.model.ModelFormatException;
@@ -148,10 +149,12 @@ public final class TestModels {
     /**
      * The model folder for {@code nameOrDir}: a built-in name is generated into
      * {@link Home#generatedModels()} when its folder is missing or was made by another recipe;
-     * anything else is taken as a directory path. Built-in names win over same-named directories
-     * in the working directory (write {@code ./tiny-mqa} for those).
+     * anything else is taken as a directory path, and when no such directory exists, an
+     * {@code owner/name} is looked up in the local Hugging Face cache ({@link HubCache}). Built-in
+     * names win over same-named directories in the working directory (write {@code ./tiny-mqa} for those).
      *
-     * @throws ModelFormatException when nameOrDir is neither a built-in name nor a directory
+     * @throws ModelFormatException when nameOrDir is neither a built-in name, a directory nor a model in
+     *     the Hugging Face cache
      */
     public static Path resolve(String nameOrDir) {
         TestModelSpec spec = parse(nameOrDir);
@@ -374,13 +377,14 @@ public final class TestModels {
         return spec == null ? null : spec.withDtype(dtype);
     }
 
+    /** A folder, else a Hugging Face model id ({@code google/gemma-2b-it}) found in the local Hugging Face cache. */
     private static Path existingDirectory(String nameOrDir) {
         Path p = Path.of(nameOrDir).toAbsolutePath();
-        if (!Files.isDirectory(p)) {
-            throw new ModelFormatException("'" + nameOrDir + "' is neither a built-in test model (" + presetNames()
-                    + ", optionally ending in -f32, -bf16 or -f16) nor a directory (" + p + ")");
-        }
-        return p;
+        if (Files.isDirectory(p)) return p;
+        if (HubCache.isRepoId(nameOrDir)) return HubCache.resolve(nameOrDir);
+        throw new ModelFormatException("'" + nameOrDir + "' is neither a built-in test model (" + presetNames()
+                + ", optionally ending in -f32, -bf16 or -f16), a directory (" + p + ") nor a Hugging Face model id"
+                + " (owner/name, found in the local Hugging Face cache)");
     }
 
     private static boolean isCurrent(Path dir, TestModelSpec spec) {
