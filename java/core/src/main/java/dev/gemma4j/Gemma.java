@@ -156,7 +156,8 @@ public final class Gemma implements AutoCloseable {
             }
             backend = switch (chooseDevice(options.device(), weights.config(), monitor)) {
                 case CPU -> new CpuBackend(weights,
-                        CpuMemoryPlan.of(weights.config(), options.memory().orElse("all"), options.maxBatchTokens()));
+                        CpuMemoryPlan.of(weights.config(), options.memory().orElse("all"), options.maxBatchTokens(),
+                                options.mappedWeights() ? CpuBackend.residentBytes(weights) : 0));
                 case CUDA -> openCuda(weights, options, context, monitor);
                 case AUTO -> throw new IllegalStateException("device choice left AUTO");
             };

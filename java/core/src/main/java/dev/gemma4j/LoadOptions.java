@@ -14,7 +14,7 @@ import java.util.OptionalInt;
  *
  * <p>Defaults: device {@link Device#AUTO}, the model's whole context (max_position_embeddings), all free
  * device memory, {@value #DEFAULT_MAX_BATCH_TOKENS} prompt tokens per forward step, one sequence at a time,
- * weights memory-mapped, CPU KV caches up to what the Java heap can give.
+ * weights memory-mapped, CPU KV caches up to what the machine can give without swapping.
  */
 public final class LoadOptions {
     /** Backend choice. */
@@ -107,8 +107,8 @@ public final class LoadOptions {
     }
 
     /**
-     * The memory the CPU backend's KV caches may take together, e.g. "8GiB" (default, or "all": what
-     * the Java heap can still give). A request whose cache does not fit next to the others' fails
+     * The memory the CPU backend's KV caches (off the Java heap) may take together, e.g. "8GiB"
+     * (default, or "all": what the machine can give without swapping). A request whose cache does not fit next to the others' fails
      * alone, before anything is allocated. Checked at load.
      */
     public LoadOptions withMemory(String size) {

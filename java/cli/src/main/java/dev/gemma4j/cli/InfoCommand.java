@@ -4,6 +4,7 @@ import dev.gemma4j.cuda.CudaContext;
 import dev.gemma4j.cuda.CudaProbe;
 import dev.gemma4j.cuda.DeviceBudget;
 import dev.gemma4j.cuda.MemoryPlan;
+import dev.gemma4j.cpu.CpuBackend;
 import dev.gemma4j.cpu.CpuMemoryPlan;
 import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.DType;
@@ -35,7 +36,7 @@ final class InfoCommand implements Callable<Integer> {
     String gpuMemory;
 
     @Option(names = "--memory", paramLabel = "SIZE",
-            description = "The CPU backend's KV budget in the CPU plan, e.g. 8GiB, or all: what the Java heap can give (default: ${DEFAULT-VALUE}).")
+            description = "The CPU backend's KV budget in the CPU plan, e.g. 8GiB, or all: what the machine can give without swapping (default: ${DEFAULT-VALUE}).")
     String memory = "all";
 
     @Option(names = "--context", paramLabel = "TOKENS", description = "Context the plan must hold (default: the model's max_position_embeddings).")
@@ -103,7 +104,7 @@ final class InfoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "CPU KV cache          %,d bytes (fp32) for %,d tokens%s%n",
                     cpuRows * 2L * c.kvDim() * Float.BYTES, c.maxPositionEmbeddings(),
                     f.slidingLayers() > 0 ? "; sliding layers keep only their window" : "");
-            out.println(CpuMemoryPlan.of(c, memory, maxBatch).describe());
+            out.println(CpuMemoryPlan.of(c, memory, maxBatch, CpuBackend.residentBytes(weights)).describe());
             if (gpuMemory != null) {
                 MemoryPlan plan = plan(c);
                 out.println(plan.describe());

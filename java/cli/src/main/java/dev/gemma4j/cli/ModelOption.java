@@ -54,8 +54,8 @@ final class ModelOption {
     int maxSequences = 1;
 
     @Option(names = "--memory", paramLabel = "SIZE",
-            description = "Memory the CPU backend's KV caches may take together, e.g. 8GiB, or all: what the Java heap"
-                    + " can give (default: ${DEFAULT-VALUE}).")
+            description = "Memory the CPU backend's KV caches may take together, e.g. 8GiB, or all: what the machine"
+                    + " can give without swapping (default: ${DEFAULT-VALUE}).")
     String memory = "all";
 
     @Option(names = "--no-mmap",

@@ -8,12 +8,15 @@ import dev.gemma4j.engine.Forward;
 import dev.gemma4j.engine.Sampler;
 import dev.gemma4j.engine.KvCache;
 import dev.gemma4j.engine.LayerPlan;
+import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.GemmaConfig;
 import dev.gemma4j.model.GemmaTensorNames;
 import dev.gemma4j.model.Tensor;
 import dev.gemma4j.model.WeightSource;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Locale;
-import java.util.OptionalLong;
 
 /**
  * The CPU reference backend: fp32 math over weights kept in their stored dtype (memory-mapped, widened
@@ -51,32 +54,50 @@ public final class CpuBackend implements Backend {
      * {@code p % ring[layer]}, since no query looks further back.
      */
     private final class CpuKvCache implements KvCache {
-        final float[][] k, v;
+        /** Keys and values [layer] of [rows, kvHeads, headDim] fp32, off the Java heap, freed by close. */
+        final MemorySegment[] k, v;
         /** Rows of a sliding layer's ring; 0 for a full layer. */
         final int[] ring;
         final int capacity;
         final long bytes;
+        private final Arena arena = Arena.ofShared();
+        private final long rowBytes;
         private boolean closed;
 
         CpuKvCache(LayerPlan plan, int capacity, int kvHeads, int headDim, long bytes) {
             this.bytes = bytes;
             this.capacity = capacity;
+            this.rowBytes = (long) kvHeads * headDim * Float.BYTES;
             int layers = plan.size();
-            k = new float[layers][];
-            v = new float[layers][];
+            k = new MemorySegment[layers];
+            v = new MemorySegment[layers];
             ring = new int[layers];
-            for (int l = 0; l < layers; l++) {
-                LayerPlan.Layer layer = plan.layer(l);
-                int rows = layer.cacheRows(capacity);
-                long perLayer = (long) rows * kvHeads * headDim;
-                if (perLayer > Integer.MAX_VALUE - 16) {
-                    throw new IllegalArgumentException("KV cache of " + capacity + " tokens needs " + perLayer
-                            + " floats in layer " + l + "; the CPU backend holds at most " + (Integer.MAX_VALUE - 16));
+            try {
+                for (int l = 0; l < layers; l++) {
+                    LayerPlan.Layer layer = plan.layer(l);
+                    int rows = layer.cacheRows(capacity);
+                    ring[l] = layer.sliding() ? rows : 0;
+                    k[l] = arena.allocate(rows * rowBytes, 64);
+                    v[l] = arena.allocate(rows * rowBytes, 64);
                 }
-                ring[l] = layer.sliding() ? rows : 0;
-                k[l] = new float[(int) perLayer];
-                v[l] = new float[(int) perLayer];
+            } catch (RuntimeException | OutOfMemoryError e) {
+                arena.close();
+                throw e;
             }
+        }
+
+        /** Writes {@code rows} rows of k and v from {@code [srcRow, srcRow + rows)} of the arrays to cache rows {@code [row, row + rows)}. */
+        void put(int layer, int row, float[] kSrc, float[] vSrc, int srcRow, int rows) {
+            int floats = (int) (rowBytes / Float.BYTES);
+            MemorySegment.copy(kSrc, srcRow * floats, k[layer], ValueLayout.JAVA_FLOAT, row * rowBytes, rows * floats);
+            MemorySegment.copy(vSrc, srcRow * floats, v[layer], ValueLayout.JAVA_FLOAT, row * rowBytes, rows * floats);
+        }
+
+        /** Copies cache row {@code row} of k and v into row {@code dstRow} of the arrays. */
+        void get(int layer, int row, float[] kDst, float[] vDst, int dstRow) {
+            int floats = (int) (rowBytes / Float.BYTES);
+            MemorySegment.copy(k[layer], ValueLayout.JAVA_FLOAT, row * rowBytes, kDst, dstRow * floats, floats);
+            MemorySegment.copy(v[layer], ValueLayout.JAVA_FLOAT, row * rowBytes, vDst, dstRow * floats, floats);
         }
 
         /** The cache row of position {@code pos} in {@code layer}. */
@@ -94,17 +115,18 @@ public final class CpuBackend implements Backend {
                 kvReserved -= bytes;
                 kvCaches--;
             }
+            arena.close();
         }
     }
 
     /**
-     * A backend whose KV caches may take what the Java heap can still give ({@link CpuMemoryPlan} by default).
+     * A backend whose KV caches may take what the machine can give without swapping ({@link CpuMemoryPlan}).
      *
      * @throws IllegalStateException when the JVM runs without {@code --add-modules jdk.incubator.vector}
      */
     public CpuBackend(WeightSource weights) {
-        this(weights, CpuMemoryPlan.of(weights.config(), OptionalLong.empty(),
-                LoadOptions.DEFAULT_MAX_BATCH_TOKENS));
+        this(weights, CpuMemoryPlan.of(weights.config(), "all", LoadOptions.DEFAULT_MAX_BATCH_TOKENS,
+                weights instanceof Checkpoint cp && !cp.mapped() ? 0 : residentBytes(weights)));
     }
 
     /**
@@ -162,6 +184,13 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public GemmaConfig config() { return c; }
+
+    /** Bytes of {@code weights} that stay in memory beside the caches when they are mapped: all of them. */
+    public static long residentBytes(WeightSource weights) {
+        long sum = 0;
+        for (Tensor t : weights.tensors().values()) sum += t.data().byteSize();
+        return sum;
+    }
 
     /** The KV memory plan this backend was made with. */
     public CpuMemoryPlan memoryPlan() {
@@ -249,8 +278,7 @@ public final class CpuBackend implements Backend {
         int kvRow = kvHeads * headDim;
         float[] att = new float[n * heads * headDim];    // [n, heads, headDim]
         if (!p.sliding()) {
-            System.arraycopy(k, 0, kv.k[layer], startPos * kvRow, n * kvRow);
-            System.arraycopy(v, 0, kv.v[layer], startPos * kvRow, n * kvRow);
+            kv.put(layer, startPos, k, v, 0, n);
             CpuOps.attention(q, kv.k[layer], kv.v[layer], n, startPos, 0, 0, 0, heads, kvHeads, headDim,
                     p.queryScale(), p.attentionSoftcap(), att);
         } else {
@@ -259,18 +287,12 @@ public final class CpuBackend implements Backend {
             int rows = startPos - lo + n;
             float[] kw = new float[rows * kvRow];        // [startPos - lo + n, kvHeads, headDim]
             float[] vw = new float[rows * kvRow];
-            for (int pos = lo; pos < startPos; pos++) {
-                System.arraycopy(kv.k[layer], kv.row(layer, pos) * kvRow, kw, (pos - lo) * kvRow, kvRow);
-                System.arraycopy(kv.v[layer], kv.row(layer, pos) * kvRow, vw, (pos - lo) * kvRow, kvRow);
-            }
+            for (int pos = lo; pos < startPos; pos++) kv.get(layer, kv.row(layer, pos), kw, vw, pos - lo);
             System.arraycopy(k, 0, kw, (startPos - lo) * kvRow, n * kvRow);
             System.arraycopy(v, 0, vw, (startPos - lo) * kvRow, n * kvRow);
-            CpuOps.attention(q, kw, vw, n, startPos, lo, 0, p.window(), heads, kvHeads, headDim, p.queryScale(),
+            CpuOps.attention(q, MemorySegment.ofArray(kw), MemorySegment.ofArray(vw), n, startPos, lo, 0, p.window(), heads, kvHeads, headDim, p.queryScale(),
                     p.attentionSoftcap(), att);
-            for (int t = Math.max(0, n - kv.ring[layer]); t < n; t++) {
-                System.arraycopy(k, t * kvRow, kv.k[layer], kv.row(layer, startPos + t) * kvRow, kvRow);
-                System.arraycopy(v, t * kvRow, kv.v[layer], kv.row(layer, startPos + t) * kvRow, kvRow);
-            }
+            for (int t = Math.max(0, n - kv.ring[layer]); t < n; t++) kv.put(layer, kv.row(layer, startPos + t), k, v, t, 1);
         }
         addAttentionOutput(w, att);
     }
@@ -327,8 +349,9 @@ public final class CpuBackend implements Backend {
             System.arraycopy(q, b * qRow, qb, 0, qRow);
             System.arraycopy(k, b * kvRow, kb, 0, kvRow);
             qkNormAndRope(w, layer, qb, kb, 1, pos);
-            System.arraycopy(kb, 0, kv.k[layer], kv.row(layer, pos) * kvRow, kvRow);
-            System.arraycopy(v, b * kvRow, kv.v[layer], kv.row(layer, pos) * kvRow, kvRow);
+            // kb holds row b's key after RoPE; v's row b is put beside it.
+            MemorySegment.copy(kb, 0, kv.k[layer], ValueLayout.JAVA_FLOAT, (long) kv.row(layer, pos) * kvRow * Float.BYTES, kvRow);
+            MemorySegment.copy(v, b * kvRow, kv.v[layer], ValueLayout.JAVA_FLOAT, (long) kv.row(layer, pos) * kvRow * Float.BYTES, kvRow);
             CpuOps.attention(qb, kv.k[layer], kv.v[layer], 1, pos, 0, kv.ring[layer], p.window(), heads, kvHeads,
                     headDim, p.queryScale(), p.attentionSoftcap(), ab);
             System.arraycopy(ab, 0, att, b * qRow, qRow);

@@ -7,58 +7,72 @@ import java.util.Locale;
 import java.util.OptionalLong;
 
 /**
- * How much memory the CPU backend's KV caches may take, fixed at load: the weights stay in the
- * mapped files (or their copy), the KV caches (fp32 keys and values of every layer, on the Java
- * heap) and one prefill chunk's activations take heap. A cache that the budget cannot hold next
- * to the others is refused before anything is allocated, with the numbers.
+ * How much memory the CPU backend's KV caches may take, fixed at load. The caches (fp32 keys and
+ * values of every layer) live off the Java heap; the weights stay in the mapped files (or their copy)
+ * and one step's activations on the heap. A cache that the budget cannot hold next to the others is
+ * refused before anything is allocated, with the numbers.
  *
  * @param budgetBytes      bytes all KV caches together may hold
  * @param kvBytesPerToken  one token's keys and values over every layer: layers x 2 x kv_heads x head_dim x 4
  *                         (sliding-window layers of Gemma 2 and 3 hold at most their window, so their
  *                         caches take less than this per token of a long context)
- * @param activationBytes  the heap one forward step of {@code maxBatchTokens} tokens takes, left out of the budget
- * @param source           where the budget comes from, for messages ("--memory 2GiB", "the Java heap")
+ * @param activationBytes  the heap one forward step of {@code maxBatchTokens} tokens takes
+ * @param source           where the budget comes from, for messages ("--memory 2.00 GiB", "what the
+ *                         machine can give without swapping")
  */
 public record CpuMemoryPlan(long budgetBytes, long kvBytesPerToken, long activationBytes, String source) {
-    /** Heap left to everything else (the tokenizer, the request's own arrays, the JIT's allocations). */
-    static final long HEAP_MARGIN = 128L << 20;
+    /** Memory left to everything else: the JVM's own, the tokenizer, other processes' growth. */
+    static final long MARGIN = 512L << 20;
     /** Rows of logits a decode step holds at once in the estimate: a batch of 64 sequences. */
     static final int DECODE_ROWS = 64;
 
     /**
-     * The plan for {@code config}: {@code requested} bytes, or by default what the Java heap can still
-     * give less one step's activations and a margin.
+     * The plan for a budget written as {@code size}: "all" (what the machine can give without swapping)
+     * or a size such as 8GiB ({@link DeviceBudget#parse}).
      *
-     * @throws IllegalArgumentException when {@code requested} exceeds what the heap can give, naming
-     *     the heap's figures and how to raise it
+     * @param residentWeightBytes bytes of mapped weights that must stay in memory beside the caches
+     *                            (0 when the weights were read into memory, which the machine's
+     *                            available memory already excludes)
      */
-    public static CpuMemoryPlan of(GemmaConfig config, OptionalLong requested, int maxBatchTokens) {
-        long perToken = kvBytesPerToken(config);
-        long activations = activationBytes(config, maxBatchTokens);
-        Runtime rt = Runtime.getRuntime();
-        long heapMax = rt.maxMemory();
-        long heapUsed = rt.totalMemory() - rt.freeMemory();
-        long available = Math.max(0, heapMax - heapUsed - activations - HEAP_MARGIN);
-        if (requested.isEmpty()) return new CpuMemoryPlan(available, perToken, activations, "what the Java heap can give");
-        long asked = requested.getAsLong();
-        if (asked > available) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "a CPU memory budget of %s exceeds the %s the Java heap can give KV caches (maximum heap %s, in"
-                            + " use %s, one step's activations %s, margin %s); start the JVM with a larger -Xmx"
-                            + " (GEMMA4J_JAVA_OPTS=-Xmx…) or ask for less",
-                    Bytes.format(asked), Bytes.binary(available), Bytes.binary(heapMax), Bytes.binary(heapUsed),
-                    Bytes.binary(activations), Bytes.binary(HEAP_MARGIN)));
-        }
-        return new CpuMemoryPlan(asked, perToken, activations, "--memory " + Bytes.binary(asked));
+    public static CpuMemoryPlan of(GemmaConfig config, String size, int maxBatchTokens, long residentWeightBytes) {
+        DeviceBudget budget = DeviceBudget.parse(size);
+        return of(config, budget.isAllFree() ? OptionalLong.empty() : OptionalLong.of(budget.bytes()), maxBatchTokens,
+                residentWeightBytes, SystemMemory.availableBytes());
     }
 
     /**
-     * The plan for a budget written as {@code size}: "all" (what the Java heap can give) or a size
-     * such as 8GiB ({@link DeviceBudget#parse}).
+     * The plan for {@code requested} bytes, or by default what the machine can give: its available
+     * memory (Linux's MemAvailable: free and reclaimable pages) less the Java heap's room to grow, the
+     * resident weights and a margin.
+     *
+     * @throws IllegalArgumentException when {@code requested} exceeds that, naming the figures
      */
-    public static CpuMemoryPlan of(GemmaConfig config, String size, int maxBatchTokens) {
-        DeviceBudget budget = DeviceBudget.parse(size);
-        return of(config, budget.isAllFree() ? OptionalLong.empty() : OptionalLong.of(budget.bytes()), maxBatchTokens);
+    static CpuMemoryPlan of(GemmaConfig config, OptionalLong requested, int maxBatchTokens, long residentWeightBytes,
+            long machineAvailable) {
+        long perToken = kvBytesPerToken(config);
+        long activations = activationBytes(config, maxBatchTokens);
+        Runtime rt = Runtime.getRuntime();
+        // Without MemAvailable (not Linux), the Java heap's maximum stands in: a figure the JVM was
+        // already allowed to take.
+        boolean known = machineAvailable >= 0;
+        long heapGrowth = known ? Math.max(0, rt.maxMemory() - rt.totalMemory()) : 0;
+        long available = Math.max(0, (known ? machineAvailable : rt.maxMemory()) - heapGrowth - residentWeightBytes
+                - MARGIN);
+        if (requested.isEmpty()) {
+            return new CpuMemoryPlan(available, perToken, activations, known
+                    ? "what the machine can give without swapping" : "the Java heap's maximum, no MemAvailable here");
+        }
+        long asked = requested.getAsLong();
+        if (asked > available) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "a CPU memory budget of %s exceeds the %s this machine can give KV caches without swapping"
+                            + " (available %s, less the Java heap's room to grow %s, mapped weights %s, margin %s);"
+                            + " ask for less, or free memory",
+                    Bytes.format(asked), Bytes.binary(available), Bytes.binary(known ? machineAvailable : rt.maxMemory()),
+                    Bytes.binary(heapGrowth),
+                    Bytes.binary(residentWeightBytes), Bytes.binary(MARGIN)));
+        }
+        return new CpuMemoryPlan(asked, perToken, activations, "--memory " + Bytes.binary(asked));
     }
 
     /** Keys and values of one token over every layer, in fp32. */

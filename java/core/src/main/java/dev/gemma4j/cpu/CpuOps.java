@@ -1,5 +1,8 @@
 package dev.gemma4j.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -183,7 +186,8 @@ public final class CpuOps {
      */
     public static void attention(float[] q, float[] kCache, float[] vCache, int n, int startPos, int heads,
                                  int kvHeads, int headDim, float scale, float[] out) {
-        attention(q, kCache, vCache, n, startPos, 0, 0, 0, heads, kvHeads, headDim, scale, 0f, out);
+        attention(q, MemorySegment.ofArray(kCache), MemorySegment.ofArray(vCache), n, startPos, 0, 0, 0, heads,
+                kvHeads, headDim, scale, 0f, out);
     }
 
     /**
@@ -194,14 +198,14 @@ public final class CpuOps {
      * when ring &gt; 0, else row {@code p - keyBase}. Scores are {@code q · k · scale}, then
      * {@code softcap · tanh(s / softcap)} when softcap &gt; 0 (Gemma 2), before the softmax.
      *
-     * @param kCache [rows, kvHeads, headDim]
-     * @param vCache [rows, kvHeads, headDim]
+     * @param kCache [rows, kvHeads, headDim] fp32, native order: the off-heap KV cache, or an array's segment
+     * @param vCache [rows, kvHeads, headDim] fp32, native order
      */
-    public static void attention(float[] q, float[] kCache, float[] vCache, int n, int startPos, int keyBase,
+    public static void attention(float[] q, MemorySegment kCache, MemorySegment vCache, int n, int startPos, int keyBase,
                                  int ring, int window, int heads, int kvHeads, int headDim, float scale,
                                  float softcap, float[] out) {
         int group = heads / kvHeads;
-        int kvRow = kvHeads * headDim;
+        long kvRowBytes = (long) kvHeads * headDim * Float.BYTES;
         IntStream.range(0, n * heads).parallel().forEach(th -> {
             int t = th / heads;
             int h = th % heads;
@@ -214,22 +218,23 @@ public final class CpuOps {
             }
             int len = pos - lo + 1;
             int qOff = (t * heads + h) * headDim;
+            long headBytes = (long) kvh * headDim * Float.BYTES;
             float[] scores = new float[len];
             float[] lanes = new float[4 * MatMul.F.length()];
             int p = 0;
             while (p + 4 <= len) {
-                int r = ring > 0 ? (lo + p) % ring : lo + p - keyBase;
+                long r = ring > 0 ? (lo + p) % ring : lo + p - keyBase;
                 if (ring > 0 && r + 4 > ring) {
-                    scores[p] = dot(q, qOff, kCache, (r * kvHeads + kvh) * headDim, headDim, lanes);
+                    scores[p] = dot(q, qOff, kCache, r * kvRowBytes + headBytes, headDim, lanes);
                     p++;
                 } else {
-                    dot4(q, qOff, kCache, (r * kvHeads + kvh) * headDim, kvRow, headDim, scores, p, lanes);
+                    dot4(q, qOff, kCache, r * kvRowBytes + headBytes, kvRowBytes, headDim, scores, p, lanes);
                     p += 4;
                 }
             }
             for (; p < len; p++) {
-                int r = ring > 0 ? (lo + p) % ring : lo + p - keyBase;
-                scores[p] = dot(q, qOff, kCache, (r * kvHeads + kvh) * headDim, headDim, lanes);
+                long r = ring > 0 ? (lo + p) % ring : lo + p - keyBase;
+                scores[p] = dot(q, qOff, kCache, r * kvRowBytes + headBytes, headDim, lanes);
             }
             float max = Float.NEGATIVE_INFINITY;
             for (p = 0; p < len; p++) {
@@ -251,59 +256,65 @@ public final class CpuOps {
             for (p = 0; p < len; p++) {
                 float a = scores[p] * inv;
                 FloatVector av = FloatVector.broadcast(f, a);
-                int r = ring > 0 ? (lo + p) % ring : lo + p - keyBase;
-                int vOff = (r * kvHeads + kvh) * headDim;
+                long r = ring > 0 ? (lo + p) % ring : lo + p - keyBase;
+                long vOff = r * kvRowBytes + headBytes;
                 int i = 0;
                 for (; i < vec; i += f.length()) {
-                    FloatVector.fromArray(f, vCache, vOff + i)
+                    FloatVector.fromMemorySegment(f, vCache, vOff + (long) i * Float.BYTES, NATIVE)
                             .fma(av, FloatVector.fromArray(f, out, oOff + i)).intoArray(out, oOff + i);
                 }
                 for (; i < headDim; i++) {
-                    out[oOff + i] = Math.fma(a, vCache[vOff + i], out[oOff + i]);
+                    out[oOff + i] = Math.fma(a, vCache.get(FLOAT, vOff + (long) i * Float.BYTES), out[oOff + i]);
                 }
             }
         });
     }
 
-    /** {@code q[qOff ..] · k[kOff ..]} over headDim: one lane accumulator, a fixed lane sum, then the tail. */
-    private static float dot(float[] q, int qOff, float[] k, int kOff, int headDim, float[] lanes) {
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    /** fp32 in native order at any 4-byte offset: an array's segment and the native cache alike. */
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /** {@code q[qOff ..] · k[kOff ..]} over headDim (kOff in bytes): one lane accumulator, a fixed lane sum, then the tail. */
+    private static float dot(float[] q, int qOff, MemorySegment k, long kOff, int headDim, float[] lanes) {
         VectorSpecies<Float> f = MatMul.F;
         int vec = headDim - headDim % f.length();
         FloatVector a = FloatVector.zero(f);
         for (int i = 0; i < vec; i += f.length()) {
-            a = FloatVector.fromArray(f, q, qOff + i).fma(FloatVector.fromArray(f, k, kOff + i), a);
+            a = FloatVector.fromArray(f, q, qOff + i)
+                    .fma(FloatVector.fromMemorySegment(f, k, kOff + (long) i * Float.BYTES, NATIVE), a);
         }
         a.intoArray(lanes, 0);
         float s = MatMul.laneSum(lanes, 0);
         for (int i = vec; i < headDim; i++) {
-            s = Math.fma(q[qOff + i], k[kOff + i], s);
+            s = Math.fma(q[qOff + i], k.get(FLOAT, kOff + (long) i * Float.BYTES), s);
         }
         return s;
     }
 
-    /** Scores of keys at {@code kOff + j · kStride}, j in [0, 4), into {@code scores[p + j]}; each as {@link #dot}. */
-    private static void dot4(float[] q, int qOff, float[] k, int kOff, int kStride, int headDim, float[] scores, int p,
-                             float[] lanes) {
+    /** Scores of keys at byte offsets {@code kOff + j · kStride}, j in [0, 4), into {@code scores[p + j]}; each as {@link #dot}. */
+    private static void dot4(float[] q, int qOff, MemorySegment k, long kOff, long kStride, int headDim, float[] scores,
+                             int p, float[] lanes) {
         VectorSpecies<Float> f = MatMul.F;
         int vec = headDim - headDim % f.length();
-        int k0 = kOff, k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride;
+        long k0 = kOff, k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride;
         FloatVector a0 = FloatVector.zero(f), a1 = a0, a2 = a0, a3 = a0;
         for (int i = 0; i < vec; i += f.length()) {
             FloatVector qv = FloatVector.fromArray(f, q, qOff + i);
-            a0 = qv.fma(FloatVector.fromArray(f, k, k0 + i), a0);
-            a1 = qv.fma(FloatVector.fromArray(f, k, k1 + i), a1);
-            a2 = qv.fma(FloatVector.fromArray(f, k, k2 + i), a2);
-            a3 = qv.fma(FloatVector.fromArray(f, k, k3 + i), a3);
+            long b = (long) i * Float.BYTES;
+            a0 = qv.fma(FloatVector.fromMemorySegment(f, k, k0 + b, NATIVE), a0);
+            a1 = qv.fma(FloatVector.fromMemorySegment(f, k, k1 + b, NATIVE), a1);
+            a2 = qv.fma(FloatVector.fromMemorySegment(f, k, k2 + b, NATIVE), a2);
+            a3 = qv.fma(FloatVector.fromMemorySegment(f, k, k3 + b, NATIVE), a3);
         }
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, f.length());
         a2.intoArray(lanes, 2 * f.length());
         a3.intoArray(lanes, 3 * f.length());
-        int[] offs = {k0, k1, k2, k3};
+        long[] offs = {k0, k1, k2, k3};
         for (int j = 0; j < 4; j++) {
             float s = MatMul.laneSum(lanes, j * f.length());
             for (int i = vec; i < headDim; i++) {
-                s = Math.fma(q[qOff + i], k[offs[j] + i], s);
+                s = Math.fma(q[qOff + i], k.get(FLOAT, offs[j] + (long) i * Float.BYTES), s);
             }
             scores[p + j] = s;
         }

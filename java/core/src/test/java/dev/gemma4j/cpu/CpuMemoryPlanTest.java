@@ -25,16 +25,29 @@ class CpuMemoryPlanTest {
         System.out.println("  " + plan.describe());
     }
 
+    /**
+     * The default budget is the machine's available memory less the heap's room to grow, the mapped
+     * weights and a margin; a budget beyond it is refused at load with those figures.
+     */
     @Test
-    void aBudgetBeyondTheHeapIsRefusedAtLoad() {
+    void aBudgetBeyondWhatTheMachineCanGiveIsRefusedAtLoad() {
         GemmaConfig c = GemmaConfig.gemma2B();
-        long tooMuch = Runtime.getRuntime().maxMemory() * 2;
+        Runtime rt = Runtime.getRuntime();
+        long heapGrowth = rt.maxMemory() - rt.totalMemory();
+        long machine = 16L << 30;
+        long weights = 5L << 30;
+        CpuMemoryPlan all = CpuMemoryPlan.of(c, OptionalLong.empty(), 512, weights, machine);
+        long expected = machine - weights - CpuMemoryPlan.MARGIN;
+        // The heap's room to grow is read at the call: allow for it moving by 64 MiB meanwhile.
+        assertEquals(expected - heapGrowth, all.budgetBytes(), 64L << 20, all.describe());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> CpuMemoryPlan.of(c, OptionalLong.of(tooMuch), 512));
-        assertTrue(e.getMessage().contains("exceeds") && e.getMessage().contains("-Xmx"), e.getMessage());
-        CpuMemoryPlan all = CpuMemoryPlan.of(c, "all", 512);
-        assertTrue(all.budgetBytes() > 0 && all.budgetBytes() < Runtime.getRuntime().maxMemory(), all.describe());
-        assertEquals(64L << 20, CpuMemoryPlan.of(c, "64MiB", 512).budgetBytes());
+                () -> CpuMemoryPlan.of(c, OptionalLong.of(machine), 512, weights, machine));
+        assertTrue(e.getMessage().contains("exceeds") && e.getMessage().contains("mapped weights 5.00 GiB"), e.getMessage());
+        assertEquals(64L << 20, CpuMemoryPlan.of(c, "64MiB", 512, 0).budgetBytes());
+        CpuMemoryPlan here = CpuMemoryPlan.of(c, "all", 512, 0);
+        System.out.println("  this machine: " + here.describe());
+        assertTrue(here.budgetBytes() > 0, here.describe());
+        assertEquals(123_456L, SystemMemory.memAvailableKib(java.util.List.of("MemTotal: 999 kB", "MemAvailable:  123456 kB")));
     }
 
     @Test
