@@ -86,11 +86,14 @@ public final class CpuBackend implements Backend {
             }
         }
 
-        /** Writes {@code rows} rows of k and v from {@code [srcRow, srcRow + rows)} of the arrays to cache rows {@code [row, row + rows)}. */
-        void put(int layer, int row, float[] kSrc, float[] vSrc, int srcRow, int rows) {
+        /**
+         * Writes {@code rows} rows to cache rows {@code [row, row + rows)}: keys from row {@code kRow} of
+         * {@code kSrc} on, values from row {@code vRow} of {@code vSrc} on.
+         */
+        void put(int layer, int row, float[] kSrc, int kRow, float[] vSrc, int vRow, int rows) {
             int floats = (int) (rowBytes / Float.BYTES);
-            MemorySegment.copy(kSrc, srcRow * floats, k[layer], ValueLayout.JAVA_FLOAT, row * rowBytes, rows * floats);
-            MemorySegment.copy(vSrc, srcRow * floats, v[layer], ValueLayout.JAVA_FLOAT, row * rowBytes, rows * floats);
+            MemorySegment.copy(kSrc, kRow * floats, k[layer], ValueLayout.JAVA_FLOAT, row * rowBytes, rows * floats);
+            MemorySegment.copy(vSrc, vRow * floats, v[layer], ValueLayout.JAVA_FLOAT, row * rowBytes, rows * floats);
         }
 
         /** Copies cache row {@code row} of k and v into row {@code dstRow} of the arrays. */
@@ -278,7 +281,7 @@ public final class CpuBackend implements Backend {
         int kvRow = kvHeads * headDim;
         float[] att = new float[n * heads * headDim];    // [n, heads, headDim]
         if (!p.sliding()) {
-            kv.put(layer, startPos, k, v, 0, n);
+            kv.put(layer, startPos, k, 0, v, 0, n);
             CpuOps.attention(q, kv.k[layer], kv.v[layer], n, startPos, 0, 0, 0, heads, kvHeads, headDim,
                     p.queryScale(), p.attentionSoftcap(), att);
         } else {
@@ -292,7 +295,7 @@ public final class CpuBackend implements Backend {
             System.arraycopy(v, 0, vw, (startPos - lo) * kvRow, n * kvRow);
             CpuOps.attention(q, MemorySegment.ofArray(kw), MemorySegment.ofArray(vw), n, startPos, lo, 0, p.window(), heads, kvHeads, headDim, p.queryScale(),
                     p.attentionSoftcap(), att);
-            for (int t = Math.max(0, n - kv.ring[layer]); t < n; t++) kv.put(layer, kv.row(layer, startPos + t), k, v, t, 1);
+            for (int t = Math.max(0, n - kv.ring[layer]); t < n; t++) kv.put(layer, kv.row(layer, startPos + t), k, t, v, t, 1);
         }
         addAttentionOutput(w, att);
     }
@@ -349,9 +352,7 @@ public final class CpuBackend implements Backend {
             System.arraycopy(q, b * qRow, qb, 0, qRow);
             System.arraycopy(k, b * kvRow, kb, 0, kvRow);
             qkNormAndRope(w, layer, qb, kb, 1, pos);
-            // kb holds row b's key after RoPE; v's row b is put beside it.
-            MemorySegment.copy(kb, 0, kv.k[layer], ValueLayout.JAVA_FLOAT, (long) kv.row(layer, pos) * kvRow * Float.BYTES, kvRow);
-            MemorySegment.copy(v, b * kvRow, kv.v[layer], ValueLayout.JAVA_FLOAT, (long) kv.row(layer, pos) * kvRow * Float.BYTES, kvRow);
+            kv.put(layer, kv.row(layer, pos), kb, 0, v, b, 1);     // kb: row b's key after RoPE
             CpuOps.attention(qb, kv.k[layer], kv.v[layer], 1, pos, 0, kv.ring[layer], p.window(), heads, kvHeads,
                     headDim, p.queryScale(), p.attentionSoftcap(), ab);
             System.arraycopy(ab, 0, att, b * qRow, qRow);
