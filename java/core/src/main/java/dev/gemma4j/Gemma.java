@@ -138,10 +138,10 @@ public final class Gemma implements AutoCloseable {
     public static Gemma load(String model, LoadOptions options, LoadMonitor monitor) {
         Objects.requireNonNull(options, "no load options given");
         Path dir = TestModels.resolve(model);
-        WeightSource weights = Checkpoint.open(dir, options.mappedWeights());
+        WeightSource weights = WeightSource.open(dir, options.mappedWeights());
         Backend backend = null;
         try {
-            GemmaTokenizer tokenizer = GemmaTokenizer.load(weights.tokenizerJson());
+            GemmaTokenizer tokenizer = weights.tokenizer();
             int padding = weights.config().vocabSize() - tokenizer.vocabSize();
             if (padding > 0) {
                 monitor.notice(String.format(Locale.ROOT, "vocabulary: %,d of the embedding's %,d rows are"

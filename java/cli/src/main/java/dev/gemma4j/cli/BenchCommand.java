@@ -140,7 +140,7 @@ final class BenchCommand implements Callable<Integer> {
         about.put("model", model);
         about.put("device", d.name().toLowerCase(Locale.ROOT));
 
-        try (WeightSource checkpoint = synthetic ? null : Checkpoint.open(TestModels.resolve(model))) {
+        try (WeightSource checkpoint = synthetic ? null : WeightSource.open(TestModels.resolve(model), true)) {
             GemmaConfig c = synthetic ? SyntheticWeights.config(model, layers, syntheticDtype) : checkpoint.config();
             int context = promptTokens + newTokens;
             if (context > c.maxPositionEmbeddings()) {

@@ -7,6 +7,8 @@ import dev.gemma4j.cuda.MemoryPlan;
 import dev.gemma4j.cpu.CpuBackend;
 import dev.gemma4j.cpu.CpuMemoryPlan;
 import dev.gemma4j.model.Checkpoint;
+import dev.gemma4j.model.GgufCheckpoint;
+import dev.gemma4j.model.WeightSource;
 import dev.gemma4j.model.DType;
 import dev.gemma4j.engine.LayerPlan;
 import dev.gemma4j.model.GemmaConfig;
@@ -28,7 +30,7 @@ import picocli.CommandLine.Spec;
 final class InfoCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|NAME", description = "Model folder or built-in test model (default: tiny-mqa).")
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE|NAME", description = "Model folder, .gguf file or built-in test model (default: tiny-mqa).")
     String model = ModelOption.DEFAULT_MODEL;
 
     @Option(names = "--gpu-memory", paramLabel = "SIZE",
@@ -52,15 +54,18 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (Checkpoint weights = Checkpoint.open(TestModels.resolve(model))) {
+        try (WeightSource weights = WeightSource.open(TestModels.resolve(model), true)) {
             GemmaConfig c = weights.config();
             GemmaFamily f = c.family();
             out.printf(Locale.ROOT, "model                 %s%n", model);
             out.printf(Locale.ROOT, "model_type            %s%s%n", f.modelType(),
                     f.multimodal() ? " (the text model of a Gemma3ForConditionalGeneration checkpoint)" : "");
-            if (weights.skippedVisionTensors() > 0) {
+            if (weights instanceof Checkpoint ckpt && ckpt.skippedVisionTensors() > 0) {
                 out.printf(Locale.ROOT, "vision tensors        %d skipped (vision tower and projector: gemma4j runs the "
-                        + "text model)%n", weights.skippedVisionTensors());
+                        + "text model)%n", ckpt.skippedVisionTensors());
+            }
+            if (weights instanceof GgufCheckpoint) {
+                out.printf(Locale.ROOT, "format                GGUF (config, tokenizer and weights from the one file)%n");
             }
             out.printf(Locale.ROOT, "layers                %d%n", c.numHiddenLayers());
             LayerPlan layers = LayerPlan.of(c);

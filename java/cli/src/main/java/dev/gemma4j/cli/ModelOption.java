@@ -27,8 +27,8 @@ final class ModelOption {
     /** The seed of synthetic-2b / synthetic-7b weights, the same as bench's default. */
     static final long SYNTHETIC_SEED = 1234;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|NAME",
-            description = "Hugging Face Gemma folder, or a built-in model with random weights: ${COMPLETION-CANDIDATES}"
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE|NAME",
+            description = "Hugging Face Gemma folder, a .gguf file (gemma, gemma2, gemma3; F32, F16, BF16), or a built-in model with random weights: ${COMPLETION-CANDIDATES}"
                     + " (default: " + DEFAULT_MODEL + "; synthetic-2b/7b have the full-size shape and Gemma's tokenizer)",
             completionCandidates = BuiltInModels.class)
     String model;

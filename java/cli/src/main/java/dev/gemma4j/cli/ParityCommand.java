@@ -61,7 +61,7 @@ final class ParityCommand implements Callable<Integer> {
         CudaBackend.Settings settings = CudaBackend.Settings.of(DeviceBudget.parse(gpuMemory), Math.max(promptTokens, 1), context);
         // The CPU side of a synthetic model holds the fp16 values the device kernel computes.
         try (WeightSource weights = synthetic ? SyntheticWeights.create(model, layerCount, DType.F16, seed)
-                     : Checkpoint.open(TestModels.resolve(model));
+                     : WeightSource.open(TestModels.resolve(model), true);
              CpuBackend cpu = new CpuBackend(weights);
              CudaBackend cuda = synthetic ? CudaBackend.openSynthetic(weights.config(), seed, settings, null)
                      : CudaBackend.open(weights, settings, null)) {

@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
 final class TokenizeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|NAME", description = "Model folder or built-in test model (default: tiny-mqa).")
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE|NAME", description = "Model folder, .gguf file or built-in test model (default: tiny-mqa).")
     String model = ModelOption.DEFAULT_MODEL;
 
     @Option(names = "--file", paramLabel = "F", description = "Read one JSON string per line of F (with --json).")
@@ -53,8 +53,8 @@ final class TokenizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--file reads JSON strings; add --json");
         }
         GemmaTokenizer tokenizer;
-        try (WeightSource weights = Checkpoint.open(TestModels.resolve(model))) {
-            tokenizer = GemmaTokenizer.load(weights.tokenizerJson());
+        try (WeightSource weights = WeightSource.open(TestModels.resolve(model), true)) {
+            tokenizer = weights.tokenizer();
         }
         ObjectMapper mapper = new ObjectMapper();
         if (file != null) {

@@ -9,19 +9,14 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.gemma4j.io.WholeFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -59,9 +54,6 @@ public final class Checkpoint implements WeightSource {
     private final List<OpenFile> open;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final int skippedVisionTensors;
-
-    /** A weight file as opened: its channel (the mapped inode) and its attributes through its path. */
-    private record OpenFile(Path path, FileChannel channel, long size, FileTime modified, Object fileKey) {}
 
     private Checkpoint(Path dir, GemmaConfig config, List<Path> files, Arena arena, Map<String, Tensor> tensors,
             int skippedVisionTensors, boolean mapped, List<OpenFile> open) {
@@ -143,10 +135,9 @@ public final class Checkpoint implements WeightSource {
         try {
             Map<String, Tensor> byName = new LinkedHashMap<>();
             for (SafeTensorsHeader h : headers) {
-                FileChannel channel = FileChannel.open(h.file(), StandardOpenOption.READ);
-                BasicFileAttributes attrs = Files.readAttributes(h.file(), BasicFileAttributes.class);
-                open.add(new OpenFile(h.file(), channel, attrs.size(), attrs.lastModifiedTime(), attrs.fileKey()));
-                byName.putAll(h.load(channel, arena, mapped));
+                OpenFile f = OpenFile.open(h.file());
+                open.add(f);
+                byName.putAll(h.load(f.channel(), arena, mapped));
             }
             Map<String, Tensor> ordered = new LinkedHashMap<>();
             for (String name : GemmaTensorNames.expectedShapes(config).keySet()) {
@@ -168,13 +159,7 @@ public final class Checkpoint implements WeightSource {
     }
 
     private static void closeAll(List<OpenFile> open, Arena arena) {
-        for (OpenFile f : open) {
-            try {
-                f.channel().close();
-            } catch (IOException ignored) {
-                // closing a read-only channel after another failure: that failure is the one reported
-            }
-        }
+        OpenFile.closeAll(open);
         arena.close();
     }
 
@@ -194,27 +179,7 @@ public final class Checkpoint implements WeightSource {
      */
     @Override
     public void checkUnchanged() {
-        for (OpenFile f : open) {
-            String change;
-            try {
-                long size = f.channel().size();
-                BasicFileAttributes now = Files.readAttributes(f.path(), BasicFileAttributes.class);
-                if (size != f.size()) {
-                    change = "its size changed from " + f.size() + " to " + size + " bytes";
-                } else if (!Objects.equals(now.fileKey(), f.fileKey())) {
-                    change = "it was replaced by another file";
-                } else if (!now.lastModifiedTime().equals(f.modified())) {
-                    change = "it was rewritten (modified " + now.lastModifiedTime() + ", opened at " + f.modified() + ")";
-                } else {
-                    continue;
-                }
-            } catch (IOException e) {
-                change = "it cannot be read any more (" + e + ")";
-            }
-            throw new ModelFormatException(f.path() + ": the weight file changed while the model was loaded: " + change
-                    + "; its memory-mapped weights cannot be used. Load the model again, or load it with the weights"
-                    + " read into memory (--no-mmap, LoadOptions.withMappedWeights(false)) to replace files in place");
-        }
+        OpenFile.checkUnchanged(open);
     }
 
     /**

@@ -142,7 +142,7 @@ final class SafeTensorsHeader {
                 base = dataStart;
             } else {
                 whole = arena.allocate(Math.max(1, size - dataStart), 64);
-                readData(channel, whole, size - dataStart);
+                readRange(channel, dataStart, whole, size - dataStart);
                 whole = whole.asReadOnly();
                 base = 0;
             }
@@ -157,16 +157,16 @@ final class SafeTensorsHeader {
         return tensors;
     }
 
-    /** Reads the data section (from byte dataStart, {@code length} bytes) into {@code into}, 1 GiB at a time. */
-    private void readData(FileChannel ch, MemorySegment into, long length) throws IOException {
+    /** Reads {@code length} bytes of {@code ch} from byte {@code position} into {@code into}, 1 GiB at a time. */
+    static void readRange(FileChannel ch, long position, MemorySegment into, long length) throws IOException {
         long chunk = 1L << 30;
         for (long done = 0; done < length; ) {
             ByteBuffer buf = into.asSlice(done, Math.min(chunk, length - done)).asByteBuffer();
             while (buf.hasRemaining()) {
-                int n = ch.read(buf, dataStart + done + buf.position());
+                int n = ch.read(buf, position + done + buf.position());
                 if (n < 0) {
-                    throw new IOException("the file ended at byte " + (dataStart + done + buf.position())
-                            + " while reading it, expected " + fileSize + " bytes");
+                    throw new IOException("the file ended at byte " + (position + done + buf.position())
+                            + " while reading it, expected " + (position + length) + " bytes");
                 }
             }
             done += buf.capacity();

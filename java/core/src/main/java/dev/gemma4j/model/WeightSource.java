@@ -1,5 +1,6 @@
 package dev.gemma4j.model;
 
+import dev.gemma4j.tokenizer.GemmaTokenizer;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -18,6 +19,21 @@ public interface WeightSource extends AutoCloseable {
 
     /** The model's tokenizer.json. @throws ModelFormatException when the model has none */
     Path tokenizerJson();
+
+    /** The model's tokenizer: by default the one of {@link #tokenizerJson()}. */
+    default GemmaTokenizer tokenizer() {
+        return GemmaTokenizer.load(tokenizerJson());
+    }
+
+    /**
+     * Opens a model: a GGUF file ({@link GgufCheckpoint}) or a Hugging Face model folder ({@link Checkpoint}),
+     * its weights memory-mapped ({@code mapped}) or read into memory.
+     *
+     * @throws ModelFormatException naming the file, the key or tensor, what was expected and what was found
+     */
+    static WeightSource open(Path model, boolean mapped) {
+        return GgufCheckpoint.isGguf(model) ? GgufCheckpoint.open(model, mapped) : Checkpoint.open(model, mapped);
+    }
 
     /**
      * Checks that the weights can still be read: for memory-mapped files, that none changed since they

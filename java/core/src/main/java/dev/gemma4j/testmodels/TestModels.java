@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gemma4j.Home;
 import dev.gemma4j.hub.HubCache;
 import dev.gemma4j.model.Checkpoint;
+import dev.gemma4j.model.GgufCheckpoint;
 import dev.gemma4j.model.DType;
 import dev.gemma4j.model.ModelFormatException;
 import dev.gemma4j.model.SafeTensorsWriter;
@@ -380,10 +381,10 @@ public final class TestModels {
     /** A folder, else a Hugging Face model id ({@code google/gemma-2b-it}) found in the local Hugging Face cache. */
     private static Path existingDirectory(String nameOrDir) {
         Path p = Path.of(nameOrDir).toAbsolutePath();
-        if (Files.isDirectory(p)) return p;
+        if (Files.isDirectory(p) || GgufCheckpoint.isGguf(p)) return p;
         if (HubCache.isRepoId(nameOrDir)) return HubCache.resolve(nameOrDir);
         throw new ModelFormatException("'" + nameOrDir + "' is neither a built-in test model (" + presetNames()
-                + ", optionally ending in -f32, -bf16 or -f16), a directory (" + p + ") nor a Hugging Face model id"
+                + ", optionally ending in -f32, -bf16 or -f16), a directory or a .gguf file (" + p + ") nor a Hugging Face model id"
                 + " (owner/name, found in the local Hugging Face cache)");
     }
 

@@ -90,6 +90,11 @@ final class BpeModel {
         mergeRules = rules;
     }
 
+    /** The merge rules as the file gave them, [3r] left, [3r+1] right, [3r+2] merged (not copied: not to be changed). */
+    int[] rules() {
+        return mergeRules;
+    }
+
     private static boolean hasMetaSpaceAfterOther(String s) {
         for (int i = s.indexOf(META_SPACE, 1); i > 0; i = s.indexOf(META_SPACE, i + 1)) {
             if (s.charAt(i - 1) != META_SPACE) return true;

@@ -98,6 +98,66 @@ public final class GemmaTokenizer {
         return new GemmaTokenizer(TokenizerFile.read(tokenizerJson));
     }
 
+    /** llama.cpp's token types ({@code enum llama_token_type}), as a GGUF's {@code tokenizer.ggml.token_type} holds them. */
+    public static final int TYPE_NORMAL = 1;
+    public static final int TYPE_UNKNOWN = 2;
+    public static final int TYPE_CONTROL = 3;
+    public static final int TYPE_USER_DEFINED = 4;
+    public static final int TYPE_UNUSED = 5;
+    public static final int TYPE_BYTE = 6;
+
+    /**
+     * Gemma's tokenizer from a SentencePiece vocabulary with piece scores, as a GGUF file states it
+     * ({@code tokenizer.ggml.model} "llama"): the merges derived from the scores as Hugging Face
+     * derives tokenizer.json's ({@link ScoreMerges}), CONTROL and UNKNOWN pieces matched in the text as
+     * special added tokens and USER_DEFINED pieces as non-special ones (Hugging Face's added_tokens),
+     * byte fallback and unknown-fusing as Gemma's tokenizer.json sets them, BOS put first. UNUSED
+     * pieces after the last other piece (a converter's padding of the vocabulary to the embedding's
+     * rows) are not part of the tokenizer, as they are not part of tokenizer.json.
+     *
+     * @param source where the vocabulary was read, for messages
+     * @param types  llama.cpp token types ({@link #TYPE_NORMAL} ...)
+     * @throws IllegalArgumentException naming source when the arrays disagree or Gemma's pieces are missing
+     */
+    public static GemmaTokenizer fromScores(Path source, String[] pieces, float[] scores, int[] types, int bosId) {
+        if (scores.length != pieces.length || types.length != pieces.length) {
+            throw new IllegalArgumentException(source + ": " + pieces.length + " tokens, " + scores.length
+                    + " scores and " + types.length + " token types, expected one of each per token");
+        }
+        int n = pieces.length;
+        while (n > 0 && types[n - 1] == TYPE_UNUSED) n--;
+        String[] kept = Arrays.copyOf(pieces, n);
+        PieceIndex ids;
+        try {
+            ids = new PieceIndex(kept);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": expected each token once: " + e.getMessage(), e);
+        }
+        boolean[] mergeable = new boolean[n];
+        List<AddedToken> added = new ArrayList<>();
+        String unk = null;
+        for (int id = 0; id < n; id++) {
+            int t = types[id];
+            mergeable[id] = t != TYPE_UNUSED;
+            if (t == TYPE_UNKNOWN && unk == null) unk = kept[id];
+            if (t == TYPE_CONTROL || t == TYPE_UNKNOWN || t == TYPE_USER_DEFINED) {
+                if (kept[id].isEmpty()) throw new IllegalArgumentException(source + ": token " + id + " is empty");
+                added.add(new AddedToken(id, kept[id], t != TYPE_USER_DEFINED, false, false, false, false));
+            }
+        }
+        if (bosId < 0 || bosId >= n) {
+            throw new IllegalArgumentException(source + ": bos token id " + bosId + ", expected one of the " + n + " tokens");
+        }
+        int[] merges = ScoreMerges.derive(kept, Arrays.copyOf(scores, n), mergeable, ids);
+        return new GemmaTokenizer(new TokenizerFile(source, kept, ids, merges, List.copyOf(added), unk, true, true,
+                new int[] {bosId}));
+    }
+
+    /** The merge rules as ids, [3r] left, [3r+1] right, [3r+2] merged piece, by rank r: to compare derivations. */
+    int[] mergeRules() {
+        return bpe.rules();
+    }
+
     /** Ids of {@code text} without BOS (Hugging Face: {@code add_special_tokens=False}). */
     public int[] encode(String text) {
         return encode(text, fileTokens, false);
