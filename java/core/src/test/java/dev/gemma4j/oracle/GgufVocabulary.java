@@ -12,24 +12,26 @@ import java.util.regex.Pattern;
  * llama.cpp's "llama" (SentencePiece) tokenizer reads from GGUF: {@code tokenizer.ggml.tokens},
  * {@code tokenizer.ggml.scores} and {@code tokenizer.ggml.token_type}.
  *
- * <p>Token types are llama.cpp's {@code llama_token_type}: the added tokens marked special are
- * CONTROL (3), the model's {@code unk_token} is UNKNOWN (2), the byte-fallback pieces {@code <0xNN>}
- * are BYTE (6), every other piece is NORMAL (1). (Gemma's vocabulary has 255 of them, ids 217 to
- * 472: byte 0x09 is the ordinary piece "\t" at id 226; llama.cpp's loader only looks up
- * {@code <0x0A>}, for its newline token, and tolerates its absence.) tokenizer.json holds no piece
- * scores (SentencePiece BPE keeps its merge order in the piece order), so the score of a normal piece
- * is minus its id and that of the others 0: llama.cpp's own tokenizer then prefers lower ids when
- * merging. The parity tests hand llama.cpp token ids, never text, so scores do not reach any
- * compared number.
+ * <p>Token types are llama.cpp's {@code llama_token_type}, as its converter writes them: the added
+ * tokens marked special are CONTROL (3), the other added tokens USER_DEFINED (4), the model's
+ * {@code unk_token} is UNKNOWN (2), the byte-fallback pieces {@code <0xNN>} are BYTE (6), every other
+ * piece is NORMAL (1). (Gemma's vocabulary has 255 of them, ids 217 to 472: byte 0x09 is the ordinary
+ * piece "\t" at id 226; llama.cpp's loader only looks up {@code <0x0A>}, for its newline token, and
+ * tolerates its absence.) Rows of the embedding past the tokenizer's pieces (tiny-gemma3's 262,208
+ * rows, 262,145 pieces) get the converter's padding pieces {@code [PADn]}, UNUSED (5), score -1000.
+ * tokenizer.json holds no piece scores, only the merges Hugging Face derived from tokenizer.model's
+ * scores, so the scores here are ones that derive the same merges back ({@link #mergeScores}).
  *
  * @param tokens pieces by id
  * @param scores one per piece
  * @param types  one per piece, llama_token_type values
  */
-record GgufVocabulary(String[] tokens, float[] scores, int[] types) {
+public record GgufVocabulary(String[] tokens, float[] scores, int[] types) {
     static final int NORMAL = 1;
     static final int UNKNOWN = 2;
     static final int CONTROL = 3;
+    static final int USER_DEFINED = 4;
+    static final int UNUSED = 5;
     static final int BYTE = 6;
 
     private static final Pattern BYTE_PIECE = Pattern.compile("<0x[0-9A-F]{2}>");
@@ -38,7 +40,7 @@ record GgufVocabulary(String[] tokens, float[] scores, int[] types) {
      * Reads the first {@code vocabSize} pieces of {@code tokenizerJson}; ids 0 to vocabSize - 1 must
      * each name exactly one piece.
      */
-    static GgufVocabulary read(Path tokenizerJson, int vocabSize) {
+    public static GgufVocabulary read(Path tokenizerJson, int vocabSize) {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(tokenizerJson.toFile());
@@ -64,35 +66,81 @@ record GgufVocabulary(String[] tokens, float[] scores, int[] types) {
             }
             put(tokens, id, content, tokenizerJson, "added_tokens");
         }
-        for (int id = 0; id < vocabSize; id++) {
-            if (tokens[id] == null) {
-                throw new IllegalArgumentException(tokenizerJson + ": no piece for token id " + id + " (the model's vocab_size is "
-                        + vocabSize + ")");
+        int pieces = 0;
+        while (pieces < vocabSize && tokens[pieces] != null) pieces++;
+        for (int id = pieces; id < vocabSize; id++) {
+            if (tokens[id] != null) {
+                throw new IllegalArgumentException(tokenizerJson + ": no piece for token id " + pieces + " but one for " + id);
             }
+            tokens[id] = "[PAD" + (id - pieces + 1) + "]";   // llama.cpp's converter pads the vocabulary so
         }
+        float[] ranks = mergeScores(model, tokens);
 
         String unk = model.path("unk_token").asText(null);
         float[] scores = new float[vocabSize];
         int[] types = new int[vocabSize];
         for (int id = 0; id < vocabSize; id++) {
             String t = tokens[id];
-            if (t.equals(unk)) {
+            if (id >= pieces) {
+                types[id] = UNUSED;
+                scores[id] = PAD_SCORE;
+            } else if (t.equals(unk)) {
                 types[id] = UNKNOWN;
             } else if (BYTE_PIECE.matcher(t).matches()) {
                 types[id] = BYTE;
             } else {
                 types[id] = NORMAL;
-                scores[id] = -id;
             }
+            if (id < pieces) scores[id] = ranks[id];
         }
         for (JsonNode added : root.path("added_tokens")) {
             int id = added.path("id").asInt(-1);
-            if (id < vocabSize && added.path("special").asBoolean(false) && types[id] != UNKNOWN) {
-                types[id] = CONTROL;
-                scores[id] = 0f;
+            if (id < vocabSize && types[id] != UNKNOWN) {
+                types[id] = added.path("special").asBoolean(false) ? CONTROL : USER_DEFINED;
             }
         }
         return new GgufVocabulary(tokens, scores, types);
+    }
+
+    /** llama.cpp's converter's score of a padding piece. */
+    private static final float PAD_SCORE = -1000f;
+
+    /**
+     * Piece scores under which Hugging Face's {@code generate_merges} (sort the split rules by the merged
+     * piece's score, then the halves' lengths, descending) gives back the merge order of tokenizer.json,
+     * as the scores of the tokenizer.model it was converted from do: a piece's score is minus the rank of
+     * its first merge rule, and pieces whose rules interleave in the file (Gemma 3's whitespace runs,
+     * all of score 0 in tokenizer.model, sorted by length) share the score of the first of them. A piece
+     * no rule produces scores below every merged piece, by id.
+     */
+    private static float[] mergeScores(JsonNode model, String[] tokens) {
+        java.util.Map<String, Integer> ids = new java.util.HashMap<>();
+        for (int i = 0; i < tokens.length; i++) ids.put(tokens[i], i);
+        int[] first = new int[tokens.length];
+        int[] last = new int[tokens.length];
+        java.util.Arrays.fill(first, -1);
+        int rank = 0;
+        for (JsonNode m : model.path("merges")) {
+            String merged = m.isArray() ? m.get(0).asText() + m.get(1).asText() : m.asText().replace(" ", "");
+            Integer id = ids.get(merged);
+            if (id != null) {
+                if (first[id] < 0) first[id] = rank;
+                last[id] = rank;
+            }
+            rank++;
+        }
+        Integer[] byFirst = java.util.stream.IntStream.range(0, tokens.length).filter(i -> first[i] >= 0).boxed()
+                .sorted(java.util.Comparator.comparingInt(i -> first[i])).toArray(Integer[]::new);
+        float[] scores = new float[tokens.length];
+        for (int i = 0; i < tokens.length; i++) scores[i] = -(rank + i);
+        int groupStart = -1;
+        int groupEnd = -1;
+        for (int id : byFirst) {
+            if (first[id] > groupEnd) groupStart = first[id];
+            groupEnd = Math.max(groupEnd, last[id]);
+            scores[id] = -groupStart;
+        }
+        return scores;
     }
 
     private static void put(String[] tokens, int id, String piece, Path file, String where) {
