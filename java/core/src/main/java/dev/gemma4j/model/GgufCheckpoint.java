@@ -465,10 +465,14 @@ public final class GgufCheckpoint implements WeightSource {
             return id;
         }
 
+        /**
+         * A FLOAT32 value as the shortest decimal that rounds to it: what a converter wrote from a config's
+         * decimal (1e-6 rather than 9.99999997e-7), so the configuration equals the safetensors one.
+         */
         double f32(String key) {
             double v = (Double) get(key, GgufFile.ValueType.FLOAT32, "a FLOAT32").value();
             if (!Double.isFinite(v)) throw error(key, "a finite number", String.valueOf(v));
-            return v;
+            return Double.parseDouble(Float.toString((float) v));
         }
 
         double optionalF32(String key, double fallback) {
