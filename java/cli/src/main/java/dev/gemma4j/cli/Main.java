@@ -40,6 +40,7 @@ public final class Main {
             cmd.getErr().println("gemma4j " + cmd.getCommandName() + ": " + describe(e));
             if (Boolean.getBoolean("gemma4j.stacktrace")) e.printStackTrace(cmd.getErr());
             return e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                    || e instanceof dev.gemma4j.model.ModelFormatException
                     || e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException
                     ? EXIT_BAD_INPUT : EXIT_FAILURE;
         });

@@ -14,6 +14,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.nio.file.StandardCopyOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -222,6 +223,32 @@ class CliTest {
         Run r = run("tokenize", "--file", in.toString(), "--json");
         assertFails(r, in.toString(), "line 2", "not valid UTF-8: byte 4 starts 1 malformed");
         assertEquals(1, r.out.strip().split("\n").length, r.out);
+    }
+
+    @Test
+    void badGgufFilesExitWithTwoNamingTheFileAndKey(@TempDir Path dir) throws IOException {
+        Path truncated = dir.resolve("truncated.gguf");
+        Files.write(truncated, new byte[] {'G', 'G', 'U', 'F', 3, 0});
+        Run t = run("info", "-m", truncated.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, t.exit, t.err);
+        assertFails(t, truncated.toString(), "truncated: the version needs 4 bytes at byte 4");
+
+        // A header with one key, general.architecture = "llama", and no tensors: a GGUF of another model.
+        byte[] arch = "general.architecture".getBytes(StandardCharsets.US_ASCII);
+        byte[] llama = "llama".getBytes(StandardCharsets.US_ASCII);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(24 + 8 + arch.length + 4 + 8 + llama.length)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {'G', 'G', 'U', 'F'}).putInt(3).putLong(0).putLong(1);
+        b.putLong(arch.length).put(arch).putInt(8).putLong(llama.length).put(llama);
+        Path other = dir.resolve("llama.gguf");
+        Files.write(other, b.array());
+        for (List<String> args : List.of(List.of("info"), List.of("generate", "--prompt", "hi"), List.of("tokenize", "hi"))) {
+            List<String> line = new java.util.ArrayList<>(args);
+            line.addAll(List.of("-m", other.toString()));
+            Run r = run(line.toArray(String[]::new));
+            assertEquals(Main.EXIT_BAD_INPUT, r.exit, r.err);
+            assertFails(r, other.toString(), "general.architecture", "\"llama\"");
+        }
     }
 
     private static Path copyOfTinyModel(Path dir) throws IOException {

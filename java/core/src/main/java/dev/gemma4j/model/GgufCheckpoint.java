@@ -99,6 +99,7 @@ public final class GgufCheckpoint implements WeightSource {
         try {
             GgufFile gguf = GgufFile.read(file, f.channel());
             Keys keys = new Keys(file, gguf.metadata());
+            architecture(keys);                        // first: a non-Gemma file is refused as such
             Vocabulary vocabulary = vocabulary(keys);
             GemmaConfig config = config(keys, vocabulary);
             Map<String, GgufFile.TensorInfo> byHfName = checkTensors(file, gguf, config);
@@ -262,11 +263,16 @@ public final class GgufCheckpoint implements WeightSource {
         return new Vocabulary(tokens, scores, types, bos);
     }
 
-    private static GemmaConfig config(Keys k, Vocabulary vocabulary) {
+    private static String architecture(Keys k) {
         String arch = k.string("general.architecture");
         if (!ARCHITECTURES.contains(arch)) {
             throw k.error("general.architecture", "\"gemma\", \"gemma2\" or \"gemma3\"", '"' + arch + '"');
         }
+        return arch;
+    }
+
+    private static GemmaConfig config(Keys k, Vocabulary vocabulary) {
+        String arch = architecture(k);
         int context = k.u32(arch + ".context_length");
         int hidden = k.u32(arch + ".embedding_length");
         int layers = k.u32(arch + ".block_count");
