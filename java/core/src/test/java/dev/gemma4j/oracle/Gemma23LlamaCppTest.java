@@ -3,6 +3,7 @@ package dev.gemma4j.oracle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.Gemma;
 import dev.gemma4j.engine.ReferenceGemma;
 import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.DType;
@@ -23,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * llama.cpp (node-llama-cpp 3.22.1) on the same weights written as gemma2 / gemma3 GGUF files, on
  * 16-token sequences, 4 times the sliding window: so the reference's reading of windows, soft-caps,
  * sandwich norms, q/k norms and per-kind RoPE is checked by an implementation it shares nothing
- * with. Tolerances as in {@link LlamaCppParityTest}, relative to max |logit| per sequence: 4e-3
+ * with; and gemma4j's engine, loading the same GGUF file, against llama.cpp within the same bounds.
+ * Tolerances as in {@link LlamaCppParityTest}, relative to max |logit| per sequence: 4e-3
  * for full models (llama.cpp's fp16 GELU table), 1e-5 with every down_proj zero (no GELU result
  * reaches the residual; fp32 rounding in llama.cpp's order remains).
  */
@@ -105,6 +107,25 @@ class Gemma23LlamaCppTest {
             }
             System.out.printf("%s: window %d, 16 positions, worst relative error %.3e (bound %.0e)%n", spec.name(),
                     ckpt.config().family().slidingWindow(), worst, tolerance);
+            // gemma4j's engine on the same GGUF file: against llama.cpp within the same bound.
+            try (Gemma fromFile = Gemma.load(gguf)) {
+                float[][] engine = fromFile.logits(ids);
+                double worstEngine = 0;
+                for (int t = 0; t < ids.length; t++) {
+                    double max = 0, diff = 0;
+                    for (int i = 0; i < engine[t].length; i++) {
+                        max = Math.max(max, Math.abs(theirs[t][i]));
+                        double d = Math.abs((double) engine[t][i] - theirs[t][i]);
+                        diff = Double.isNaN(d) ? Double.NaN : Math.max(diff, d);
+                    }
+                    double rel = diff / max;
+                    worstEngine = Double.isNaN(rel) ? rel : Math.max(worstEngine, rel);
+                    assertTrue(rel < tolerance, spec.name() + " position " + t + ": gemma4j from the GGUF file vs llama.cpp: "
+                            + rel + " (NaN fails), expected below " + tolerance + "; ids " + Arrays.toString(ids));
+                }
+                System.out.printf("%s: gemma4j from the GGUF file vs llama.cpp, worst relative error %.3e%n", spec.name(),
+                        worstEngine);
+            }
         }
     }
 }

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Whole-model parity of gemma4j's CPU engine against llama.cpp, an implementation gemma4j shares no
  * code with (node-llama-cpp 3.22.1's prebuilt CPU binary, run by {@code scripts/oracle/logits.mjs}).
  *
- * <p>Each F32 test model is written as a GGUF file ({@link GgufWriter}); both engines then see the
+ * <p>Each F32 test model is written as a GGUF file ({@link GgufWriter}), which gemma4j also loads
+ * (its logits must be bit-identical to those from the safetensors folder); both engines then see the
  * same token sequences: Gemma-tokenized prompts with BOS, and random ids drawn from a printed seed.
  * Compared:
  * <ul>
@@ -165,7 +166,8 @@ class LlamaCppParityTest {
             GgufWriter.write(weights, name, gguf);
         }
         List<String> failures = new ArrayList<>();
-        try (Gemma gemma = Gemma.load(modelDir)) {
+        // gemma4j also runs the file llama.cpp runs: the same logits as from the folder, so the same agreement.
+        try (Gemma gemma = Gemma.load(modelDir); Gemma fromFile = Gemma.load(gguf)) {
             GemmaConfig c = gemma.config();
             List<int[]> inputs = inputs(gemma.tokenizer(), c.vocabSize());
             long start = System.nanoTime();
@@ -194,6 +196,14 @@ class LlamaCppParityTest {
                 int[] tokens = Arrays.copyOf(prompt, prompt.length + GENERATE - 1);
                 System.arraycopy(theirs.continuation(), 0, tokens, prompt.length, GENERATE - 1);
                 float[][] ours = gemma.logits(tokens);
+                float[][] fromGguf = fromFile.logits(tokens);
+                for (int t = 0; t < tokens.length; t++) {
+                    if (!Arrays.equals(ours[t], fromGguf[t])) {
+                        failures.add("sequence " + s + " position " + t + ": gemma4j's logits from the GGUF file are not"
+                                + " bit-identical to those from the safetensors folder");
+                        break;
+                    }
+                }
                 RowErrors e = RowErrors.of(ours, theirs.logits());
                 double rel = RowErrors.worst(e.relative(), 0, prompt.length);
                 double maxRatio = RowErrors.worst(e.maxRatio(), 0, prompt.length);
