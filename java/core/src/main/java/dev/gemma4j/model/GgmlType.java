@@ -74,17 +74,10 @@ record GgmlType(int id, String name, int blockSize, int blockBytes, DType dtype)
         return String.join(", ", names);
     }
 
-    /** The ggml type gemma4j writes for {@code dtype}. */
-    static GgmlType of(DType dtype) {
-        for (GgmlType t : BY_ID) if (t != null && t.dtype() == dtype) return t;
-        throw new IllegalArgumentException("no ggml type for " + dtype);
-    }
-
     /**
-     * Bytes of {@code elements} elements.
+     * Bytes of {@code elements} elements, a whole number of blocks (the caller checks that rows are).
      *
      * @throws ArithmeticException when they overflow a long
-     * @throws ModelFormatException never here: a row that is not whole blocks is the caller's check
      */
     long byteSize(long elements) {
         return Math.multiplyExact(elements / blockSize, blockBytes);

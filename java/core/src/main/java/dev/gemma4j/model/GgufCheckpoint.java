@@ -39,7 +39,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * vocabulary size against the embedding's rows.
  */
 public final class GgufCheckpoint implements WeightSource {
-    public static final String EXTENSION = ".gguf";
     static final List<String> ARCHITECTURES = List.of("gemma", "gemma2", "gemma3");
     /** Layers of Gemma 2 27B and Gemma 3 27B, for which llama.cpp scales scores by (hidden / heads)^-0.5. */
     private static final int GEMMA2_27B_LAYERS = 46;
@@ -73,9 +72,12 @@ public final class GgufCheckpoint implements WeightSource {
         this.vocabulary = vocabulary;
     }
 
-    /** Whether {@code path} names a GGUF file: a regular file whose name ends in ".gguf". */
+    /**
+     * Whether a model path is read as a GGUF file: a regular file, whatever its name (a model folder is a
+     * directory); {@link #open} then refuses a file that is not GGUF by its magic.
+     */
     public static boolean isGguf(Path path) {
-        return path.getFileName() != null && path.getFileName().toString().endsWith(EXTENSION) && Files.isRegularFile(path);
+        return Files.isRegularFile(path);
     }
 
     /**

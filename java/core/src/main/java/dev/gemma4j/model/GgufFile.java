@@ -41,6 +41,13 @@ record GgufFile(Path file, int version, Map<String, Value> metadata, List<Tensor
     static final int MAX_DIMS = 4;
     /** ggml's GGML_MAX_NAME: tensor names are shorter than 64 bytes. */
     static final int MAX_NAME_BYTES = 63;
+    /**
+     * The longest string and array gemma4j reads: far above any real file's (a chat template of some
+     * KB, 262,208 tokens, about 500,000 merges), low enough that a corrupt length is refused before it
+     * is allocated.
+     */
+    static final long MAX_STRING_BYTES = 16L << 20;
+    static final long MAX_ARRAY_LENGTH = 1L << 24;
     /** Arrays nested in arrays: none of the keys gemma4j reads has one; deeper nesting is refused. */
     private static final int MAX_ARRAY_DEPTH = 2;
 
@@ -94,7 +101,8 @@ record GgufFile(Path file, int version, Map<String, Value> metadata, List<Tensor
         Cursor in = new Cursor(file, channel, channel.size());
         int magic = in.u32("the magic");
         if (magic != MAGIC) {
-            throw new ModelFormatException(file + ": not a GGUF file: expected the magic \"GGUF\" at byte 0, found "
+            throw new ModelFormatException(file + ": not a GGUF file (a model is a GGUF file or a Hugging Face model"
+                    + " folder): expected the magic \"GGUF\" at byte 0, found "
                     + String.format("0x%08x", Integer.reverseBytes(magic)));
         }
         int version = in.u32("the version");
@@ -159,6 +167,10 @@ record GgufFile(Path file, int version, Map<String, Value> metadata, List<Tensor
             if (type == null || type.dtype() == null) {
                 throw new ModelFormatException(where + ": ggml type " + Integer.toUnsignedString(typeId) + " ("
                         + GgmlType.describe(typeId) + ") is not supported yet; supported: " + GgmlType.supported());
+            }
+            if (ne[0] % type.blockSize() != 0) {
+                throw new ModelFormatException(where + ": rows of " + ne[0] + " elements, expected a multiple of "
+                        + type + "'s block of " + type.blockSize());
             }
             long offset = in.u64("the offset of tensor '" + name + "'");
             if (offset < 0 || offset % alignment != 0) {
@@ -279,10 +291,11 @@ record GgufFile(Path file, int version, Map<String, Value> metadata, List<Tensor
                 throw new ModelFormatException(file + ": " + what + ": string length " + Long.toUnsignedString(n)
                         + " at byte " + (position() - 8) + ", more than the " + left + " bytes left in the file");
             }
-            byte[] bytes = new byte[(int) Math.min(n, Integer.MAX_VALUE - 8)];
-            if (bytes.length != n) {
-                throw new ModelFormatException(file + ": " + what + ": string length " + n + ", expected under 2 GiB");
+            if (n > MAX_STRING_BYTES) {
+                throw new ModelFormatException(file + ": " + what + ": string length " + n + ", expected at most "
+                        + MAX_STRING_BYTES);
             }
+            byte[] bytes = new byte[(int) n];
             int done = 0;
             while (done < bytes.length) {
                 need(1, what);
@@ -338,11 +351,11 @@ record GgufFile(Path file, int version, Map<String, Value> metadata, List<Tensor
                         + " deep, expected at most " + MAX_ARRAY_DEPTH);
             }
             long n = count("the length of array '" + key + "'", element.minBytes);
-            int len = (int) n;
-            if (len != n) {
+            if (n > MAX_ARRAY_LENGTH) {
                 throw new ModelFormatException(file + ": metadata key '" + key + "': array of " + n
-                        + " elements, expected under 2^31");
+                        + " elements, expected at most " + MAX_ARRAY_LENGTH);
             }
+            int len = (int) n;
             Object values = switch (element) {
                 case STRING -> {
                     String[] s = new String[len];
