@@ -196,6 +196,63 @@ class GgufCheckpointTest {
         b = tiny();
         b[4] = 4;
         assertMentions(refused(b, "version"), "version 4", "expected 2 or 3");
+        b = tiny();
+        b[4] = 2;                                      // version 2 has the same layout (64-bit counts)
+        Path v2 = work.resolve("v2.gguf");
+        Files.write(v2, b);
+        try (GgufCheckpoint g = GgufCheckpoint.open(v2, true)) {
+            assertEquals(2, g.config().numHiddenLayers());
+        }
+    }
+
+    /** One of the small test models of another family: the first 300 pieces of Gemma 3's or Gemma's vocabulary. */
+    private static byte[] small(String family) throws IOException {
+        Path gguf = work.resolve("small-" + family + ".gguf");
+        if (!Files.exists(gguf)) {
+            boolean gemma3 = family.equals("gemma3");
+            TestModelSpec spec = new TestModelSpec("small-" + family, 300, 64, 128, gemma3 ? 6 : 2, 4, 1, 16, DType.F32,
+                    0x5EEDL, false, false, family);
+            Path dir = TestModels.write(spec, work.resolve("small-" + family));
+            try (Checkpoint c = Checkpoint.open(dir)) {
+                GgufWriter.write(c, spec.name(), gguf, GgufWriter.Matrices.AS_STORED);
+            }
+        }
+        return Files.readAllBytes(gguf);
+    }
+
+    @Test
+    void gemma2AndGemma3KeysAreCheckedNamingTheKey() throws IOException {
+        byte[] b = small("gemma3");
+        int key = indexOf(b, "gemma3.attention.sliding_window") + "gemma3.attention.sliding_window".length();
+        le(b).putInt(key, 6);
+        assertMentions(refused(b, "window-type"), "'gemma3.attention.sliding_window'", "expected a UINT32, found a FLOAT32");
+        b = small("gemma3");
+        le(b).putInt(key + 4, 0);
+        assertMentions(refused(b, "window-zero"), "'gemma3.attention.sliding_window'", "expected an integer in [1,");
+        b = small("gemma3");
+        int type = indexOf(b, "gemma3.rope.scaling.type") + "gemma3.rope.scaling.type".length() + 4 + 8;
+        System.arraycopy("yarn\0\0".getBytes(StandardCharsets.US_ASCII), 0, b, type, 6);
+        assertMentions(refused(b, "rope-type"), "'gemma3.rope.scaling.type'", "\"none\" or \"linear\"");
+        b = small("gemma3");
+        int factor = indexOf(b, "gemma3.rope.scaling.factor") + "gemma3.rope.scaling.factor".length() + 4;
+        le(b).putFloat(factor, -8f);
+        assertMentions(refused(b, "rope-factor"), "'gemma3.rope.scaling.factor'", "-8.0");
+        b = small("gemma3");
+        rename(b, "blk.3.attn_q_norm.weight", "blk.3.attn_q_nrm.weight\0");
+        assertMentions(refused(b, "q-norm"), "lacks 1 tensor", "blk.3.attn_q_norm.weight");
+
+        b = small("gemma2");
+        int cap = indexOf(b, "gemma2.attn_logit_softcapping") + "gemma2.attn_logit_softcapping".length() + 4;
+        le(b).putFloat(cap, 0f);
+        assertMentions(refused(b, "softcap"), "'gemma2.attn_logit_softcapping'", "expected a number in (0,");
+        b = small("gemma2");
+        rename(b, "blk.1.post_ffw_norm.weight", "blk.1.post_ffx_norm.weight");
+        assertMentions(refused(b, "post-ffw"), "blk.1.post_ffw_norm.weight");
+        try (GgufCheckpoint g = GgufCheckpoint.open(work.resolve("small-gemma2.gguf"), true)) {
+            assertEquals(List.of(dev.gemma4j.model.AttentionKind.SLIDING, dev.gemma4j.model.AttentionKind.FULL),
+                    g.config().family().layerTypes(), "llama.cpp's gemma2: sliding on even layers");
+            assertEquals(50.0, g.config().family().attnLogitSoftcapping());
+        }
     }
 
     @Test
