@@ -107,7 +107,8 @@ public final class Gemma implements AutoCloseable {
 
     /**
      * Loads a Hugging Face Gemma folder ({@code config.json}, {@code model.safetensors} or a sharded index,
-     * {@code tokenizer.json}) or a built-in test model by name ({@code tiny-mqa}, {@code tiny-mha}) with
+     * {@code tokenizer.json}), a GGUF file (architecture gemma, gemma2 or gemma3; F32, F16 or BF16 tensors;
+     * its tokenizer from its metadata) or a built-in test model by name ({@code tiny-mqa}, {@code tiny-mha}) with
      * {@link LoadOptions#defaults()}: CUDA when a driver and a GPU are found, else the CPU, with the model's
      * full context, one sequence at a time.
      */
@@ -115,7 +116,7 @@ public final class Gemma implements AutoCloseable {
         return load(modelDir.toString(), LoadOptions.defaults(), LoadMonitor.SILENT);
     }
 
-    /** Loads a model folder or built-in test model with the options given. */
+    /** Loads a model folder, GGUF file or built-in test model with the options given. */
     public static Gemma load(Path modelDir, LoadOptions options) {
         return load(modelDir.toString(), options, LoadMonitor.SILENT);
     }
@@ -131,7 +132,7 @@ public final class Gemma implements AutoCloseable {
     }
 
     /**
-     * @param model a model folder or the name of a built-in test model
+     * @param model a model folder, a GGUF file or the name of a built-in test model
      * @throws IllegalStateException when the CPU backend is chosen and the JVM runs without
      *                               {@code --add-modules jdk.incubator.vector}
      */

@@ -9,6 +9,7 @@ import dev.gemma4j.engine.Sampler;
 import dev.gemma4j.engine.KvCache;
 import dev.gemma4j.engine.LayerPlan;
 import dev.gemma4j.model.Checkpoint;
+import dev.gemma4j.model.GgufCheckpoint;
 import dev.gemma4j.model.GemmaConfig;
 import dev.gemma4j.model.GemmaTensorNames;
 import dev.gemma4j.model.Tensor;
@@ -129,7 +130,8 @@ public final class CpuBackend implements Backend {
      */
     public CpuBackend(WeightSource weights) {
         this(weights, CpuMemoryPlan.of(weights.config(), "all", LoadOptions.DEFAULT_MAX_BATCH_TOKENS,
-                weights instanceof Checkpoint cp && !cp.mapped() ? 0 : residentBytes(weights)));
+                weights instanceof Checkpoint cp && !cp.mapped() || weights instanceof GgufCheckpoint g && !g.mapped() ? 0
+                        : residentBytes(weights)));
     }
 
     /**
