@@ -41,6 +41,21 @@ public record GgufVocabulary(String[] tokens, float[] scores, int[] types) {
      * each name exactly one piece.
      */
     public static GgufVocabulary read(Path tokenizerJson, int vocabSize) {
+        String key;
+        try {
+            key = tokenizerJson.toRealPath() + "|" + java.nio.file.Files.getLastModifiedTime(tokenizerJson) + "|"
+                    + java.nio.file.Files.size(tokenizerJson) + "|" + vocabSize;
+        } catch (IOException e) {
+            throw new IllegalArgumentException(tokenizerJson + ": cannot be read: " + e.getMessage(), e);
+        }
+        return READ.computeIfAbsent(key, k -> parse(tokenizerJson, vocabSize));
+    }
+
+    /** Vocabularies read, by file and size: the test models share two tokenizers, each tens of MB of JSON. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, GgufVocabulary> READ =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static GgufVocabulary parse(Path tokenizerJson, int vocabSize) {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(tokenizerJson.toFile());
