@@ -26,9 +26,9 @@
 # per step in the tarball, no step failed or skipped at the deadline. It needs target/gemma4j.jar
 # with the kernels, target/core/test-classes and JAVA_HOME (Java 25); GEMMA4J_CUDA_LIB and
 # GEMMA4J_CUBLAS_LIB may name a built stand-in driver, else it is built into target/fakecuda.
-# scripts/test.sh runs it with --deadline 1200: about 10 minutes on two cores, where every emulated
-# decode step costs a second or more. GPU_CHECK_SLOWER=N multiplies every step's expected time and
-# time limit by N, for a slow or loaded host.
+# scripts/test.sh runs it with the device's limits: about 4 minutes on two cores, where an emulated
+# decode step of these shapes costs a tenth of a second or more. GPU_CHECK_SLOWER=N multiplies every
+# step's expected time and time limit by N, for a slow or loaded host.
 #
 # Expected time of each step on one H200 (each a fresh JVM: start, cuInit and cuBLAS, the limits
 # measured, weights filled on the device; estimated from the work, not yet timed there):
@@ -39,7 +39,7 @@
 #   prefill-2b x2 (attn)     8 s   one 1,024-token prompt
 #   prefill-7b x2 (attn)    12 s
 #   ctx4096-2b x2 (attn)    10 s   4,096-token prompt, 32 new tokens
-#   tests-backend           40 s   CudaBackendGpuTest, CudaDecodeStepGpuTest
+#   tests-backend           45 s   CudaBackendGpuTest, CudaDecodeStepGpuTest, BatchInvarianceGpuTest
 #   batches-2b / -7b     15/20 s   batch 1, 8, 32, 64
 #   parity x4        5/5/25/15 s   tiny-mqa, tiny-mha, synthetic-2b, synthetic-7b (2 layers); the CPU side dominates
 #   budget-7b-18gib         15 s   2,048 + 256 tokens in 18 GiB, prefill in 512-token chunks
@@ -269,7 +269,7 @@ step environment env 0 60 - -- environment
 # ---- the steps, most telling first ----
 if dry; then
   # fp16 checkpoints (no conversion kernels) with a small vocabulary, a few tokens: the emulation
-  # starts an OS thread per GPU thread, and a step of these shapes takes seconds. The test steps
+  # runs every GPU thread in turn on one host thread, and a step of these shapes takes a second or so. The test steps
   # run one quick test per class through the same launcher (scripts/test.sh runs the whole classes
   # on the stand-in already).
   models=target/gpu-check-models
@@ -319,7 +319,8 @@ else
   prefill=(--prompt-tokens 1024 --new-tokens 16) ctx4k=(--prompt-tokens 4096 --new-tokens 32) ctx8k=(--prompt-tokens 8160 --new-tokens 32)
   budget=(--gpu-memory 18GiB --prompt-tokens 2048 --new-tokens 256 --max-batch 512) ltrun=(--prompt-tokens 128 --new-tokens 4)
   kernel_tests=(--select-class dev.gemma4j.cuda.KernelsGpuTest --select-class dev.gemma4j.cuda.CudaBindingsGpuTest)
-  backend_tests=(--select-class dev.gemma4j.cuda.CudaBackendGpuTest --select-class dev.gemma4j.cuda.CudaDecodeStepGpuTest)
+  backend_tests=(--select-class dev.gemma4j.cuda.CudaBackendGpuTest --select-class dev.gemma4j.cuda.CudaDecodeStepGpuTest
+                 --select-class dev.gemma4j.cuda.BatchInvarianceGpuTest)
   parity_models=(tiny-mqa tiny-mha synthetic-2b synthetic-7b) parity=() hf_shapes=(synthetic-2b synthetic-7b)
 fi
 # Each step's two numbers: expected and own time limit in seconds on the device (see the header).
@@ -345,7 +346,7 @@ for v in scalar vector; do
   step ctx4096-2b bench 10 90 "$attention=$v" -- "${jv[@]}" "-D$attention=$v" -jar "$jar" bench -m "$m2" --device cuda \
     --batch 1 "${ctx4k[@]}" --json @LOG@.json
 done
-step tests-backend tests 40 150 - -- "${junit[@]}" "${backend_tests[@]}" --reports-dir=@LOG@-junit
+step tests-backend tests 45 150 - -- "${junit[@]}" "${backend_tests[@]}" --reports-dir=@LOG@-junit
 step batches-2b bench 15 90 - -- "${jv[@]}" -jar "$jar" bench -m "$m2" --device cuda --batch "$batches" "${prompt[@]}" \
   --json @LOG@.json
 step batches-7b bench 20 120 - -- "${jv[@]}" -jar "$jar" bench -m "$m7" --device cuda --batch "$batches" "${prompt[@]}" \

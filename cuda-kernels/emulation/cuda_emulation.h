@@ -1,12 +1,15 @@
 // Runs gemma4j's CUDA kernels on the host, for checking their results on machines without a GPU.
 //
-// Every thread of a block is an OS thread; blocks run one after another, so a kernel's
-// __shared__ variables (function-local statics here) belong to the running block.
-// __syncthreads() is a barrier over the block's threads, each warp shuffle a barrier over its
-// warp's 32 threads, so lanes run independently between synchronisation points (like Volta's
-// independent thread scheduling, stricter than lock-step execution). A thread that returns drops
-// out of its barriers, as an exited thread does on the GPU. Compiled with g++ against the CUDA
-// headers (fp16/bf16 host conversions).
+// Every thread of a block is a fiber (a context with its own stack) on the launching OS thread;
+// blocks run one after another, so a kernel's __shared__ variables (function-local statics here)
+// belong to the running block. A thread runs until it reaches a barrier (__syncthreads(), or a warp's
+// __syncwarp() and shuffles), then the next thread runs; a barrier releases its threads once all of
+// them (less those that returned) have arrived. Successive rounds between barriers run the threads
+// in alternating order, ascending then descending, so a read of another thread's write that lacks a
+// barrier sees a stale value in one of the two directions, whichever thread writes. A thread that
+// returns drops out of its barriers, as an exited thread does on the GPU; threads that wait at
+// barriers that can never complete (a __syncthreads() some threads skip) stop the emulation with the
+// cause. Compiled with g++ against the CUDA headers (fp16/bf16 host conversions).
 #pragma once
 
 // Defined before the CUDA headers, which keep an existing definition of these four.
@@ -22,16 +25,18 @@
 
 #include <algorithm>
 #include <atomic>
-#include <barrier>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <ucontext.h>
+#include <sys/mman.h>
 #include <type_traits>
 #include <vector>
 
@@ -40,23 +45,163 @@
 
 namespace emulation {
 
+// A barrier of fibers: `expected` threads take part (fewer once some have returned); the phase
+// completes, and `generation` advances, when the last of them arrives.
+struct Barrier {
+    int expected = 0;
+    int arrived = 0;
+    unsigned long generation = 0;
+};
+
 struct BlockState {
-    explicit BlockState(int threads) : block(threads) {
+    explicit BlockState(int threads) {
+        block.expected = threads;
         const int warps = (threads + 31) / 32;
-        for (int w = 0; w < warps; ++w) {
-            warp.push_back(std::make_unique<std::barrier<>>(std::min(32, threads - 32 * w)));
-        }
+        warp.resize(warps);
+        for (int w = 0; w < warps; ++w) warp[w].expected = std::min(32, threads - 32 * w);
         exchange.resize((size_t)warps * 32);
         wmma_tile.resize((size_t)warps * 256);
     }
-    std::barrier<> block;
-    std::vector<std::unique_ptr<std::barrier<>>> warp;
+    Barrier block;
+    std::vector<Barrier> warp;
     std::vector<uint64_t> exchange;  // one slot per thread for shuffles
     std::vector<float> wmma_tile;     // 256 floats per warp for nvcuda::wmma::mma_sync
 };
 
 inline BlockState* current_block = nullptr;
 inline thread_local int linear_thread = 0;
+
+#if defined(__x86_64__)
+// The context of a fiber is its saved stack pointer: switch_stack pushes the callee-saved registers
+// and the SSE and x87 control words, stores the stack pointer in *from, loads `to`, pops the other
+// fiber's and returns into it. Unlike swapcontext it makes no system call (no signal mask).
+extern "C" void gemma4j_emulation_switch_stack(void** from, void* to);
+asm(R"(
+    .text
+    .globl gemma4j_emulation_switch_stack
+    .hidden gemma4j_emulation_switch_stack
+    .type gemma4j_emulation_switch_stack, @function
+gemma4j_emulation_switch_stack:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size gemma4j_emulation_switch_stack, .-gemma4j_emulation_switch_stack
+)");
+
+struct Context {
+    void* sp = nullptr;
+};
+
+inline void switch_context(Context& from, Context& to) { gemma4j_emulation_switch_stack(&from.sp, to.sp); }
+
+// A context that starts `entry` (which never returns) on the stack [base, base + size).
+inline void make_context(Context& c, char* base, size_t size, void (*entry)()) {
+    auto* top = reinterpret_cast<uint64_t*>(reinterpret_cast<uintptr_t>(base + size) & ~uintptr_t{15});
+    uint32_t control[2];
+    asm volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(control[0]), "=m"(control[1]));
+    // Below the top: entry's return slot (unused), entry as switch_stack's return address, six
+    // registers, the control words. After `ret` the stack pointer is 8 mod 16, as at a call.
+    uint64_t* sp = top - 2;
+    sp[0] = reinterpret_cast<uint64_t>(entry);
+    sp[1] = 0;
+    sp -= 6;
+    for (int i = 0; i < 6; ++i) sp[i] = 0;
+    sp -= 1;
+    std::memcpy(sp, control, sizeof control);
+    c.sp = sp;
+}
+#else
+struct Context {
+    ucontext_t u;
+};
+
+inline void switch_context(Context& from, Context& to) { swapcontext(&from.u, &to.u); }
+
+inline void make_context(Context& c, char* base, size_t size, void (*entry)()) {
+    getcontext(&c.u);
+    c.u.uc_stack.ss_sp = base;
+    c.u.uc_stack.ss_size = size;
+    c.u.uc_link = nullptr;
+    makecontext(&c.u, entry, 0);
+}
+#endif
+
+// One emulated thread: its context, its stack, and the barrier phase it waits for (if any).
+struct Fiber {
+    Context context;
+    Barrier* waiting = nullptr;
+    unsigned long phase = 0;
+    bool done = false;
+};
+
+// 256 KiB per thread (wmma fragments of 256 elements per lane live on it), mapped once for the
+// largest block seen and touched only as deep as the kernels go.
+constexpr size_t fiber_stack_bytes = 256 * 1024;
+
+struct FiberPool {
+    std::vector<Fiber> fibers;
+    char* stacks = nullptr;
+    size_t capacity = 0;
+    Context scheduler;
+    void (*body)(void*) = nullptr;
+    void* body_argument = nullptr;
+    std::exception_ptr failure;
+
+    void reserve(int threads) {
+        if ((size_t)threads <= capacity) return;
+        if (stacks != nullptr) munmap(stacks, capacity * fiber_stack_bytes);
+        void* p = mmap(nullptr, (size_t)threads * fiber_stack_bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+        if (p == MAP_FAILED) throw std::runtime_error("cannot map the stacks of " + std::to_string(threads) + " emulated threads");
+        stacks = static_cast<char*>(p);
+        capacity = (size_t)threads;
+        fibers = std::vector<Fiber>((size_t)threads);
+    }
+};
+
+inline thread_local FiberPool pool;
+
+inline void run_fiber(int t);
+
+// Arrives at `b`; returns when its phase has completed (at once for the last to arrive).
+inline void arrive_and_wait(Barrier& b) {
+    if (++b.arrived == b.expected) {
+        b.arrived = 0;
+        ++b.generation;
+        return;
+    }
+    Fiber& f = pool.fibers[(size_t)linear_thread];
+    f.waiting = &b;
+    f.phase = b.generation;
+    switch_context(f.context, pool.scheduler);
+}
+
+// A returning thread: it no longer takes part, and counts as arrived for the current phase.
+inline void arrive_and_drop(Barrier& b) {
+    --b.expected;
+    if (b.arrived == b.expected && b.arrived > 0) {
+        b.arrived = 0;
+        ++b.generation;
+    }
+}
 
 }  // namespace emulation
 
@@ -65,10 +210,10 @@ inline dim3 blockDim;
 inline dim3 blockIdx;
 inline thread_local uint3 threadIdx;
 
-inline void __syncthreads() { emulation::current_block->block.arrive_and_wait(); }
+inline void __syncthreads() { emulation::arrive_and_wait(emulation::current_block->block); }
 
 inline void __syncwarp(unsigned = 0xffffffffu) {
-    emulation::current_block->warp[emulation::linear_thread / 32]->arrive_and_wait();
+    emulation::arrive_and_wait(emulation::current_block->warp[(size_t)emulation::linear_thread / 32]);
 }
 
 namespace emulation {
@@ -252,6 +397,55 @@ using std::isnan;
 
 namespace emulation {
 
+// The entry of every fiber: runs the launch's kernel body as the thread the scheduler resumed, then
+// hands control back for good (the scheduler never resumes a finished fiber).
+inline void fiber_entry() {
+    const int t = linear_thread;
+    try {
+        pool.body(pool.body_argument);
+    } catch (...) {
+        if (!pool.failure) pool.failure = std::current_exception();
+    }
+    arrive_and_drop(current_block->warp[(size_t)t / 32]);
+    arrive_and_drop(current_block->block);
+    Fiber& f = pool.fibers[(size_t)t];
+    f.done = true;
+    switch_context(f.context, pool.scheduler);
+    std::abort();  // unreachable
+}
+
+// Runs every thread of the current block to its end: rounds alternate between ascending and
+// descending thread order; in each round every thread that is not waiting for an incomplete phase runs
+// until it waits again or returns.
+inline void run_block(int threads) {
+    for (int t = 0; t < threads; ++t) {
+        Fiber& f = pool.fibers[(size_t)t];
+        f = Fiber{};
+        make_context(f.context, pool.stacks + (size_t)t * fiber_stack_bytes, fiber_stack_bytes, &fiber_entry);
+    }
+    int left = threads;
+    for (bool ascending = true; left > 0; ascending = !ascending) {
+        int ran = 0;
+        for (int i = 0; i < threads; ++i) {
+            const int t = ascending ? i : threads - 1 - i;
+            Fiber& f = pool.fibers[(size_t)t];
+            if (f.done || (f.waiting != nullptr && f.waiting->generation == f.phase)) continue;
+            f.waiting = nullptr;
+            linear_thread = t;
+            threadIdx = make_uint3((unsigned)t, 0u, 0u);
+            switch_context(pool.scheduler, f.context);
+            ++ran;
+            if (f.done) --left;
+        }
+        if (ran == 0) {
+            std::fprintf(stderr, "emulation: %d of %d threads of block (%u, %u, %u) wait at a barrier that the others "
+                         "never reach (a __syncthreads() or warp collective not every thread takes)\n",
+                         left, threads, blockIdx.x, blockIdx.y, blockIdx.z);
+            std::abort();
+        }
+    }
+}
+
 // Runs kernel<<<grid, block>>>(args...) to completion (no kernel uses dynamic shared memory).
 template <typename... Params, typename... Args>
 void launch(void (*kernel)(Params...), dim3 grid, dim3 block, Args... args) {
@@ -260,6 +454,11 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, Args... args) {
         throw std::invalid_argument("emulated blocks are 1-D with a multiple of 32 threads, at most 1024; found " +
                                     std::to_string(threads));
     }
+    pool.reserve(threads);
+    auto body = [&] { kernel(static_cast<Params>(args)...); };
+    pool.body = [](void* p) { (*static_cast<decltype(body)*>(p))(); };
+    pool.body_argument = &body;
+    pool.failure = nullptr;
     gridDim = grid;
     blockDim = block;
     for (unsigned z = 0; z < grid.z; ++z) {
@@ -268,19 +467,9 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, Args... args) {
                 blockIdx = dim3(x, y, z);
                 BlockState state(threads);
                 current_block = &state;
-                std::vector<std::thread> workers;
-                workers.reserve(threads);
-                for (int t = 0; t < threads; ++t) {
-                    workers.emplace_back([&, t] {
-                        linear_thread = t;
-                        threadIdx = make_uint3((unsigned)t, 0u, 0u);
-                        kernel(static_cast<Params>(args)...);
-                        state.warp[t / 32]->arrive_and_drop();
-                        state.block.arrive_and_drop();
-                    });
-                }
-                for (auto& w : workers) w.join();
+                run_block(threads);
                 current_block = nullptr;
+                if (pool.failure) std::rethrow_exception(pool.failure);
             }
         }
     }

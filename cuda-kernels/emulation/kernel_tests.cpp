@@ -809,7 +809,7 @@ std::vector<double> reference_products(const std::vector<__half>& x, const std::
 dim3 gemv_grid(long long pairs) { return dim3((unsigned)((pairs + GEMV_WARPS - 1) / GEMV_WARPS)); }
 
 // Gemma's widths: hidden 2048 (2B) and 3072 (7B) as k of q/k/v, gate/up and logits; intermediate
-// 16384 and 24576 as k of down_proj. The emulation runs one OS thread per CUDA thread, so the
+// 16384 and 24576 as k of down_proj. The emulation runs every CUDA thread in turn, so the
 // output columns are cut to a few blocks' worth (a partial last block included); every k is real.
 struct GemvShape {
     int rows, in, out;

@@ -148,9 +148,10 @@ public final class GenerationOptions {
      * Seeds the sampler: the same seed, prompt and options give the same tokens on the same backend and
      * machine. On the CPU backend this holds whatever other requests share the decode batch and however
      * the prompt is chunked: each row's arithmetic is independent of the batch's size and make-up
-     * (BatchInvarianceTest). On the CUDA backend it is not guaranteed: cuBLAS picks its GEMM kernels, and
-     * so their order of summation, by the batch's row count, so a row's logits can differ in the last bits
-     * with the batch and a sampled token can change where two candidates are that close.
+     * (BatchInvarianceTest). On the CUDA backend it holds only with
+     * {@link LoadOptions#withBatchInvariance}: otherwise cuBLAS picks its GEMM kernels, and so their order of
+     * summation, by the batch's row count, so a row's logits can differ in the last bits with the batch and
+     * a sampled token can change where two candidates are that close.
      */
     public GenerationOptions withSeed(long s) {
         return new GenerationOptions(maxNewTokens, temperature, topK, topP, s, stopStrings, logprobs, topLogprobs, streamBuffer);

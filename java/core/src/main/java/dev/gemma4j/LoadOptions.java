@@ -28,7 +28,8 @@ public final class LoadOptions {
     public static final int DEFAULT_MAX_BATCH_TOKENS = 512;
 
     private static final LoadOptions DEFAULTS =
-            new LoadOptions(Device.AUTO, OptionalInt.empty(), Optional.empty(), DEFAULT_MAX_BATCH_TOKENS, 1, true, Optional.empty());
+            new LoadOptions(Device.AUTO, OptionalInt.empty(), Optional.empty(), DEFAULT_MAX_BATCH_TOKENS, 1, true, Optional.empty(),
+                    false);
 
     private final Device device;
     private final OptionalInt contextLength;
@@ -37,9 +38,11 @@ public final class LoadOptions {
     private final int maxSequences;
     private final boolean mappedWeights;
     private final Optional<String> memory;
+    private final boolean batchInvariant;
 
     private LoadOptions(Device device, OptionalInt contextLength, Optional<String> gpuMemory, int maxBatchTokens,
-                        int maxSequences, boolean mappedWeights, Optional<String> memory) {
+                        int maxSequences, boolean mappedWeights, Optional<String> memory, boolean batchInvariant) {
+        this.batchInvariant = batchInvariant;
         this.memory = memory;
         this.mappedWeights = mappedWeights;
         this.device = device;
@@ -62,13 +65,13 @@ public final class LoadOptions {
     /** Which backend computes the model. */
     public LoadOptions withDevice(Device d) {
         Objects.requireNonNull(d, "no device given (AUTO, CUDA or CPU)");
-        return new LoadOptions(d, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory);
+        return new LoadOptions(d, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
     }
 
     /** Tokens per sequence (prompt + new), at least 2 and at most the model's max_position_embeddings. */
     public LoadOptions withContextLength(int tokens) {
         if (tokens < 2) throw new IllegalArgumentException("context length must be >= 2 tokens, found " + tokens);
-        return new LoadOptions(device, OptionalInt.of(tokens), gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory);
+        return new LoadOptions(device, OptionalInt.of(tokens), gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
     }
 
     /**
@@ -77,13 +80,13 @@ public final class LoadOptions {
      */
     public LoadOptions withGpuMemory(String size) {
         if (size == null || size.isBlank()) throw new IllegalArgumentException("no GPU memory size given, e.g. 18GiB");
-        return new LoadOptions(device, contextLength, Optional.of(size), maxBatchTokens, maxSequences, mappedWeights, memory);
+        return new LoadOptions(device, contextLength, Optional.of(size), maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
     }
 
     /** The most prompt tokens one forward step processes on the GPU; longer prompts run in chunks of this size. */
     public LoadOptions withMaxBatchTokens(int tokens) {
         if (tokens < 1) throw new IllegalArgumentException("max batch tokens must be >= 1, found " + tokens);
-        return new LoadOptions(device, contextLength, gpuMemory, tokens, maxSequences, mappedWeights, memory);
+        return new LoadOptions(device, contextLength, gpuMemory, tokens, maxSequences, mappedWeights, memory, batchInvariant);
     }
 
     /**
@@ -92,7 +95,7 @@ public final class LoadOptions {
      */
     public LoadOptions withMaxSequences(int sequences) {
         if (sequences < 1) throw new IllegalArgumentException("max sequences must be >= 1, found " + sequences);
-        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, sequences, mappedWeights, memory);
+        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, sequences, mappedWeights, memory, batchInvariant);
     }
 
     /**
@@ -103,7 +106,7 @@ public final class LoadOptions {
      * copies the weights to the device either way.
      */
     public LoadOptions withMappedWeights(boolean mapped) {
-        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mapped, memory);
+        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mapped, memory, batchInvariant);
     }
 
     /**
@@ -115,7 +118,23 @@ public final class LoadOptions {
         if (size == null || size.isBlank()) throw new IllegalArgumentException("no memory size given, e.g. 8GiB, or all");
         DeviceBudget.parse(size);
         return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights,
-                Optional.of(size));
+                Optional.of(size), batchInvariant);
+    }
+
+    /**
+     * Whether a seeded request must give the same tokens whatever other requests share its decode steps.
+     * The CPU backend always does (every row's arithmetic is independent of the batch), so there this
+     * changes nothing. On CUDA ({@code true}) each decode step runs its sequences one after another, each
+     * as a batch of one: concurrent requests then share the GPU's time instead of its steps, and the
+     * aggregate decode rate of B sequences is that of one. Off by default.
+     */
+    public LoadOptions withBatchInvariance(boolean invariant) {
+        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory,
+                invariant);
+    }
+
+    public boolean batchInvariant() {
+        return batchInvariant;
     }
 
     public Optional<String> memory() {
@@ -152,12 +171,12 @@ public final class LoadOptions {
     public boolean equals(Object o) {
         return o instanceof LoadOptions l && device == l.device && contextLength.equals(l.contextLength)
                 && gpuMemory.equals(l.gpuMemory) && maxBatchTokens == l.maxBatchTokens && maxSequences == l.maxSequences
-                && mappedWeights == l.mappedWeights && memory.equals(l.memory);
+                && mappedWeights == l.mappedWeights && memory.equals(l.memory) && batchInvariant == l.batchInvariant;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory);
+        return Objects.hash(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
     }
 
     @Override
@@ -165,6 +184,7 @@ public final class LoadOptions {
         return "LoadOptions[device=" + device + ", contextLength="
                 + (contextLength.isPresent() ? contextLength.getAsInt() : "model's") + ", gpuMemory="
                 + gpuMemory.orElse("all free") + ", maxBatchTokens=" + maxBatchTokens + ", maxSequences=" + maxSequences
-                + ", mappedWeights=" + mappedWeights + ", memory=" + memory.orElse("what the heap can give") + "]";
+                + ", mappedWeights=" + mappedWeights + ", memory=" + memory.orElse("what the machine can give")
+                + ", batchInvariant=" + batchInvariant + "]";
     }
 }

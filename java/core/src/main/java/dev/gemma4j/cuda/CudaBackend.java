@@ -67,7 +67,13 @@ public final class CudaBackend implements Backend {
      * @param maxSequences   KV caches of {@code contextTokens} allocated at load, as one pool of slots;
      *                       also the most sequences one decode step takes
      */
-    public record Settings(int device, DeviceBudget budget, int maxBatchTokens, int contextTokens, int maxSequences) {
+    /**
+     * @param batchInvariant decode every sequence of a step on its own, as a batch of one, so that a
+     *                       sequence's tokens do not depend on the others sharing its steps (see
+     *                       {@link #decodeStep}); a step of B sequences then costs B single-sequence steps
+     */
+    public record Settings(int device, DeviceBudget budget, int maxBatchTokens, int contextTokens, int maxSequences,
+                           boolean batchInvariant) {
         public Settings {
             if (device < 0) throw new IllegalArgumentException("device index must be >= 0, found " + device);
             if (budget == null) throw new IllegalArgumentException("no device memory budget given");
@@ -78,16 +84,20 @@ public final class CudaBackend implements Backend {
 
         /** One sequence. */
         public Settings(int device, DeviceBudget budget, int maxBatchTokens, int contextTokens) {
-            this(device, budget, maxBatchTokens, contextTokens, 1);
+            this(device, budget, maxBatchTokens, contextTokens, 1, false);
         }
 
         /** On device 0, one sequence. */
         public static Settings of(DeviceBudget budget, int maxBatchTokens, int contextTokens) {
-            return new Settings(0, budget, maxBatchTokens, contextTokens, 1);
+            return new Settings(0, budget, maxBatchTokens, contextTokens, 1, false);
         }
 
         public Settings withMaxSequences(int sequences) {
-            return new Settings(device, budget, maxBatchTokens, contextTokens, sequences);
+            return new Settings(device, budget, maxBatchTokens, contextTokens, sequences, batchInvariant);
+        }
+
+        public Settings withBatchInvariance(boolean invariant) {
+            return new Settings(device, budget, maxBatchTokens, contextTokens, maxSequences, invariant);
         }
     }
 
@@ -107,6 +117,8 @@ public final class CudaBackend implements Backend {
     private final DeviceBuffer pool;
     private final boolean[] slotUsed;
     private final boolean useGraphs;
+    /** {@link Settings#batchInvariant()}: every decode step runs its sequences one by one. */
+    private final boolean batchInvariant;
     /** {@link CudaSwitches#decodeGemv()} is {@code own} and the model's widths suit the GEMV kernels. */
     private final boolean ownGemv;
     /** Which decode attention kernels run ({@link CudaSwitches#decodeAttention()}, read at open). */
@@ -132,8 +144,10 @@ public final class CudaBackend implements Backend {
     private boolean closed;
 
     private CudaBackend(CudaContext ctx, DeviceMemory memory, MemoryPlan plan, DeviceBuffer weights,
-                        DeviceBuffer activations, DeviceBuffer pool, PinnedBlock inputs, List<Fp16Overflow> overflows) {
+                        DeviceBuffer activations, DeviceBuffer pool, PinnedBlock inputs, List<Fp16Overflow> overflows,
+                        boolean batchInvariant) {
         this.ctx = ctx;
+        this.batchInvariant = batchInvariant;
         this.memory = memory;
         this.plan = plan;
         this.c = plan.config();
@@ -241,7 +255,8 @@ public final class CudaBackend implements Backend {
             ctx.zero(activations.address(act.inputs, act.inputBytes), act.inputBytes, "the step inputs");
             inputs = new PinnedBlock(ctx, act.inputBytes, "the step inputs");
             ctx.synchronize("finishing the load");
-            return new CudaBackend(ctx, memory, plan, weights, activations, pool, inputs, overflows);
+            return new CudaBackend(ctx, memory, plan, weights, activations, pool, inputs, overflows,
+                    settings.batchInvariant());
         } catch (RuntimeException | Error e) {
             if (inputs != null) closeQuietly(inputs, e);
             if (memory != null) closeQuietly(memory, e);
@@ -470,10 +485,42 @@ public final class CudaBackend implements Backend {
         return starts.stream().mapToInt(Integer::intValue).toArray();
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>cuBLAS chooses its GEMM kernels, and so their order of summation, by the row count, and the
+     * attention's split into key ranges follows the step's row count and its longest sequence: a row's
+     * logits may differ in the last bits with the batch it is in. With {@link Settings#batchInvariant()}
+     * every sequence runs as a step of its own (one row, split by its own length alone), so its tokens
+     * are those it gets alone; the step then takes as long as that many single-sequence steps.
+     */
     @Override
     public int[] decodeStep(int[] tokens, KvCache[] caches, int[] positions, Sampler[] samplers) {
         requireOpen();
         DecodeBatch.check(tokens, caches, positions, samplers, vocab, maxDecodeBatch());
+        if (batchInvariant && tokens.length > 1) return decodeOneByOne(tokens, caches, positions, samplers);
+        return decodeRows(tokens, caches, positions, samplers, 0);
+    }
+
+    /** {@link #decodeStep} as one single-row step per sequence; a row that fails fails alone. */
+    private int[] decodeOneByOne(int[] tokens, KvCache[] caches, int[] positions, Sampler[] samplers) {
+        int rows = tokens.length;
+        int[] next = new int[rows];
+        ArithmeticException[] failed = new ArithmeticException[rows];
+        for (int b = 0; b < rows; b++) {
+            try {
+                next[b] = decodeRows(new int[] {tokens[b]}, new KvCache[] {caches[b]}, new int[] {positions[b]},
+                        new Sampler[] {samplers[b]}, b)[0];
+            } catch (DecodeRowFailure e) {
+                failed[b] = e.cause(0);
+            }
+        }
+        DecodeRowFailure.throwIfAny(next, failed);
+        return next;
+    }
+
+    /** A decode step of these rows together; messages number them from {@code firstRow} on. */
+    private int[] decodeRows(int[] tokens, KvCache[] caches, int[] positions, Sampler[] samplers, int firstRow) {
         int rows = tokens.length;
         int bucket = decodeBucket(rows, maxDecodeBatch());
         int[] slots = slots(caches);
@@ -535,18 +582,18 @@ public final class CudaBackend implements Backend {
                 long flags = a.rangeFlags - a.inputs + (long) Fp16Range.ROW_BYTES * b;
                 String range = Fp16Range.describe(inputs.getInt(flags), inputs.getInt(flags + 4));
                 if (range != null) {
-                    failed[b] = new ArithmeticException("sequence " + b + " of the decode step: " + range);
+                    failed[b] = new ArithmeticException("sequence " + (firstRow + b) + " of the decode step: " + range);
                 } else if (code >= 0 && !onHost[b]) {
                     next[b] = code;
                 } else if (code == -1) {
-                    failed[b] = new ArithmeticException("the logits of sequence " + b + " of the decode step hold a NaN");
+                    failed[b] = new ArithmeticException("the logits of sequence " + (firstRow + b) + " of the decode step hold a NaN");
                 } else if (onHost[b] || code == -3) {
                     if (row == null) row = arena.allocate(ValueLayout.JAVA_FLOAT, vocab);
                     ctx.copyToHost(row, act(a.logits) + 4L * b * vocab, 4L * vocab, "the logits of sequence " + b);
                     try {
                         next[b] = samplers[b].sample(row.toArray(ValueLayout.JAVA_FLOAT), 0, vocab, uniforms[b]);
                     } catch (ArithmeticException e) {
-                        failed[b] = new ArithmeticException("sequence " + b + " of the decode step: " + e.getMessage());
+                        failed[b] = new ArithmeticException("sequence " + (firstRow + b) + " of the decode step: " + e.getMessage());
                     }
                 } else {
                     throw new IllegalStateException("sample_pick returned code " + code + " for sequence " + b

@@ -41,7 +41,8 @@ import java.util.function.Function;
  * prompt is chunked: causal attention makes chunks exact, and every row's arithmetic (matrix products,
  * norms, attention, GeGLU, sampling) is the same function of that row whatever the batch
  * (BatchInvarianceTest). On the CUDA backend the GEMMs' order of summation follows the batch's row count,
- * so a row's logits may differ in the last bits between batches.
+ * so a row's logits may differ in the last bits between batches, unless the backend runs each sequence of a
+ * step on its own ({@code CudaBackend.Settings.withBatchInvariance}).
  *
  * <p>Threads: {@link #submit}, {@link #call}, {@link #stats} and {@link #close} may be called from any
  * thread. Each request's {@code onText} and every {@link #call} task run on the engine thread, so they

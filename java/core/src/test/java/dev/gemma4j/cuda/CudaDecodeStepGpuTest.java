@@ -45,8 +45,8 @@ class CudaDecodeStepGpuTest {
     private static final int STEPS = 6;
     /**
      * Random models with a 5,000-token vocabulary (a full 4,096-entry sampling chunk and a partial
-     * one): the sampling kernels' cost grows with the vocabulary, and the stand-in driver runs each
-     * CUDA thread as an OS thread, so Gemma's 256,000 would take minutes per step there.
+     * one): the sampling kernels' cost grows with the vocabulary, and the stand-in driver emulates
+     * every CUDA thread in turn on one host thread, so Gemma's 256,000 would take seconds per step there.
      */
     private static WeightSource model(String name, long seed) {
         GemmaConfig c = switch (name) {

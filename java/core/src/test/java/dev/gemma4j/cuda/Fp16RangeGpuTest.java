@@ -57,7 +57,7 @@ class Fp16RangeGpuTest {
     private static final int STEPS = 5;
     /** CudaBackendGpuTest's bound for logits, for its reason: fp16 weights and GEMM inputs. */
     private static final double LOGITS_TOLERANCE = 1e-2;
-    /** The stand-in driver runs each CUDA thread as an OS thread: a request of a few steps takes minutes there. */
+    /** The stand-in driver emulates every CUDA thread on the host: a request of a few steps takes a while there. */
     private static final long WAIT_SECONDS = 1200;
 
     @BeforeAll
