@@ -193,8 +193,9 @@ public final class Gemma implements AutoCloseable {
     }
 
     private static Backend openCuda(WeightSource weights, LoadOptions options, int context, LoadMonitor monitor) {
-        CudaBackend.Settings settings = CudaBackend.Settings.of(DeviceBudget.parse(options.gpuMemory().orElse("all")),
-                Math.min(options.maxBatchTokens(), context), context).withMaxSequences(options.maxSequences());
+        CudaBackend.Settings settings = new CudaBackend.Settings(options.cudaDevice(),
+                DeviceBudget.parse(options.gpuMemory().orElse("all")), Math.min(options.maxBatchTokens(), context), context,
+                options.maxSequences());
         return CudaBackend.open(weights, settings, new LoadListener() {
             @Override
             public void planned(MemoryPlan plan, CudaContext.DeviceInfo device, CudaContext.MemoryInfo memory) {

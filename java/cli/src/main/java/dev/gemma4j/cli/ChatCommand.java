@@ -18,7 +18,7 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "chat", mixinStandardHelpOptions = true,
+@Command(name = "chat", mixinStandardHelpOptions = true, header = "Chat with an instruction-tuned model.",
         description = {"Interactive multi-turn chat in the instruction-tuned (-it) template.",
                 "Type a message and press Enter; /reset starts over, /exit or end of input quits."})
 final class ChatCommand implements Callable<Integer> {

@@ -89,6 +89,11 @@ public final class CudaBackend implements Backend {
         public Settings withMaxSequences(int sequences) {
             return new Settings(device, budget, maxBatchTokens, contextTokens, sequences);
         }
+
+        /** On the CUDA device with driver ordinal {@code ordinal}. */
+        public Settings withDevice(int ordinal) {
+            return new Settings(ordinal, budget, maxBatchTokens, contextTokens, maxSequences);
+        }
     }
 
     /** Values of one checkpoint tensor that fp16 cannot hold: saturated to ±65504 ({@code overflows}), or NaN. */
