@@ -243,7 +243,7 @@ final class BenchCommand implements Callable<Integer> {
 
             @Override
             public void uploaded(long done, long total) {
-                if (bar[0] == null) bar[0] = new ProgressBar(err, "weights (MB)", total >> 20);
+                if (bar[0] == null) bar[0] = ProgressBar.on(spec, "weights (MB)", total >> 20);
                 bar[0].update(done >> 20);
                 if (done == total) bar[0].done();
             }
@@ -310,7 +310,7 @@ final class BenchCommand implements Callable<Integer> {
                 maxB, promptTokens, seed, Arrays.toString(batches), newTokens);
         long total = 0;
         for (int b : batches) total += bench.steps(b, promptTokens);
-        Progress progress = new Progress(new ProgressBar(err, "bench steps", total), total);
+        Progress progress = new Progress(ProgressBar.on(spec, "bench steps", total), total);
         List<BatchFigures> figures = new ArrayList<>();
         for (int b : batches) {
             BatchRun run = bench.run(Arrays.copyOf(prompts, b), progress, memory);

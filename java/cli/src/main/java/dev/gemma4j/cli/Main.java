@@ -45,19 +45,39 @@ public final class Main {
 
     /** Runs the command line and returns its exit status (0 on success). */
     public static int run(String... args) {
-        return run(System.in, new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+        return run(System.in, new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true),
+                stderrIsTerminal(), args);
+    }
+
+    /**
+     * Java cannot ask whether standard error is a terminal: ./gemma4j tells it ({@code -Dgemma4j.stderr.terminal},
+     * from {@code test -t 2}); without it, an interactive console stands for one.
+     */
+    private static boolean stderrIsTerminal() {
+        String told = System.getProperty("gemma4j.stderr.terminal");
+        if (told != null) return Boolean.parseBoolean(told);
+        java.io.Console c = System.console();
+        return c != null && c.isTerminal();
     }
 
     /** Standard input of this run (chat reads its messages from it). */
     final InputStream in;
+    /** Whether the error stream is a terminal, where progress bars are drawn in place. */
+    final boolean stderrIsTerminal;
 
-    private Main(InputStream in) {
+    private Main(InputStream in, boolean stderrIsTerminal) {
         this.in = in;
+        this.stderrIsTerminal = stderrIsTerminal;
     }
 
     /** Runs the command line with the given input, output and error streams. */
     public static int run(InputStream in, java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
-        Main main = new Main(in);
+        return run(in, out, err, false, args);
+    }
+
+    /** As {@link #run(InputStream, java.io.PrintWriter, java.io.PrintWriter, String...)}, saying whether {@code err} is a terminal. */
+    static int run(InputStream in, java.io.PrintWriter out, java.io.PrintWriter err, boolean errIsTerminal, String... args) {
+        Main main = new Main(in, errIsTerminal);
         CommandLine cli = new CommandLine(main);
         cli.setOut(out);
         cli.setErr(err);

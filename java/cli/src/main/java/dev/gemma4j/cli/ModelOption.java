@@ -18,6 +18,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /**
@@ -28,6 +30,7 @@ final class ModelOption {
     /** The seed of synthetic-2b / synthetic-7b weights, the same as bench's default. */
     static final long SYNTHETIC_SEED = 1234;
 
+    @Spec(Spec.Target.MIXEE) CommandSpec mixee;
     @Mixin ModelName name = new ModelName();
     @Mixin DeviceOptions deviceOptions = new DeviceOptions();
 
@@ -97,7 +100,7 @@ final class ModelOption {
 
             @Override
             public void uploaded(long bytesDone, long bytesTotal) {
-                if (bar[0] == null) bar[0] = new ProgressBar(err, "upload (MB)", bytesTotal >> 20);
+                if (bar[0] == null) bar[0] = ProgressBar.on(mixee, "upload (MB)", bytesTotal >> 20);
                 bar[0].update(bytesDone >> 20);
                 if (bytesDone == bytesTotal) bar[0].done();
             }
