@@ -439,6 +439,16 @@ public final class Gemma implements AutoCloseable {
         return generateAsync(ChatTemplate.encode(tokenizer, messages, true), options);
     }
 
+    /**
+     * A conversation whose KV cache is kept across turns, so each message prefills only its own tokens
+     * ({@link Conversation}).
+     *
+     * @param system text folded into the first user turn, or null
+     */
+    public Conversation conversation(String system) {
+        return new Conversation(tokenizer, batcher, contextLength, system);
+    }
+
     /** {@link #chat(List, GenerationOptions)} as a {@link GenerationStream}. */
     public GenerationStream streamChat(List<ChatMessage> messages, GenerationOptions options) {
         return stream(ChatTemplate.encode(tokenizer, messages, true), options);
