@@ -195,8 +195,8 @@ public final class Gemma implements AutoCloseable {
 
     private static Backend openCuda(WeightSource weights, LoadOptions options, int context, LoadMonitor monitor) {
         CudaBackend.Settings settings = CudaBackend.Settings.of(DeviceBudget.parse(options.gpuMemory().orElse("all")),
-                Math.min(options.maxBatchTokens(), context), context).withMaxSequences(options.maxSequences())
-                .withBatchInvariance(options.batchInvariant());
+                Math.min(options.maxBatchTokens(), context), context).withDevice(options.cudaDevice())
+                .withMaxSequences(options.maxSequences()).withBatchInvariance(options.batchInvariant());
         return CudaBackend.open(weights, settings, new LoadListener() {
             @Override
             public void planned(MemoryPlan plan, CudaContext.DeviceInfo device, CudaContext.MemoryInfo memory) {
@@ -438,6 +438,16 @@ public final class Gemma implements AutoCloseable {
     /** {@link #chat(List, GenerationOptions)} without waiting; cancelling the future cancels the sequence. */
     public CompletableFuture<GenerationResult> chatAsync(List<ChatMessage> messages, GenerationOptions options) {
         return generateAsync(ChatTemplate.encode(tokenizer, messages, true), options);
+    }
+
+    /**
+     * A conversation whose KV cache is kept across turns, so each message prefills only its own tokens
+     * ({@link Conversation}).
+     *
+     * @param system text folded into the first user turn, or null
+     */
+    public Conversation conversation(String system) {
+        return new Conversation(tokenizer, batcher, contextLength, system);
     }
 
     /** {@link #chat(List, GenerationOptions)} as a {@link GenerationStream}. */

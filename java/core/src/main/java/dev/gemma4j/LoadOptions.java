@@ -28,10 +28,11 @@ public final class LoadOptions {
     public static final int DEFAULT_MAX_BATCH_TOKENS = 512;
 
     private static final LoadOptions DEFAULTS =
-            new LoadOptions(Device.AUTO, OptionalInt.empty(), Optional.empty(), DEFAULT_MAX_BATCH_TOKENS, 1, true, Optional.empty(),
-                    false);
+            new LoadOptions(Device.AUTO, 0, OptionalInt.empty(), Optional.empty(), DEFAULT_MAX_BATCH_TOKENS, 1, true,
+                    Optional.empty(), false);
 
     private final Device device;
+    private final int cudaDevice;
     private final OptionalInt contextLength;
     private final Optional<String> gpuMemory;
     private final int maxBatchTokens;
@@ -40,12 +41,13 @@ public final class LoadOptions {
     private final Optional<String> memory;
     private final boolean batchInvariant;
 
-    private LoadOptions(Device device, OptionalInt contextLength, Optional<String> gpuMemory, int maxBatchTokens,
+    private LoadOptions(Device device, int cudaDevice, OptionalInt contextLength, Optional<String> gpuMemory, int maxBatchTokens,
                         int maxSequences, boolean mappedWeights, Optional<String> memory, boolean batchInvariant) {
         this.batchInvariant = batchInvariant;
         this.memory = memory;
         this.mappedWeights = mappedWeights;
         this.device = device;
+        this.cudaDevice = cudaDevice;
         this.contextLength = contextLength;
         this.gpuMemory = gpuMemory;
         this.maxBatchTokens = maxBatchTokens;
@@ -65,13 +67,22 @@ public final class LoadOptions {
     /** Which backend computes the model. */
     public LoadOptions withDevice(Device d) {
         Objects.requireNonNull(d, "no device given (AUTO, CUDA or CPU)");
-        return new LoadOptions(d, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
+        return new LoadOptions(d, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
+    }
+
+    /**
+     * The CUDA device (its driver ordinal, as {@code cuDeviceGet} numbers them) the CUDA backend opens; ignored
+     * on the CPU. A device the driver does not report fails the load, naming how many there are.
+     */
+    public LoadOptions withCudaDevice(int ordinal) {
+        if (ordinal < 0) throw new IllegalArgumentException("CUDA device ordinal must be >= 0, found " + ordinal);
+        return new LoadOptions(device, ordinal, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
     }
 
     /** Tokens per sequence (prompt + new), at least 2 and at most the model's max_position_embeddings. */
     public LoadOptions withContextLength(int tokens) {
         if (tokens < 2) throw new IllegalArgumentException("context length must be >= 2 tokens, found " + tokens);
-        return new LoadOptions(device, OptionalInt.of(tokens), gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
+        return new LoadOptions(device, cudaDevice, OptionalInt.of(tokens), gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
     }
 
     /**
@@ -80,13 +91,13 @@ public final class LoadOptions {
      */
     public LoadOptions withGpuMemory(String size) {
         if (size == null || size.isBlank()) throw new IllegalArgumentException("no GPU memory size given, e.g. 18GiB");
-        return new LoadOptions(device, contextLength, Optional.of(size), maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
+        return new LoadOptions(device, cudaDevice, contextLength, Optional.of(size), maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
     }
 
     /** The most prompt tokens one forward step processes on the GPU; longer prompts run in chunks of this size. */
     public LoadOptions withMaxBatchTokens(int tokens) {
         if (tokens < 1) throw new IllegalArgumentException("max batch tokens must be >= 1, found " + tokens);
-        return new LoadOptions(device, contextLength, gpuMemory, tokens, maxSequences, mappedWeights, memory, batchInvariant);
+        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, tokens, maxSequences, mappedWeights, memory, batchInvariant);
     }
 
     /**
@@ -95,7 +106,7 @@ public final class LoadOptions {
      */
     public LoadOptions withMaxSequences(int sequences) {
         if (sequences < 1) throw new IllegalArgumentException("max sequences must be >= 1, found " + sequences);
-        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, sequences, mappedWeights, memory, batchInvariant);
+        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, sequences, mappedWeights, memory, batchInvariant);
     }
 
     /**
@@ -106,7 +117,7 @@ public final class LoadOptions {
      * copies the weights to the device either way.
      */
     public LoadOptions withMappedWeights(boolean mapped) {
-        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mapped, memory, batchInvariant);
+        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mapped, memory, batchInvariant);
     }
 
     /**
@@ -117,7 +128,7 @@ public final class LoadOptions {
     public LoadOptions withMemory(String size) {
         if (size == null || size.isBlank()) throw new IllegalArgumentException("no memory size given, e.g. 8GiB, or all");
         DeviceBudget.parse(size);
-        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights,
+        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights,
                 Optional.of(size), batchInvariant);
     }
 
@@ -129,8 +140,8 @@ public final class LoadOptions {
      * aggregate decode rate of B sequences is that of one. Off by default.
      */
     public LoadOptions withBatchInvariance(boolean invariant) {
-        return new LoadOptions(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory,
-                invariant);
+        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights,
+                memory, invariant);
     }
 
     public boolean batchInvariant() {
@@ -147,6 +158,11 @@ public final class LoadOptions {
 
     public Device device() {
         return device;
+    }
+
+    /** The CUDA device ordinal (default 0). */
+    public int cudaDevice() {
+        return cudaDevice;
     }
 
     /** The context length set, or empty for the model's max_position_embeddings. */
@@ -169,19 +185,19 @@ public final class LoadOptions {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof LoadOptions l && device == l.device && contextLength.equals(l.contextLength)
+        return o instanceof LoadOptions l && device == l.device && cudaDevice == l.cudaDevice && contextLength.equals(l.contextLength)
                 && gpuMemory.equals(l.gpuMemory) && maxBatchTokens == l.maxBatchTokens && maxSequences == l.maxSequences
                 && mappedWeights == l.mappedWeights && memory.equals(l.memory) && batchInvariant == l.batchInvariant;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(device, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
+        return Objects.hash(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
     }
 
     @Override
     public String toString() {
-        return "LoadOptions[device=" + device + ", contextLength="
+        return "LoadOptions[device=" + device + ", cudaDevice=" + cudaDevice + ", contextLength="
                 + (contextLength.isPresent() ? contextLength.getAsInt() : "model's") + ", gpuMemory="
                 + gpuMemory.orElse("all free") + ", maxBatchTokens=" + maxBatchTokens + ", maxSequences=" + maxSequences
                 + ", mappedWeights=" + mappedWeights + ", memory=" + memory.orElse("what the machine can give")

@@ -39,11 +39,12 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, header = "Measure prefill and decode speed against the hardware's limits.",
         description = {"Measures prefill and decode speed at each batch size and states every figure against its limit,"
                 + " measured once in the same run:",
                 "decode against bandwidth ÷ bytes read per step (CUDA: device copy bandwidth; CPU: memory read bandwidth),",
@@ -63,15 +64,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|NAME",
-            description = "Model folder, built-in test model, or synthetic-2b / synthetic-7b (default: ${DEFAULT-VALUE}).")
-    String model = "synthetic-2b";
-
-    @Option(names = "--device", paramLabel = "auto|cuda|cpu", description = "Backend (default: ${DEFAULT-VALUE}).")
-    String device = "auto";
-
-    @Option(names = "--gpu-memory", paramLabel = "SIZE", description = "Device memory budget (default: ${DEFAULT-VALUE}).")
-    String gpuMemory = "all";
+    @Mixin ModelName modelName = new ModelName();
+    @Mixin DeviceOptions deviceOptions = new DeviceOptions();
+    private String model;
+    private String gpuMemory;
 
     @Option(names = "--dtype", description = "Stored dtype of synthetic weights on the CPU: bf16, f16 or f32 (default: ${DEFAULT-VALUE}; the GPU holds fp16).")
     String dtype = "bf16";
@@ -98,6 +94,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of the synthetic weights and the prompts (default: ${DEFAULT-VALUE}).")
     long seed = 1234;
 
+    @Option(names = "--batch-invariant",
+            description = "CUDA: run every sequence of a decode step on its own, as LoadOptions.withBatchInvariance does,"
+                    + " to measure what batch invariance costs (the CPU is batch-invariant anyway).")
+    boolean batchInvariant;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
@@ -110,41 +111,44 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        model = modelName.orDefault("synthetic-2b");
+        gpuMemory = deviceOptions.gpuMemory;
         int[] batches = parseBatches(batch);
         int maxB = Arrays.stream(batches).max().orElseThrow();
-        if (promptTokens < 1) throw new IllegalArgumentException("--prompt-tokens must be at least 1, found " + promptTokens);
+        if (promptTokens < 1) throw new OptionValueException("--prompt-tokens must be at least 1, found " + promptTokens);
         if (newTokens < 2) {
-            throw new IllegalArgumentException("--new-tokens must be at least 2 (the first new token comes from the prefill,"
+            throw new OptionValueException("--new-tokens must be at least 2 (the first new token comes from the prefill,"
                     + " the rest from timed decode steps), found " + newTokens);
         }
-        if (maxBatch != null && maxBatch < 1) throw new IllegalArgumentException("--max-batch must be at least 1, found " + maxBatch);
-        if (profileSteps < 0) throw new IllegalArgumentException("--profile must be at least 1 step, found " + profileSteps);
+        if (maxBatch != null && maxBatch < 1) throw new OptionValueException("--max-batch must be at least 1, found " + maxBatch);
+        if (profileSteps < 0) throw new OptionValueException("--profile must be at least 1 step, found " + profileSteps);
         int chunk = maxBatch != null ? maxBatch : Math.max(DEFAULT_MAX_BATCH, promptTokens);
-        LoadOptions.Device d = Gemma.chooseDevice(ModelOption.parseDevice(device), new Gemma.LoadMonitor() {
+        LoadOptions.Device d = Gemma.chooseDevice(deviceOptions.device.kind(), new Gemma.LoadMonitor() {
             @Override
             public void notice(String text) {
                 err.println(text);
             }
         });
         if (profileSteps > 0 && d != LoadOptions.Device.CUDA) {
-            throw new IllegalArgumentException("--profile times CUDA kernels and needs --device cuda; the run is on the "
+            throw new OptionValueException("--profile times CUDA kernels and needs --device cuda; the run is on the "
                     + d.name().toLowerCase(Locale.ROOT));
         }
         boolean synthetic = SyntheticWeights.isSynthetic(model);
         DType syntheticDtype = d == LoadOptions.Device.CPU ? DType.parse(dtype) : DType.F16;
 
         Map<String, Object> about = new LinkedHashMap<>();
-        about.put("gemma4j", Main.class.getAnnotation(Command.class).version()[0]);
+        about.put("gemma4j", Main.Version.text());
         about.put("java", Runtime.version() + " (" + System.getProperty("java.vm.vendor") + ")");
         about.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         about.put("model", model);
-        about.put("device", d.name().toLowerCase(Locale.ROOT));
+        about.put("device", d == LoadOptions.Device.CUDA ? new DeviceChoice(d, deviceOptions.device.ordinal()).toString()
+                : d.name().toLowerCase(Locale.ROOT));
 
         try (WeightSource checkpoint = synthetic ? null : WeightSource.open(TestModels.resolve(model), true)) {
             GemmaConfig c = synthetic ? SyntheticWeights.config(model, layers, syntheticDtype) : checkpoint.config();
             int context = promptTokens + newTokens;
             if (context > c.maxPositionEmbeddings()) {
-                throw new IllegalArgumentException("--prompt-tokens " + promptTokens + " + --new-tokens " + newTokens + " = "
+                throw new OptionValueException("--prompt-tokens " + promptTokens + " + --new-tokens " + newTokens + " = "
                         + context + " tokens exceed " + model + "'s context of " + c.maxPositionEmbeddings()
                         + " tokens (max_position_embeddings)");
             }
@@ -216,13 +220,13 @@ final class BenchCommand implements Callable<Integer> {
         int gemmTokens = Math.max(MIN_GEMM_TOKENS, Math.min(promptTokens, chunk));
         err.printf(Locale.ROOT, "measuring device copy bandwidth (2 x 1 GiB) and the cuBLAS fp16 GEMM rate (%d x %d x %d)…%n",
                 c.intermediateSize(), gemmTokens, c.hiddenSize());
-        DeviceLimits measured = DeviceLimits.measure(0, DEVICE_COPY_BUFFER, c.intermediateSize(), gemmTokens, c.hiddenSize());
+        DeviceLimits measured = DeviceLimits.measure(deviceOptions.device.ordinal(), DEVICE_COPY_BUFFER, c.intermediateSize(), gemmTokens, c.hiddenSize());
         Limits limits = new Limits(measured.copyBytesPerSecond(),
                 "device copy bandwidth (cuMemcpyDtoDAsync of 1 GiB, bytes read + written, best of 3 x 10)",
                 measured.gemmFlopsPerSecond(), "cuBLAS fp16 GEMM " + measured.gemmShape()
                         + " (m weight rows x n tokens x k inner, fp16 in, fp32 out)");
         CudaBackend.Settings cudaSettings = CudaBackend.Settings.of(DeviceBudget.parse(gpuMemory), chunk, context)
-                .withMaxSequences(maxB);
+                .withMaxSequences(maxB).withDevice(deviceOptions.device.ordinal()).withBatchInvariance(batchInvariant);
         err.printf(Locale.ROOT, "loading with room for %d sequences of %d tokens (the largest --batch)%n", maxB, context);
         ProgressBar[] bar = {null};
         LoadListener listener = new LoadListener() {
@@ -244,7 +248,7 @@ final class BenchCommand implements Callable<Integer> {
 
             @Override
             public void uploaded(long done, long total) {
-                if (bar[0] == null) bar[0] = new ProgressBar(err, "weights (MB)", total >> 20);
+                if (bar[0] == null) bar[0] = ProgressBar.on(spec, "weights (MB)", total >> 20);
                 bar[0].update(done >> 20);
                 if (done == total) bar[0].done();
             }
@@ -311,7 +315,7 @@ final class BenchCommand implements Callable<Integer> {
                 maxB, promptTokens, seed, Arrays.toString(batches), newTokens);
         long total = 0;
         for (int b : batches) total += bench.steps(b, promptTokens);
-        Progress progress = new Progress(new ProgressBar(err, "bench steps", total), total);
+        Progress progress = new Progress(ProgressBar.on(spec, "bench steps", total), total);
         List<BatchFigures> figures = new ArrayList<>();
         for (int b : batches) {
             BatchRun run = bench.run(Arrays.copyOf(prompts, b), progress, memory);
@@ -338,7 +342,7 @@ final class BenchCommand implements Callable<Integer> {
                 v = 0;
             }
             if (v < 1) {
-                throw new IllegalArgumentException("--batch takes batch sizes of at least 1 separated by commas (e.g. 1,8,32);"
+                throw new OptionValueException("--batch takes batch sizes of at least 1 separated by commas (e.g. 1,8,32);"
                         + " found '" + p + "' in '" + text + "'");
             }
             sizes[i] = v;

@@ -20,42 +20,45 @@ import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gemma4j.LoadOptions;
+import java.io.IOException;
+import java.util.LinkedHashMap;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Prints a model's configuration, parameter count and bytes per dtype.")
+@Command(name = "info", mixinStandardHelpOptions = true, header = "Print a model's configuration and memory plans.",
+        description = {"Prints a model's configuration, parameter count, bytes per dtype and the CPU memory plan;",
+                "with --gpu-memory also the CUDA memory plan (exit 2 when it does not fit)."})
 final class InfoCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @Spec CommandSpec spec;
+    @Mixin ModelOption modelOption = new ModelOption();
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE|NAME", description = "Model folder, .gguf file or built-in test model (default: tiny-mqa).")
-    String model = ModelOption.DEFAULT_MODEL;
-
-    @Option(names = "--gpu-memory", paramLabel = "SIZE",
-            description = "Also print the CUDA memory plan for this budget, e.g. 18GiB; 'all' asks the GPU for its free memory.")
-    String gpuMemory;
-
-    @Option(names = "--memory", paramLabel = "SIZE",
-            description = "The CPU backend's KV budget in the CPU plan, e.g. 8GiB, or all: what the machine can give without swapping (default: ${DEFAULT-VALUE}).")
-    String memory = "all";
-
-    @Option(names = "--context", paramLabel = "TOKENS", description = "Context the plan must hold (default: the model's max_position_embeddings).")
-    int context;
-
-    @Option(names = "--max-batch", paramLabel = "TOKENS", description = "Prompt tokens per forward step in the plan (default: ${DEFAULT-VALUE}).")
-    int maxBatch = 512;
-
-    @Option(names = "--max-sequences", paramLabel = "N",
-            description = "Sequences the plan holds at once, each with a KV cache of the context (default: ${DEFAULT-VALUE}).")
-    int maxSequences = 1;
+    @Option(names = "--json", description = "Print one JSON object: config, sizes and memory plans.")
+    boolean json;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
+        LoadOptions options = modelOption.loadOptions();
+        String model = modelOption.modelOrDefault();
+        boolean planGpu = spec.commandLine().getParseResult().hasMatchedOption("--gpu-memory");
         try (WeightSource weights = WeightSource.open(TestModels.resolve(model), true)) {
             GemmaConfig c = weights.config();
+            int context = options.contextLength().orElse(c.maxPositionEmbeddings());
+            CpuMemoryPlan cpuPlan = CpuMemoryPlan.of(c, modelOption.memory, modelOption.maxBatch,
+                    CpuBackend.residentBytes(weights));
+            MemoryPlan gpuPlan = planGpu ? plan(c, context) : null;
+            if (json) {
+                out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson(model, weights, cpuPlan, gpuPlan)));
+                out.flush();
+                return gpuPlan == null || gpuPlan.fits() ? 0 : refuse(gpuPlan);
+            }
             GemmaFamily f = c.family();
             out.printf(Locale.ROOT, "model                 %s%n", model);
             out.printf(Locale.ROOT, "model_type            %s%s%n", f.modelType(),
@@ -95,13 +98,7 @@ final class InfoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "torch_dtype           %s%n", c.torchDtype());
             out.printf(Locale.ROOT, "embedding scale       %s%n", c.embeddingScale());
             out.printf(Locale.ROOT, "parameters            %,d%n", c.parameterCount());
-            Map<DType, long[]> perDtype = new EnumMap<>(DType.class);
-            for (Tensor t : weights.tensors().values()) {
-                long[] acc = perDtype.computeIfAbsent(t.dtype(), d -> new long[2]);
-                acc[0]++;
-                acc[1] += t.elementCount() * t.dtype().bytes();
-            }
-            perDtype.forEach((d, acc) -> out.printf(Locale.ROOT, "%-21s %d tensors, %,d bytes%n",
+            tensorsPerDtype(weights).forEach((d, acc) -> out.printf(Locale.ROOT, "%-21s %d tensors, %,d bytes%n",
                     d.safetensorsName(), acc[0], acc[1]));
             out.printf(Locale.ROOT, "KV cache per token    %,d bytes at fp16 (CUDA), %,d at fp32 (CPU)%n",
                     MemoryPlan.kvBytesPerToken(c), CpuMemoryPlan.kvBytesPerToken(c));
@@ -109,42 +106,90 @@ final class InfoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "CPU KV cache          %,d bytes (fp32) for %,d tokens%s%n",
                     cpuRows * 2L * c.kvDim() * Float.BYTES, c.maxPositionEmbeddings(),
                     f.slidingLayers() > 0 ? "; sliding layers keep only their window" : "");
-            out.println(CpuMemoryPlan.of(c, memory, maxBatch, CpuBackend.residentBytes(weights)).describe());
-            if (gpuMemory != null) {
-                MemoryPlan plan = plan(c);
-                out.println(plan.describe());
-                if (!plan.fits()) {
-                    out.flush();
-                    spec.commandLine().getErr().println("gemma4j info: " + plan.refusal());
-                    return Main.EXIT_BAD_INPUT;
-                }
+            out.println(cpuPlan.describe());
+            if (gpuPlan != null) {
+                out.println(gpuPlan.describe());
+                if (!gpuPlan.fits()) return refuse(gpuPlan);
             }
         }
         out.flush();
         return 0;
     }
 
-    /** The plan for a stated budget needs no GPU; "all" asks device 0 for its free memory. */
-    private MemoryPlan plan(GemmaConfig c) {
-        if (context < 0 || maxBatch < 1 || maxSequences < 1) {
-            throw new IllegalArgumentException("--context must be >= 0, --max-batch >= 1 and --max-sequences >= 1, found "
-                    + context + ", " + maxBatch + " and " + maxSequences);
+    /** Per stored dtype: {tensors, bytes}. */
+    private static Map<DType, long[]> tensorsPerDtype(WeightSource weights) {
+        Map<DType, long[]> perDtype = new EnumMap<>(DType.class);
+        for (Tensor t : weights.tensors().values()) {
+            long[] acc = perDtype.computeIfAbsent(t.dtype(), d -> new long[2]);
+            acc[0]++;
+            acc[1] += t.elementCount() * t.dtype().bytes();
         }
-        DeviceBudget budget = DeviceBudget.parse(gpuMemory);
+        return perDtype;
+    }
+
+    private int refuse(MemoryPlan plan) {
+        spec.commandLine().getOut().flush();
+        spec.commandLine().getErr().println("gemma4j info: " + plan.refusal());
+        return Main.EXIT_BAD_INPUT;
+    }
+
+    private static Map<String, Object> toJson(String model, WeightSource weights, CpuMemoryPlan cpuPlan, MemoryPlan gpuPlan)
+            throws IOException {
+        GemmaConfig c = weights.config();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", model);
+        m.put("format", weights instanceof GgufCheckpoint ? "gguf" : "safetensors");
+        m.put("config", JSON.readTree(c.toJson()));
+        Map<String, Object> sizes = new LinkedHashMap<>();
+        sizes.put("parameters", c.parameterCount());
+        Map<String, Object> perDtype = new LinkedHashMap<>();
+        tensorsPerDtype(weights).forEach((d, acc) -> perDtype.put(d.safetensorsName(), Map.of("tensors", acc[0], "bytes", acc[1])));
+        sizes.put("weights_by_dtype", perDtype);
+        sizes.put("skipped_vision_tensors", weights instanceof Checkpoint ckpt ? ckpt.skippedVisionTensors() : 0);
+        sizes.put("kv_bytes_per_token_cuda_fp16", MemoryPlan.kvBytesPerToken(c));
+        sizes.put("kv_bytes_per_token_cpu_fp32", CpuMemoryPlan.kvBytesPerToken(c));
+        m.put("sizes", sizes);
+        Map<String, Object> cpu = new LinkedHashMap<>();
+        cpu.put("kv_budget_bytes", cpuPlan.budgetBytes());
+        cpu.put("kv_budget_source", cpuPlan.source());
+        cpu.put("activation_bytes", cpuPlan.activationBytes());
+        cpu.put("tokens_that_fit", cpuPlan.tokensThatFit());
+        m.put("cpu_plan", cpu);
+        if (gpuPlan != null) {
+            Map<String, Object> g = new LinkedHashMap<>();
+            g.put("budget_bytes", gpuPlan.budgetBytes());
+            g.put("context_tokens", gpuPlan.contextTokens());
+            g.put("max_batch_tokens", gpuPlan.maxBatchTokens());
+            g.put("sequences", gpuPlan.sequences());
+            g.put("weight_bytes", gpuPlan.weightBytes());
+            g.put("kv_pool_bytes", gpuPlan.kvPoolBytes());
+            g.put("activation_bytes", gpuPlan.activationBytes());
+            g.put("workspace_bytes", gpuPlan.workspaceBytes());
+            g.put("load_scratch_bytes", gpuPlan.loadScratchBytes());
+            g.put("required_bytes", gpuPlan.requiredBytes());
+            g.put("fits", gpuPlan.fits());
+            g.put("shortfall_bytes", gpuPlan.shortfallBytes());
+            m.put("gpu_plan", g);
+        }
+        return m;
+    }
+
+    /** The plan for a stated budget needs no GPU; "all" asks the --device GPU for its free memory. */
+    private MemoryPlan plan(GemmaConfig c, int tokens) {
+        DeviceBudget budget = DeviceBudget.parse(modelOption.deviceOptions.gpuMemory);
         long bytes;
         if (budget.isAllFree()) {
             String why = CudaProbe.unavailableReason().orElse(null);
             if (why != null) {
-                throw new IllegalArgumentException("--gpu-memory all needs a GPU to ask for its free memory (" + why
+                throw new OptionValueException("--gpu-memory all needs a GPU to ask for its free memory (" + why
                         + "); give a size such as 18GiB to see the plan for it");
             }
-            try (CudaContext ctx = CudaContext.open(0)) {
+            try (CudaContext ctx = CudaContext.open(modelOption.deviceOptions.device.ordinal())) {
                 bytes = budget.resolve(ctx.memoryInfo().freeBytes());
             }
         } else {
             bytes = budget.bytes();
         }
-        int tokens = context == 0 ? c.maxPositionEmbeddings() : context;
-        return MemoryPlan.of(c, bytes, Math.min(maxBatch, tokens), tokens, maxSequences);
+        return MemoryPlan.of(c, bytes, Math.min(modelOption.maxBatch, tokens), tokens, modelOption.maxSequences);
     }
 }

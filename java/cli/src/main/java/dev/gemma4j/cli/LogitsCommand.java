@@ -13,7 +13,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "logits", mixinStandardHelpOptions = true,
+@Command(name = "logits", mixinStandardHelpOptions = true, header = "Write a token sequence's logits as .npy.",
         description = "Writes the fp32 logits at every position of a token sequence as .npy [tokens, vocab].")
 final class LogitsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;

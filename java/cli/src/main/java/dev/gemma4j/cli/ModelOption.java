@@ -13,33 +13,26 @@ import dev.gemma4j.model.ModelFormatException;
 import dev.gemma4j.model.Tensor;
 import dev.gemma4j.model.WeightSource;
 import dev.gemma4j.synthetic.SyntheticWeights;
-import dev.gemma4j.testmodels.TestModels;
 import dev.gemma4j.tokenizer.GemmaTokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.stream.Stream;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
-/** {@code --model}, {@code --device}, {@code --gpu-memory} and {@code --context}, shared by the commands that load a model. */
+/**
+ * Everything a loading command shares: {@code --model}, {@code --device}, {@code --gpu-memory}, {@code --context},
+ * {@code --max-batch}, {@code --max-sequences}, {@code --memory}, {@code --no-mmap} and {@code --batch-invariant}.
+ */
 final class ModelOption {
-    static final String DEFAULT_MODEL = "tiny-mqa";
     /** The seed of synthetic-2b / synthetic-7b weights, the same as bench's default. */
     static final long SYNTHETIC_SEED = 1234;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE|NAME",
-            description = "Hugging Face Gemma folder, a .gguf file (gemma, gemma2, gemma3; F32, F16, BF16), or a built-in model with random weights: ${COMPLETION-CANDIDATES}"
-                    + " (default: " + DEFAULT_MODEL + "; synthetic-2b/7b have the full-size shape and Gemma's tokenizer)",
-            completionCandidates = BuiltInModels.class)
-    String model;
-
-    @Option(names = "--device", paramLabel = "auto|cuda|cpu",
-            description = "Backend: auto picks CUDA when a driver and a GPU are found, else the CPU (default: ${DEFAULT-VALUE}).")
-    String device = "auto";
-
-    @Option(names = "--gpu-memory", paramLabel = "SIZE",
-            description = "Device memory the CUDA backend may use, e.g. 18GiB, or all (default: ${DEFAULT-VALUE} free memory).")
-    String gpuMemory = "all";
+    @Spec(Spec.Target.MIXEE) CommandSpec mixee;
+    @Mixin ModelName name = new ModelName();
+    @Mixin DeviceOptions deviceOptions = new DeviceOptions();
 
     @Option(names = "--context", paramLabel = "TOKENS",
             description = "Tokens per sequence, prompt + new (default: the model's max_position_embeddings).")
@@ -53,7 +46,7 @@ final class ModelOption {
             description = "Most sequences decoded together; on the GPU each gets a KV cache of the context length at load (default: ${DEFAULT-VALUE}).")
     int maxSequences = 1;
 
-    @Option(names = "--memory", paramLabel = "SIZE",
+    @Option(names = "--memory", paramLabel = "SIZE", converter = SizeConverter.class,
             description = "Memory the CPU backend's KV caches may take together, e.g. 8GiB, or all: what the machine"
                     + " can give without swapping (default: ${DEFAULT-VALUE}).")
     String memory = "all";
@@ -63,28 +56,47 @@ final class ModelOption {
                     + " replaced or rewritten while the model runs (CPU; the GPU copies them to the device anyway).")
     boolean noMmap;
 
+    @Option(names = "--batch-invariant",
+            description = "A seeded request gives the same tokens whatever other requests share its decode steps. The CPU"
+                    + " always does; on CUDA each sequence of a step then runs on its own, so B sequences decode at the"
+                    + " aggregate rate of one.")
+    boolean batchInvariant;
+
     String modelOrDefault() {
-        return model == null ? DEFAULT_MODEL : model;
+        return name.orDefault();
     }
 
-    static LoadOptions.Device parseDevice(String text) {
-        return switch (text) {
-            case "auto" -> LoadOptions.Device.AUTO;
-            case "cuda" -> LoadOptions.Device.CUDA;
-            case "cpu" -> LoadOptions.Device.CPU;
-            default -> throw new IllegalArgumentException("--device must be auto, cuda or cpu, found '" + text + "'");
-        };
+    /**
+     * The load options these flags give, each value checked.
+     *
+     * @throws OptionValueException naming the flag whose value is out of range
+     */
+    LoadOptions loadOptions() {
+        if (context != null && context < 2) {
+            throw new OptionValueException("--context must be at least 2 tokens (one prompt token and one new), found "
+                    + context);
+        }
+        if (maxBatch < 1) throw new OptionValueException("--max-batch must be at least 1, found " + maxBatch);
+        if (maxSequences < 1) throw new OptionValueException("--max-sequences must be at least 1, found " + maxSequences);
+        LoadOptions options = deviceOptions.device.applyTo(LoadOptions.defaults()).withGpuMemory(deviceOptions.gpuMemory)
+                .withMaxBatchTokens(maxBatch).withMaxSequences(maxSequences).withMappedWeights(!noMmap).withMemory(memory)
+                .withBatchInvariance(batchInvariant);
+        return context != null ? options.withContextLength(context) : options;
     }
 
+    /** Loads the model, its options checked before anything is printed. */
     Gemma load(PrintWriter err) {
+        return load(err, false);
+    }
+
+    /** As {@link #load(PrintWriter)}; {@code quiet} leaves out the notes about the model and its backend. */
+    Gemma load(PrintWriter err, boolean quiet) {
+        LoadOptions options = loadOptions();
         String name = modelOrDefault();
-        if (TestModels.isBuiltIn(name) || SyntheticWeights.isSynthetic(name)) {
+        if (!quiet && ModelName.isBuiltIn(name)) {
             err.println("note: '" + name + "' is a built-in model with random weights; its text is"
                     + " gibberish. Pass --model DIR to run a real Gemma checkpoint.");
         }
-        LoadOptions options = LoadOptions.defaults().withDevice(parseDevice(device)).withGpuMemory(gpuMemory)
-                .withMaxBatchTokens(maxBatch).withMaxSequences(maxSequences).withMappedWeights(!noMmap).withMemory(memory);
-        if (context != null) options = options.withContextLength(context);
         ProgressBar[] bar = {null};
         Gemma.LoadMonitor monitor = new Gemma.LoadMonitor() {
             @Override
@@ -95,14 +107,14 @@ final class ModelOption {
 
             @Override
             public void uploaded(long bytesDone, long bytesTotal) {
-                if (bar[0] == null) bar[0] = new ProgressBar(err, "upload (MB)", bytesTotal >> 20);
+                if (bar[0] == null) bar[0] = ProgressBar.on(mixee, "upload (MB)", bytesTotal >> 20);
                 bar[0].update(bytesDone >> 20);
                 if (bytesDone == bytesTotal) bar[0].done();
             }
         };
         Gemma gemma = SyntheticWeights.isSynthetic(name) ? loadSynthetic(name, options, monitor)
                 : Gemma.load(name, options, monitor);
-        err.println("backend: " + gemma.backendName());
+        if (!quiet) err.println("backend: " + gemma.backendName());
         return gemma;
     }
 
@@ -120,7 +132,8 @@ final class ModelOption {
             GemmaTokenizer tokenizer = GemmaTokenizer.load(weights.tokenizerJson());
             backend = cpu ? new CpuBackend(weights) : CudaBackend.openSynthetic(config, SYNTHETIC_SEED,
                     CudaBackend.Settings.of(DeviceBudget.parse(options.gpuMemory().orElse("all")),
-                            Math.min(options.maxBatchTokens(), context), context).withMaxSequences(options.maxSequences()),
+                            Math.min(options.maxBatchTokens(), context), context).withMaxSequences(options.maxSequences())
+                            .withDevice(options.cudaDevice()),
                     null);
             return Gemma.open(weights, tokenizer, backend, context, options.maxSequences());
         } catch (RuntimeException | Error e) {
@@ -149,12 +162,5 @@ final class ModelOption {
 
         @Override
         public void close() {}
-    }
-
-    static final class BuiltInModels implements Iterable<String> {
-        @Override
-        public java.util.Iterator<String> iterator() {
-            return Stream.concat(TestModels.presetNames().stream(), SyntheticWeights.NAMES.stream()).iterator();
-        }
     }
 }

@@ -15,20 +15,22 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import dev.gemma4j.LoadOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "parity", mixinStandardHelpOptions = true,
+@Command(name = "parity", mixinStandardHelpOptions = true, header = "Compare the CUDA backend with the CPU backend.",
         description = {"Runs the same tokens on the CUDA and the CPU backend and prints, per step and for the logits,",
                 "the relative error ‖cuda − cpu‖ / ‖cpu‖, and how many greedy tokens agree.",
                 "Exits 1 when the logits differ by more than --tolerance or are not finite."})
 final class ParityCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|NAME", description = "Model folder, tiny-mqa, tiny-mha, synthetic-2b or synthetic-7b (default: ${DEFAULT-VALUE}).")
-    String model = "tiny-mqa";
+    @Mixin ModelName modelName = new ModelName();
+    @Mixin DeviceOptions deviceOptions = new DeviceOptions();
 
     @Option(names = "--layers", description = "Layers of a synthetic model, 0 = all (default: 2 for synthetic-7b, else all).")
     Integer layers;
@@ -42,23 +44,26 @@ final class ParityCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of the prompt and of synthetic weights (default: ${DEFAULT-VALUE}).")
     long seed = 1234;
 
-    @Option(names = "--gpu-memory", description = "Device memory budget (default: ${DEFAULT-VALUE}).")
-    String gpuMemory = "all";
-
     @Option(names = "--tolerance", description = "Largest accepted relative logits error (default: ${DEFAULT-VALUE}: fp16 weights and activations).")
     double tolerance = 1e-2;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        String model = modelName.orDefault();
+        if (deviceOptions.device.kind() == LoadOptions.Device.CPU) {
+            throw new OptionValueException("--device cpu: parity compares the CUDA backend with the CPU; give auto,"
+                    + " cuda or cuda:N");
+        }
         if (promptTokens < 1 || newTokens < 1) {
-            throw new IllegalArgumentException("--prompt-tokens and --new-tokens must be >= 1, found "
+            throw new OptionValueException("--prompt-tokens and --new-tokens must be >= 1, found "
                     + promptTokens + " and " + newTokens);
         }
         boolean synthetic = SyntheticWeights.isSynthetic(model);
         int layerCount = layers != null ? layers : model.equals("synthetic-7b") ? 2 : 0;
         int context = promptTokens + newTokens;
-        CudaBackend.Settings settings = CudaBackend.Settings.of(DeviceBudget.parse(gpuMemory), Math.max(promptTokens, 1), context);
+        CudaBackend.Settings settings = CudaBackend.Settings.of(DeviceBudget.parse(deviceOptions.gpuMemory),
+                Math.max(promptTokens, 1), context).withDevice(deviceOptions.device.ordinal());
         // The CPU side of a synthetic model holds the fp16 values the device kernel computes.
         try (WeightSource weights = synthetic ? SyntheticWeights.create(model, layerCount, DType.F16, seed)
                      : WeightSource.open(TestModels.resolve(model), true);

@@ -27,9 +27,22 @@ final class SamplingOptions {
     @Option(names = "--stop", paramLabel = "TEXT", description = "Stop before this text; may be repeated.")
     List<String> stops = new ArrayList<>();
 
+    /**
+     * @throws OptionValueException naming the option whose value is out of range
+     */
     GenerationOptions toOptions() {
-        return GenerationOptions.defaults().withMaxNewTokens(maxTokens)
-                .withTemperature(GenerationOptions.checkTemperature("--temperature", temperature))
-                .withTopK(topK).withTopP(GenerationOptions.checkTopP("--top-p", topP)).withSeed(seed).withStopStrings(stops);
+        GenerationOptions o = GenerationOptions.defaults();
+        try {
+            o = o.withMaxNewTokens(maxTokens);
+        } catch (IllegalArgumentException e) {
+            throw new OptionValueException("--max-tokens: " + e.getMessage(), e);
+        }
+        try {
+            return o.withTemperature(GenerationOptions.checkTemperature("--temperature", temperature))
+                    .withTopK(topK).withTopP(GenerationOptions.checkTopP("--top-p", topP)).withSeed(seed)
+                    .withStopStrings(stops);
+        } catch (IllegalArgumentException e) {
+            throw new OptionValueException(e.getMessage(), e);
+        }
     }
 }

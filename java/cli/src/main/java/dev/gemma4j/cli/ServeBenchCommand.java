@@ -18,7 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "serve-bench", mixinStandardHelpOptions = true,
+@Command(name = "serve-bench", mixinStandardHelpOptions = true, header = "Measure the server's throughput with concurrent clients.",
         description = "Concurrent streaming clients over HTTP against serve and the same load in process: tok/s, TTFT, time per token.")
 final class ServeBenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import sun.misc.Signal;
 
-@Command(name = "serve", mixinStandardHelpOptions = true,
+@Command(name = "serve", mixinStandardHelpOptions = true, header = "Serve the OpenAI-compatible HTTP API.",
         description = "Serves the model over an OpenAI-compatible HTTP API until SIGTERM or SIGINT.",
         footer = {"", "Endpoints: POST /v1/chat/completions, POST /v1/completions (stream: true for server-sent events),"
                 + " GET /v1/models, POST /tokenize, POST /detokenize, GET /health, GET /metrics (Prometheus).",
@@ -54,7 +54,7 @@ final class ServeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         String name = modelOption.modelOrDefault();
         String modelName = TestModels.isBuiltIn(name) || SyntheticWeights.isSynthetic(name) ? name : Path.of(name).toAbsolutePath().normalize().getFileName().toString();
-        if (shutdownSeconds < 0) throw new IllegalArgumentException("--shutdown-timeout must be >= 0, found " + shutdownSeconds);
+        if (shutdownSeconds < 0) throw new OptionValueException("--shutdown-timeout must be >= 0, found " + shutdownSeconds);
         OpenAiServer.Settings settings = new OpenAiServer.Settings(host, port, apiKey == null || apiKey.isEmpty() ? null : apiKey,
                 modelName, maxQueue, maxBody);
         CountDownLatch stop = new CountDownLatch(1);

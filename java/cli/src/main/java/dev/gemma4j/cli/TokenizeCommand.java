@@ -20,19 +20,19 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "tokenize", mixinStandardHelpOptions = true,
+@Command(name = "tokenize", mixinStandardHelpOptions = true, header = "Print the token ids of text.",
         description = {"Prints the token ids and pieces of TEXT (BOS first, as Hugging Face adds it),",
                 "or with --file F --json reads one JSON string per line and writes one JSON array of ids per line."})
 final class TokenizeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE|NAME", description = "Model folder, .gguf file or built-in test model (default: tiny-mqa).")
-    String model = ModelOption.DEFAULT_MODEL;
+    @Mixin ModelName model = new ModelName();
 
     @Option(names = "--file", paramLabel = "F", description = "Read one JSON string per line of F (with --json).")
     Path file;
@@ -47,13 +47,13 @@ final class TokenizeCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         if ((text == null) == (file == null)) {
-            throw new IllegalArgumentException("give either TEXT or --file F, not " + (text == null ? "neither" : "both"));
+            throw new OptionValueException("give either TEXT or --file F, not " + (text == null ? "neither" : "both"));
         }
         if (file != null && !json) {
-            throw new IllegalArgumentException("--file reads JSON strings; add --json");
+            throw new OptionValueException("--file reads JSON strings; add --json");
         }
         GemmaTokenizer tokenizer;
-        try (WeightSource weights = WeightSource.open(TestModels.resolve(model), true)) {
+        try (WeightSource weights = WeightSource.open(TestModels.resolve(model.orDefault()), true)) {
             tokenizer = weights.tokenizer();
         }
         ObjectMapper mapper = new ObjectMapper();

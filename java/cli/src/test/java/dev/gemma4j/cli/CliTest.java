@@ -56,6 +56,28 @@ class CliTest {
         assertEquals(3, out.toString().split("model> ", -1).length - 1, out.toString());
     }
 
+    /** Commands are answered and never sent to the model; --stats shows the later turns' tokens found in the cache. */
+    @Test
+    void chatCommandsAreAnsweredAndNotSent() {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        byte[] input = ("/help\n/nonsense\nHi\n/system Be brief.\nAgain\n/reset\n/bogus arg\nLast\n")
+                .getBytes(StandardCharsets.UTF_8);
+        int exit = Main.run(new java.io.ByteArrayInputStream(input), new PrintWriter(out, true), new PrintWriter(err, true),
+                "chat", "--max-tokens", "3", "--system", "Answer in French.", "--stats");
+        assertEquals(0, exit, err.toString());
+        String o = out.toString();
+        assertEquals(3, o.split("model> ", -1).length - 1, o);
+        assertTrue(o.contains("/reset forgets the conversation"), o);
+        assertTrue(o.contains("(unknown command /nonsense; not sent to the model") && o.contains("unknown command /bogus"), o);
+        assertTrue(o.contains("(system text set;"), o);
+        assertTrue(o.contains("(conversation reset: 2 turns forgotten)"), o);
+        String[] stats = err.toString().lines().filter(l -> l.contains("from the cache")).toArray(String[]::new);
+        assertEquals(3, stats.length, err.toString());
+        assertTrue(stats[0].contains(" 0 from the cache"), stats[0]);
+        // The system text changed before the second turn, which changes the first user turn: little is reused.
+        assertTrue(stats[2].contains(" prompt tokens, "), stats[2]);
+    }
+
     @Test
     void infoPrintsTheCudaMemoryPlanAndRefusesABudgetTooSmall() {
         Run fits = run("info", "-m", "tiny-mha", "--gpu-memory", "1GiB", "--context", "4096");

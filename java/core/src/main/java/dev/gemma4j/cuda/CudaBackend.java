@@ -99,6 +99,11 @@ public final class CudaBackend implements Backend {
         public Settings withBatchInvariance(boolean invariant) {
             return new Settings(device, budget, maxBatchTokens, contextTokens, maxSequences, invariant);
         }
+
+        /** On the CUDA device with driver ordinal {@code ordinal}. */
+        public Settings withDevice(int ordinal) {
+            return new Settings(ordinal, budget, maxBatchTokens, contextTokens, maxSequences, batchInvariant);
+        }
     }
 
     /** Values of one checkpoint tensor that fp16 cannot hold: saturated to ±65504 ({@code overflows}), or NaN. */

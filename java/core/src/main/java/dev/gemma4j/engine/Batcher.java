@@ -203,6 +203,38 @@ public final class Batcher implements AutoCloseable {
      */
     public CompletableFuture<GenerationResult> submitWithListener(int[] prompt, GenerationOptions options,
                                                                   int contextLength, TokenListener listener) {
+        return submitWithListener(prompt, options, contextLength, listener, null);
+    }
+
+    /**
+     * A KV cache of {@code contextLength} tokens to keep across generations ({@link #submitWithListener(int[],
+     * GenerationOptions, int, TokenListener, KeptCache)}); it takes its memory at its first use and holds it
+     * until {@link #release}.
+     */
+    public KeptCache keptCache(int contextLength) {
+        if (contextLength < 2 || contextLength > maxPositions) {
+            throw new IllegalArgumentException("a kept cache holds 2 to " + maxPositions + " tokens, found " + contextLength);
+        }
+        return new KeptCache(contextLength, LayerPlan.of(forward.config()));
+    }
+
+    /** Frees a kept cache on the engine thread; done when the future completes. */
+    public CompletableFuture<Void> release(KeptCache kept) {
+        return call(f -> {
+            kept.close();
+            return null;
+        });
+    }
+
+    /**
+     * As {@link #submitWithListener(int[], GenerationOptions, int, TokenListener)}, in {@code kept}'s cache: the
+     * prompt's first tokens that are already there are not run again. The context is the kept cache's.
+     *
+     * @throws IllegalStateException when another generation is using {@code kept}, or it was released
+     */
+    public CompletableFuture<GenerationResult> submitWithListener(int[] prompt, GenerationOptions options,
+                                                                  int contextLength, TokenListener listener,
+                                                                  KeptCache kept) {
         Objects.requireNonNull(options, "no generation options given");
         if (contextLength > maxPositions) {
             throw new IllegalArgumentException("a context of " + contextLength + " tokens exceeds the model's "
@@ -211,12 +243,21 @@ public final class Batcher implements AutoCloseable {
         GenerationOptions.checkTopK("top-k", options.topK(), vocab);
         int[] copy = prompt.clone();
         Sequence.checkPrompt(copy, vocab, contextLength);
-        Request r = new Request(new Sequence(tokenizer, forward.config(), copy, options, contextLength, listener, System.nanoTime()),
-                new CompletableFuture<>());
-        synchronized (lock) {
-            refuseIfStopped();
-            waiting.add(r);
-            lock.notifyAll();
+        Sequence seq = new Sequence(tokenizer, forward.config(), copy, options, contextLength, listener, System.nanoTime());
+        if (kept != null) {
+            kept.take();
+            seq.keeping(kept);
+        }
+        Request r = new Request(seq, new CompletableFuture<>());
+        try {
+            synchronized (lock) {
+                refuseIfStopped();
+                waiting.add(r);
+                lock.notifyAll();
+            }
+        } catch (RuntimeException e) {
+            if (kept != null) kept.untake();
+            throw e;
         }
         return r.result();
     }
@@ -377,7 +418,10 @@ public final class Batcher implements AutoCloseable {
                 r = waiting.poll();
             }
             if (r == null) return;
-            if (r.result().isDone()) continue;                 // cancelled while waiting
+            if (r.result().isDone()) {                          // cancelled while waiting
+                r.sequence().close();
+                continue;
+            }
             active.add(r);                                      // a device fault here fails it with the rest
             try {
                 forward.backend().checkWeights();
@@ -489,6 +533,7 @@ public final class Batcher implements AutoCloseable {
 
     /** Ends a request whose own computation failed (a NaN or out-of-range row); the others go on. */
     private void fail(Request r, Throwable cause) {
+        r.sequence().failed();
         r.sequence().close();
         active.remove(r);
         r.result().completeExceptionally(cause);
@@ -532,6 +577,7 @@ public final class Batcher implements AutoCloseable {
         }
         for (Request r : active) {
             try {
+                r.sequence().failed();
                 r.sequence().close();
             } catch (Throwable closing) {
                 // The backend already failed; the request fails with the first failure.
@@ -540,7 +586,10 @@ public final class Batcher implements AutoCloseable {
         }
         active.clear();
         running = 0;
-        for (Request r : queued) r.result().completeExceptionally(cause);
+        for (Request r : queued) {
+            r.sequence().close();
+            r.result().completeExceptionally(cause);
+        }
         for (Task<?> t : due) t.result().completeExceptionally(cause);
     }
 }

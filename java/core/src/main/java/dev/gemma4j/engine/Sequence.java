@@ -44,6 +44,9 @@ final class Sequence implements AutoCloseable {
     private int position;
     private StopReason reason;
     private KvCache cache;
+    /** The cache this sequence borrows and leaves open, or null for one of its own. */
+    private KeptCache kept;
+    private boolean failed;
     private long admittedNanos, firstTokenNanos;
 
     /**
@@ -98,6 +101,12 @@ final class Sequence implements AutoCloseable {
         }
     }
 
+    /** Borrows {@code kept} instead of making a cache at {@link #open}; the prompt's tokens in it are not run again. */
+    Sequence keeping(KeptCache kept) {
+        this.kept = kept;
+        return this;
+    }
+
     /**
      * Makes the KV cache; {@link #prefillChunk} then runs the prompt. The result's prefill time is counted
      * from here (admission) to the first token.
@@ -107,7 +116,13 @@ final class Sequence implements AutoCloseable {
             throw new IllegalStateException("the sequence was already opened");
         }
         admittedNanos = System.nanoTime();
-        cache = backend.newCache(capacity);
+        if (kept != null) {
+            int[] found = new int[1];
+            cache = kept.open(backend, prompt, found);
+            prefilled = found[0];                               // already in the cache: not run again
+        } else {
+            cache = backend.newCache(capacity);
+        }
     }
 
     /** True after {@link #open} while part of the prompt has not been run. */
@@ -153,7 +168,7 @@ final class Sequence implements AutoCloseable {
      */
     float[] prefill(Forward forward) {
         open(forward.backend());
-        return prefillChunk(forward, prompt.length);
+        return prefillChunk(forward, prompt.length - prefilled);
     }
 
     /**
@@ -241,11 +256,35 @@ final class Sequence implements AutoCloseable {
                 firstTokenNanos - admittedNanos, end - firstTokenNanos, admittedNanos - submittedNanos, logprobs);
     }
 
-    /** Frees the KV cache (if one was made); safe to call more than once. */
+    /** Marks the sequence's computation failed: a kept cache then remembers no tokens. */
+    void failed() {
+        failed = true;
+    }
+
+    /**
+     * Frees the KV cache (if one was made), or leaves a kept one open remembering the tokens in it; safe to
+     * call more than once.
+     */
     @Override
     public void close() {
         KvCache c = cache;
         cache = null;
-        if (c != null) c.close();
+        if (kept != null) {
+            KeptCache k = kept;
+            kept = null;
+            if (c == null) {                                    // never admitted: the cache is as it was
+                k.untake();
+                return;
+            }
+            // Positions [0, held) were run: the prompt so far, then every accepted token but the latest.
+            int held = started ? position : prefilled;
+            int[] tokens = new int[failed ? 0 : held];
+            int fromPrompt = Math.min(tokens.length, prompt.length);
+            System.arraycopy(prompt, 0, tokens, 0, fromPrompt);
+            System.arraycopy(generated, 0, tokens, fromPrompt, tokens.length - fromPrompt);
+            k.done(tokens);
+        } else if (c != null) {
+            c.close();
+        }
     }
 }
