@@ -4,6 +4,7 @@ import dev.gemma4j.Gemma;
 import dev.gemma4j.Home;
 import dev.gemma4j.LoadOptions;
 import dev.gemma4j.cpu.CpuBackend;
+import dev.gemma4j.cuda.Compute;
 import dev.gemma4j.cuda.CudaBackend;
 import dev.gemma4j.cuda.DeviceBudget;
 import dev.gemma4j.engine.Backend;
@@ -58,6 +59,12 @@ final class ModelOption {
                     + " can give without swapping (default: ${DEFAULT-VALUE}).")
     String memory = "all";
 
+    @Option(names = "--compute", paramLabel = "fp16|bf16",
+            description = "16-bit type of the CUDA backend's weights and activations: fp16, or bf16 (Gemma's native"
+                    + " dtype) for checkpoints whose activations overflow fp16; the CPU computes in fp32 and ignores it"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String compute = "fp16";
+
     @Option(names = "--no-mmap",
             description = "Read the weights into memory at load instead of memory-mapping the files, so they may be"
                     + " replaced or rewritten while the model runs (CPU; the GPU copies them to the device anyway).")
@@ -76,6 +83,14 @@ final class ModelOption {
         };
     }
 
+    static Compute parseCompute(String text) {
+        return switch (text) {
+            case "fp16" -> Compute.FP16;
+            case "bf16" -> Compute.BF16;
+            default -> throw new IllegalArgumentException("--compute must be fp16 or bf16, found '" + text + "'");
+        };
+    }
+
     Gemma load(PrintWriter err) {
         String name = modelOrDefault();
         if (TestModels.isBuiltIn(name) || SyntheticWeights.isSynthetic(name)) {
@@ -83,7 +98,8 @@ final class ModelOption {
                     + " gibberish. Pass --model DIR to run a real Gemma checkpoint.");
         }
         LoadOptions options = LoadOptions.defaults().withDevice(parseDevice(device)).withGpuMemory(gpuMemory)
-                .withMaxBatchTokens(maxBatch).withMaxSequences(maxSequences).withMappedWeights(!noMmap).withMemory(memory);
+                .withMaxBatchTokens(maxBatch).withMaxSequences(maxSequences).withMappedWeights(!noMmap).withMemory(memory)
+                .withCompute(parseCompute(compute));
         if (context != null) options = options.withContextLength(context);
         ProgressBar[] bar = {null};
         Gemma.LoadMonitor monitor = new Gemma.LoadMonitor() {
@@ -120,7 +136,8 @@ final class ModelOption {
             GemmaTokenizer tokenizer = GemmaTokenizer.load(weights.tokenizerJson());
             backend = cpu ? new CpuBackend(weights) : CudaBackend.openSynthetic(config, SYNTHETIC_SEED,
                     CudaBackend.Settings.of(DeviceBudget.parse(options.gpuMemory().orElse("all")),
-                            Math.min(options.maxBatchTokens(), context), context).withMaxSequences(options.maxSequences()),
+                            Math.min(options.maxBatchTokens(), context), context).withMaxSequences(options.maxSequences())
+                            .withCompute(options.compute()),
                     null);
             return Gemma.open(weights, tokenizer, backend, context, options.maxSequences());
         } catch (RuntimeException | Error e) {
