@@ -594,7 +594,7 @@ public final class CudaBackend implements Backend {
             for (int b = 0; b < rows; b++) {
                 int code = inputs.getInt(a.sampled - a.inputs + 4L * b);
                 long flags = a.rangeFlags - a.inputs + (long) Fp16Range.ROW_BYTES * b;
-                String range = Fp16Range.describe(inputs.getInt(flags), inputs.getInt(flags + 4));
+                String range = Fp16Range.describe(inputs.getInt(flags), inputs.getInt(flags + 4), compute);
                 if (range != null) {
                     failed[b] = new ArithmeticException("sequence " + (firstRow + b) + " of the decode step: " + range);
                 } else if (code >= 0 && !onHost[b]) {
@@ -842,7 +842,7 @@ public final class CudaBackend implements Backend {
         ctx.copyToHost(flags, from, (long) Fp16Range.ROW_BYTES * pairs, "the range flags");
         for (int p = 0; p < pairs; p++) {
             String range = Fp16Range.describe(flags.getAtIndex(ValueLayout.JAVA_INT, 2L * p),
-                    flags.getAtIndex(ValueLayout.JAVA_INT, 2L * p + 1));
+                    flags.getAtIndex(ValueLayout.JAVA_INT, 2L * p + 1), compute);
             if (range != null) {
                 throw new ArithmeticException((prefill ? "the prompt in KV slot " + prefillSlot
                         : "row " + (firstRow + p) + " of the batch") + ": " + range);
