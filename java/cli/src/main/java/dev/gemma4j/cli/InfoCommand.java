@@ -49,9 +49,15 @@ final class InfoCommand implements Callable<Integer> {
             description = "Sequences the plan holds at once, each with a KV cache of the context (default: ${DEFAULT-VALUE}).")
     int maxSequences = 1;
 
+    @Option(names = "--compute", paramLabel = "fp16|bf16",
+            description = "16-bit type of the CUDA weights and activations; both take 2 bytes, so the plan is the same"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String compute = "fp16";
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        String cudaType = ModelOption.parseCompute(compute).label();
         try (Checkpoint weights = Checkpoint.open(TestModels.resolve(model))) {
             GemmaConfig c = weights.config();
             GemmaFamily f = c.family();
@@ -98,8 +104,8 @@ final class InfoCommand implements Callable<Integer> {
             }
             perDtype.forEach((d, acc) -> out.printf(Locale.ROOT, "%-21s %d tensors, %,d bytes%n",
                     d.safetensorsName(), acc[0], acc[1]));
-            out.printf(Locale.ROOT, "KV cache per token    %,d bytes at fp16 (CUDA), %,d at fp32 (CPU)%n",
-                    MemoryPlan.kvBytesPerToken(c), CpuMemoryPlan.kvBytesPerToken(c));
+            out.printf(Locale.ROOT, "KV cache per token    %,d bytes at %s (CUDA), %,d at fp32 (CPU)%n",
+                    MemoryPlan.kvBytesPerToken(c), cudaType, CpuMemoryPlan.kvBytesPerToken(c));
             long cpuRows = layers.layers().stream().mapToLong(l -> l.cacheRows(c.maxPositionEmbeddings())).sum();
             out.printf(Locale.ROOT, "CPU KV cache          %,d bytes (fp32) for %,d tokens%s%n",
                     cpuRows * 2L * c.kvDim() * Float.BYTES, c.maxPositionEmbeddings(),

@@ -78,7 +78,11 @@ class CliTest {
         Run fp16 = run("info", "-m", "tiny-mha", "--gpu-memory", "1GiB", "--context", "4096");
         Run bf16 = run("info", "-m", "tiny-mha", "--gpu-memory", "1GiB", "--context", "4096", "--compute", "bf16");
         assertEquals(0, bf16.exit, bf16.err);
-        assertEquals(fp16.out, bf16.out);
+        String plan = "device memory plan";
+        assertTrue(fp16.out.contains(plan) && bf16.out.contains("bytes at bf16 (CUDA)"), bf16.out);
+        assertEquals(fp16.out.substring(fp16.out.indexOf(plan)), bf16.out.substring(bf16.out.indexOf(plan)));
+        assertFails(run("info", "-m", "tiny-mha", "--gpu-memory", "1GiB", "--compute", "fp32"),
+                "--compute must be fp16 or bf16, found 'fp32'");
         Run cpu16 = run("generate", "-m", "tiny-mha", "--prompt", "Once", "--max-tokens", "6", "--device", "cpu");
         Run cpuBf16 = run("generate", "-m", "tiny-mha", "--prompt", "Once", "--max-tokens", "6", "--device", "cpu",
                 "--compute", "bf16");
