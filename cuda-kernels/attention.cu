@@ -230,7 +230,9 @@ attention_decode_partial(const __half* __restrict__ q, long long q_row_stride,
                          float* __restrict__ partial_out, int heads, int kv_heads, int head_dim,
                          int num_slots, int max_tokens, int split_tokens, float scale,
                          int* __restrict__ bad_entries) {
-    attention_decode_partial_impl<__half>(q, q_row_stride, k_cache, v_cache, slots, lengths, partial_max, partial_sum, partial_out, heads, kv_heads, head_dim, num_slots, max_tokens, split_tokens, scale, bad_entries);
+    attention_decode_partial_impl<__half>(
+        q, q_row_stride, k_cache, v_cache, slots, lengths, partial_max, partial_sum, partial_out, heads,
+        kv_heads, head_dim, num_slots, max_tokens, split_tokens, scale, bad_entries);
 }
 
 // bf16 q and caches (--compute bf16), otherwise as attention_decode_partial.
@@ -242,7 +244,9 @@ attention_decode_partial_bf16(const __nv_bfloat16* __restrict__ q, long long q_r
                               float* __restrict__ partial_out, int heads, int kv_heads, int head_dim,
                               int num_slots, int max_tokens, int split_tokens, float scale,
                               int* __restrict__ bad_entries) {
-    attention_decode_partial_impl<__nv_bfloat16>(q, q_row_stride, k_cache, v_cache, slots, lengths, partial_max, partial_sum, partial_out, heads, kv_heads, head_dim, num_slots, max_tokens, split_tokens, scale, bad_entries);
+    attention_decode_partial_impl<__nv_bfloat16>(
+        q, q_row_stride, k_cache, v_cache, slots, lengths, partial_max, partial_sum, partial_out, heads,
+        kv_heads, head_dim, num_slots, max_tokens, split_tokens, scale, bad_entries);
 }
 
 // Decode, step 2: merges the splits of attention_decode_partial.
@@ -290,7 +294,9 @@ attention_decode_combine(const float* __restrict__ partial_max, const float* __r
                          const int* __restrict__ lengths, __half* __restrict__ out,
                          long long out_row_stride, int heads, int head_dim, int num_slots,
                          int max_tokens, int max_splits, int split_tokens) {
-    attention_decode_combine_impl<__half>(partial_max, partial_sum, partial_out, slots, lengths, out, out_row_stride, heads, head_dim, num_slots, max_tokens, max_splits, split_tokens);
+    attention_decode_combine_impl<__half>(
+        partial_max, partial_sum, partial_out, slots, lengths, out, out_row_stride, heads, head_dim,
+        num_slots, max_tokens, max_splits, split_tokens);
 }
 
 // bf16 output (--compute bf16), otherwise as attention_decode_combine.
@@ -300,7 +306,9 @@ attention_decode_combine_bf16(const float* __restrict__ partial_max, const float
                               const int* __restrict__ lengths, __nv_bfloat16* __restrict__ out,
                               long long out_row_stride, int heads, int head_dim, int num_slots,
                               int max_tokens, int max_splits, int split_tokens) {
-    attention_decode_combine_impl<__nv_bfloat16>(partial_max, partial_sum, partial_out, slots, lengths, out, out_row_stride, heads, head_dim, num_slots, max_tokens, max_splits, split_tokens);
+    attention_decode_combine_impl<__nv_bfloat16>(
+        partial_max, partial_sum, partial_out, slots, lengths, out, out_row_stride, heads, head_dim,
+        num_slots, max_tokens, max_splits, split_tokens);
 }
 
 // Prefill: n query tokens of one sequence at positions start_pos .. start_pos + n - 1; query
@@ -506,7 +514,9 @@ attention_prefill(const __half* __restrict__ q, long long q_row_stride,
                   __half* __restrict__ out, long long out_row_stride, int slot, int start_pos,
                   int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
                   float scale) {
-    attention_prefill_impl<__half>(q, q_row_stride, k_cache, v_cache, out, out_row_stride, slot, start_pos, n, heads, kv_heads, head_dim, num_slots, max_tokens, scale);
+    attention_prefill_impl<__half>(
+        q, q_row_stride, k_cache, v_cache, out, out_row_stride, slot, start_pos, n, heads, kv_heads, head_dim,
+        num_slots, max_tokens, scale);
 }
 
 // bf16 q, caches and output (--compute bf16), otherwise as attention_prefill.
@@ -516,5 +526,7 @@ attention_prefill_bf16(const __nv_bfloat16* __restrict__ q, long long q_row_stri
                        __nv_bfloat16* __restrict__ out, long long out_row_stride, int slot, int start_pos,
                        int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
                        float scale) {
-    attention_prefill_impl<__nv_bfloat16>(q, q_row_stride, k_cache, v_cache, out, out_row_stride, slot, start_pos, n, heads, kv_heads, head_dim, num_slots, max_tokens, scale);
+    attention_prefill_impl<__nv_bfloat16>(
+        q, q_row_stride, k_cache, v_cache, out, out_row_stride, slot, start_pos, n, heads, kv_heads, head_dim,
+        num_slots, max_tokens, scale);
 }

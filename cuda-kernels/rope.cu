@@ -112,7 +112,9 @@ rope_and_cache(__half* __restrict__ q, long long q_row_stride,
                int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
                float theta, int* __restrict__ bad_entries, unsigned* __restrict__ range,
                int range_stride, int site) {
-    rope_and_cache_impl<__half>(q, q_row_stride, k, k_row_stride, v, v_row_stride, k_cache, v_cache, slots, positions, n, heads, kv_heads, head_dim, num_slots, max_tokens, theta, bad_entries, range, range_stride, site);
+    rope_and_cache_impl<__half>(
+        q, q_row_stride, k, k_row_stride, v, v_row_stride, k_cache, v_cache, slots, positions, n, heads,
+        kv_heads, head_dim, num_slots, max_tokens, theta, bad_entries, range, range_stride, site);
 }
 
 // bf16 q, k, v and caches (--compute bf16), otherwise as rope_and_cache.
@@ -125,5 +127,7 @@ rope_and_cache_bf16(__nv_bfloat16* __restrict__ q, long long q_row_stride,
                     int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
                     float theta, int* __restrict__ bad_entries, unsigned* __restrict__ range,
                     int range_stride, int site) {
-    rope_and_cache_impl<__nv_bfloat16>(q, q_row_stride, k, k_row_stride, v, v_row_stride, k_cache, v_cache, slots, positions, n, heads, kv_heads, head_dim, num_slots, max_tokens, theta, bad_entries, range, range_stride, site);
+    rope_and_cache_impl<__nv_bfloat16>(
+        q, q_row_stride, k, k_row_stride, v, v_row_stride, k_cache, v_cache, slots, positions, n, heads,
+        kv_heads, head_dim, num_slots, max_tokens, theta, bad_entries, range, range_stride, site);
 }
