@@ -86,9 +86,9 @@ __device__ __forceinline__ DecodeBlock decode_block(int heads_per_block, int hea
 //          length is outside [1, max_tokens] or needs more than max_splits splits; that sequence's
 //          partials are not written and attention_decode_combine writes NaN for it.
 // grid (max_splits, kv_heads * ceil(group / 8), batch), block (DECODE_THREADS).
-extern "C" __global__ void __launch_bounds__(DECODE_THREADS)
-attention_decode_partial(const __half* __restrict__ q, long long q_row_stride,
-                         const __half* __restrict__ k_cache, const __half* __restrict__ v_cache,
+template <typename T>
+__device__ __forceinline__ void attention_decode_partial_impl(const T* __restrict__ q, long long q_row_stride,
+                         const T* __restrict__ k_cache, const T* __restrict__ v_cache,
                          const int* __restrict__ slots, const int* __restrict__ lengths,
                          float* __restrict__ partial_max, float* __restrict__ partial_sum,
                          float* __restrict__ partial_out, int heads, int kv_heads, int head_dim,
@@ -118,7 +118,7 @@ attention_decode_partial(const __half* __restrict__ q, long long q_row_stride,
         const int j = e / ATTENTION_MAX_HEAD_DIM;
         const int d = e % ATTENTION_MAX_HEAD_DIM;
         q_shared[j][d] = (j < block_heads && d < head_dim)
-                             ? __half2float(q[b * q_row_stride + (long long)(first_head + j) * head_dim + d])
+                             ? gemma4j::to_float(q[b * q_row_stride + (long long)(first_head + j) * head_dim + d])
                              : 0.0f;
     }
     if (threadIdx.x < DECODE_HEADS) {
@@ -130,8 +130,8 @@ attention_decode_partial(const __half* __restrict__ q, long long q_row_stride,
     for (int j = 0; j < DECODE_HEADS; ++j) acc[j] = 0.0f;
 
     const long long head_offset = ((long long)slot * kv_heads + kv_head) * max_tokens * head_dim;
-    const __half* keys = k_cache + head_offset;
-    const __half* values = v_cache + head_offset;
+    const T* keys = k_cache + head_offset;
+    const T* values = v_cache + head_offset;
     __syncthreads();  // q_shared and the running state are initialised
 
     for (int tile = key_begin; tile < key_end; tile += DECODE_KEY_TILE) {
@@ -152,10 +152,10 @@ attention_decode_partial(const __half* __restrict__ q, long long q_row_stride,
         for (int r = 0; r < DECODE_KEYS_PER_WARP; ++r) {
             const int t = warp + r * DECODE_WARPS;
             if (t < tile_len) {  // uniform across the warp
-                const __half* kh = reinterpret_cast<const __half*>(&k_raw[r]);
+                const T* kh = reinterpret_cast<const T*>(&k_raw[r]);
                 float kf[DECODE_DIMS_PER_LANE];
 #pragma unroll
-                for (int e = 0; e < DECODE_DIMS_PER_LANE; ++e) kf[e] = __half2float(kh[e]);
+                for (int e = 0; e < DECODE_DIMS_PER_LANE; ++e) kf[e] = gemma4j::to_float(kh[e]);
 #pragma unroll
                 for (int j = 0; j < DECODE_HEADS; ++j) {
                     if (j < block_heads) {  // uniform across the block
@@ -199,7 +199,7 @@ attention_decode_partial(const __half* __restrict__ q, long long q_row_stride,
                 if (j < block_heads) acc[j] *= rescale[j];
             }
             for (int t = 0; t < tile_len; ++t) {
-                const float v = __half2float(values[(long long)(tile + t) * head_dim + out_dim]);
+                const float v = gemma4j::to_float(values[(long long)(tile + t) * head_dim + out_dim]);
 #pragma unroll
                 for (int j = 0; j < DECODE_HEADS; ++j) {
                     if (j < block_heads) acc[j] += scores[j][t] * v;
@@ -222,6 +222,33 @@ attention_decode_partial(const __half* __restrict__ q, long long q_row_stride,
     }
 }
 
+extern "C" __global__ void __launch_bounds__(DECODE_THREADS)
+attention_decode_partial(const __half* __restrict__ q, long long q_row_stride,
+                         const __half* __restrict__ k_cache, const __half* __restrict__ v_cache,
+                         const int* __restrict__ slots, const int* __restrict__ lengths,
+                         float* __restrict__ partial_max, float* __restrict__ partial_sum,
+                         float* __restrict__ partial_out, int heads, int kv_heads, int head_dim,
+                         int num_slots, int max_tokens, int split_tokens, float scale,
+                         int* __restrict__ bad_entries) {
+    attention_decode_partial_impl<__half>(
+        q, q_row_stride, k_cache, v_cache, slots, lengths, partial_max, partial_sum, partial_out, heads,
+        kv_heads, head_dim, num_slots, max_tokens, split_tokens, scale, bad_entries);
+}
+
+// bf16 q and caches (--compute bf16), otherwise as attention_decode_partial.
+extern "C" __global__ void __launch_bounds__(DECODE_THREADS)
+attention_decode_partial_bf16(const __nv_bfloat16* __restrict__ q, long long q_row_stride,
+                              const __nv_bfloat16* __restrict__ k_cache, const __nv_bfloat16* __restrict__ v_cache,
+                              const int* __restrict__ slots, const int* __restrict__ lengths,
+                              float* __restrict__ partial_max, float* __restrict__ partial_sum,
+                              float* __restrict__ partial_out, int heads, int kv_heads, int head_dim,
+                              int num_slots, int max_tokens, int split_tokens, float scale,
+                              int* __restrict__ bad_entries) {
+    attention_decode_partial_impl<__nv_bfloat16>(
+        q, q_row_stride, k_cache, v_cache, slots, lengths, partial_max, partial_sum, partial_out, heads,
+        kv_heads, head_dim, num_slots, max_tokens, split_tokens, scale, bad_entries);
+}
+
 // Decode, step 2: merges the splits of attention_decode_partial.
 //
 // partial_*, slots, lengths  as in attention_decode_partial (same max_splits, split_tokens)
@@ -229,20 +256,20 @@ attention_decode_partial(const __half* __restrict__ q, long long q_row_stride,
 //          sum_s exp(m_s - M) * acc_s / sum_s exp(m_s - M) * l_s, saturated; NaN for a sequence
 //          that attention_decode_partial rejected.
 // grid (heads, batch), block (COMBINE_THREADS).
-extern "C" __global__ void __launch_bounds__(COMBINE_THREADS)
-attention_decode_combine(const float* __restrict__ partial_max, const float* __restrict__ partial_sum,
+template <typename T>
+__device__ __forceinline__ void attention_decode_combine_impl(const float* __restrict__ partial_max, const float* __restrict__ partial_sum,
                          const float* __restrict__ partial_out, const int* __restrict__ slots,
-                         const int* __restrict__ lengths, __half* __restrict__ out,
+                         const int* __restrict__ lengths, T* __restrict__ out,
                          long long out_row_stride, int heads, int head_dim, int num_slots,
                          int max_tokens, int max_splits, int split_tokens) {
     const int h = blockIdx.x;
     const int b = blockIdx.y;
-    __half* o = out + b * out_row_stride + (long long)h * head_dim;
+    T* o = out + b * out_row_stride + (long long)h * head_dim;
     const int slot = slots[b];
     const int length = lengths[b];
     const int splits = length >= 1 ? (length + split_tokens - 1) / split_tokens : 0;
     if (slot < 0 || slot >= num_slots || length < 1 || length > max_tokens || splits > max_splits) {
-        for (int d = threadIdx.x; d < head_dim; d += blockDim.x) o[d] = __float2half_rn(nanf(""));
+        for (int d = threadIdx.x; d < head_dim; d += blockDim.x) o[d] = gemma4j::store_saturated<T>(nanf(""));
         return;
     }
     const long long base = ((long long)b * heads + h) * max_splits;
@@ -257,8 +284,31 @@ attention_decode_combine(const float* __restrict__ partial_max, const float* __r
         for (int s = 0; s < splits; ++s) {
             numerator += partial_out[(base + s) * head_dim + d] * expf(partial_max[base + s] - global_max);
         }
-        o[d] = gemma4j::to_half_saturated(numerator / denominator);
+        o[d] = gemma4j::store_saturated<T>(numerator / denominator);
     }
+}
+
+extern "C" __global__ void __launch_bounds__(COMBINE_THREADS)
+attention_decode_combine(const float* __restrict__ partial_max, const float* __restrict__ partial_sum,
+                         const float* __restrict__ partial_out, const int* __restrict__ slots,
+                         const int* __restrict__ lengths, __half* __restrict__ out,
+                         long long out_row_stride, int heads, int head_dim, int num_slots,
+                         int max_tokens, int max_splits, int split_tokens) {
+    attention_decode_combine_impl<__half>(
+        partial_max, partial_sum, partial_out, slots, lengths, out, out_row_stride, heads, head_dim,
+        num_slots, max_tokens, max_splits, split_tokens);
+}
+
+// bf16 output (--compute bf16), otherwise as attention_decode_combine.
+extern "C" __global__ void __launch_bounds__(COMBINE_THREADS)
+attention_decode_combine_bf16(const float* __restrict__ partial_max, const float* __restrict__ partial_sum,
+                              const float* __restrict__ partial_out, const int* __restrict__ slots,
+                              const int* __restrict__ lengths, __nv_bfloat16* __restrict__ out,
+                              long long out_row_stride, int heads, int head_dim, int num_slots,
+                              int max_tokens, int max_splits, int split_tokens) {
+    attention_decode_combine_impl<__nv_bfloat16>(
+        partial_max, partial_sum, partial_out, slots, lengths, out, out_row_stride, heads, head_dim,
+        num_slots, max_tokens, max_splits, split_tokens);
 }
 
 // Prefill: n query tokens of one sequence at positions start_pos .. start_pos + n - 1; query
@@ -274,10 +324,10 @@ attention_decode_combine(const float* __restrict__ partial_max, const float* __r
 // grid (ceil(n * group / PREFILL_ROWS), kv_heads), block (PREFILL_THREADS); thread (ty = tid / 16,
 // tx = tid % 16) owns query rows 2ty and 2ty + 1 of the tile, key columns tx + 16c and output dims
 // tx + 16c. Two rows per thread keep it within 128 registers (two blocks per SM) without spilling.
-extern "C" __global__ void __launch_bounds__(PREFILL_THREADS)
-attention_prefill(const __half* __restrict__ q, long long q_row_stride,
-                  const __half* __restrict__ k_cache, const __half* __restrict__ v_cache,
-                  __half* __restrict__ out, long long out_row_stride, int slot, int start_pos,
+template <typename T>
+__device__ __forceinline__ void attention_prefill_impl(const T* __restrict__ q, long long q_row_stride,
+                  const T* __restrict__ k_cache, const T* __restrict__ v_cache,
+                  T* __restrict__ out, long long out_row_stride, int slot, int start_pos,
                   int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
                   float scale) {
     // Staging area: q and k chunks while scoring, then value rows while accumulating.
@@ -310,15 +360,15 @@ attention_prefill(const __half* __restrict__ q, long long q_row_stride,
         for (int e = tid; e < PREFILL_ROWS * head_dim; e += PREFILL_THREADS) {
             const int row = row0 + e / head_dim;
             if (row >= rows) continue;
-            __half* o = out + (row / group) * out_row_stride + (long long)(kv_head * group + row % group) * head_dim;
-            o[e % head_dim] = __float2half_rn(nanf(""));
+            T* o = out + (row / group) * out_row_stride + (long long)(kv_head * group + row % group) * head_dim;
+            o[e % head_dim] = gemma4j::store_saturated<T>(nanf(""));
         }
         return;
     }
 
     const long long head_offset = ((long long)slot * kv_heads + kv_head) * max_tokens * head_dim;
-    const __half* keys = k_cache + head_offset;
-    const __half* values = v_cache + head_offset;
+    const T* keys = k_cache + head_offset;
+    const T* values = v_cache + head_offset;
     const int last_row = min(row0 + PREFILL_ROWS, rows) - 1;
     const int key_end = start_pos + last_row / group + 1;  // keys [0, key_end) are visible to some row
 
@@ -352,7 +402,7 @@ attention_prefill(const __half* __restrict__ q, long long q_row_stride,
                 if (row < rows && d < head_dim) {
                     const int token = row / group;
                     const int head = kv_head * group + row % group;
-                    qv = __half2float(q[token * q_row_stride + (long long)head * head_dim + d]);
+                    qv = gemma4j::to_float(q[token * q_row_stride + (long long)head * head_dim + d]);
                 }
                 q_tile[r * kQkStride + dd] = qv;
             }
@@ -361,7 +411,7 @@ attention_prefill(const __half* __restrict__ q, long long q_row_stride,
                 const int dd = e % PREFILL_DIM_CHUNK;
                 const int d = d0 + dd;
                 k_tile[(e / PREFILL_DIM_CHUNK) * kQkStride + dd] =
-                    (key < key_end && d < head_dim) ? __half2float(keys[(long long)key * head_dim + d]) : 0.0f;
+                    (key < key_end && d < head_dim) ? gemma4j::to_float(keys[(long long)key * head_dim + d]) : 0.0f;
             }
             __syncthreads();
 #pragma unroll 8
@@ -425,7 +475,7 @@ attention_prefill(const __half* __restrict__ q, long long q_row_stride,
             for (int t = 0; t < PREFILL_V_KEYS; ++t) {
                 const int key = key0 + v0 + t;
                 v_tile[t * ATTENTION_MAX_HEAD_DIM + tid] =
-                    (key < key_end && tid < head_dim) ? __half2float(values[(long long)key * head_dim + tid]) : 0.0f;
+                    (key < key_end && tid < head_dim) ? gemma4j::to_float(values[(long long)key * head_dim + tid]) : 0.0f;
             }
             __syncthreads();
 #pragma unroll 4
@@ -448,12 +498,35 @@ attention_prefill(const __half* __restrict__ q, long long q_row_stride,
     for (int i = 0; i < PREFILL_ROWS_PER_THREAD; ++i) {
         const int row = row0 + ty * PREFILL_ROWS_PER_THREAD + i;
         if (row >= rows) continue;
-        __half* o = out + (row / group) * out_row_stride + (long long)(kv_head * group + row % group) * head_dim;
+        T* o = out + (row / group) * out_row_stride + (long long)(kv_head * group + row % group) * head_dim;
         const float inv_sum = 1.0f / row_sum[i];
 #pragma unroll
         for (int c = 0; c < PREFILL_DIMS_PER_THREAD; ++c) {
             const int d = tx + PREFILL_COLS * c;
-            if (d < head_dim) o[d] = gemma4j::to_half_saturated(acc[i][c] * inv_sum);
+            if (d < head_dim) o[d] = gemma4j::store_saturated<T>(acc[i][c] * inv_sum);
         }
     }
+}
+
+extern "C" __global__ void __launch_bounds__(PREFILL_THREADS)
+attention_prefill(const __half* __restrict__ q, long long q_row_stride,
+                  const __half* __restrict__ k_cache, const __half* __restrict__ v_cache,
+                  __half* __restrict__ out, long long out_row_stride, int slot, int start_pos,
+                  int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
+                  float scale) {
+    attention_prefill_impl<__half>(
+        q, q_row_stride, k_cache, v_cache, out, out_row_stride, slot, start_pos, n, heads, kv_heads, head_dim,
+        num_slots, max_tokens, scale);
+}
+
+// bf16 q, caches and output (--compute bf16), otherwise as attention_prefill.
+extern "C" __global__ void __launch_bounds__(PREFILL_THREADS)
+attention_prefill_bf16(const __nv_bfloat16* __restrict__ q, long long q_row_stride,
+                       const __nv_bfloat16* __restrict__ k_cache, const __nv_bfloat16* __restrict__ v_cache,
+                       __nv_bfloat16* __restrict__ out, long long out_row_stride, int slot, int start_pos,
+                       int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
+                       float scale) {
+    attention_prefill_impl<__nv_bfloat16>(
+        q, q_row_stride, k_cache, v_cache, out, out_row_stride, slot, start_pos, n, heads, kv_heads, head_dim,
+        num_slots, max_tokens, scale);
 }

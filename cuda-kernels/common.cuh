@@ -30,6 +30,40 @@ __device__ __forceinline__ __half to_half_saturated(float x) {
     return __float2half_rn(clamp_to_fp16_range(x));
 }
 
+// The 16-bit activation and weight types the kernels are instantiated for: __half (the default
+// compute type) and __nv_bfloat16 (--compute bf16, Gemma's native dtype). Loads widen to fp32;
+// stores round to nearest even and saturate at the type's largest finite value, NaN kept.
+__device__ __forceinline__ float to_float(__half x) { return __half2float(x); }
+__device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
+
+// Largest finite bf16 value, (2 - 2^-7) * 2^127, and the smallest fp32 magnitude that rounds to bf16
+// infinity: halfway between it and 2^128, (2 - 2^-8) * 2^127.
+constexpr float kBf16Max = 3.38953139e38f;
+constexpr float kBf16OverflowThreshold = 3.39617752e38f;
+
+template <typename T> struct Act16;
+template <> struct Act16<__half> {
+    static constexpr float kMax = kFp16Max;
+    static constexpr float kOverflow = kFp16OverflowThreshold;
+};
+template <> struct Act16<__nv_bfloat16> {
+    static constexpr float kMax = kBf16Max;
+    static constexpr float kOverflow = kBf16OverflowThreshold;
+};
+
+template <typename T> __device__ __forceinline__ T from_float_rn(float x);
+template <> __device__ __forceinline__ __half from_float_rn<__half>(float x) { return __float2half_rn(x); }
+template <> __device__ __forceinline__ __nv_bfloat16 from_float_rn<__nv_bfloat16>(float x) {
+    return __float2bfloat16_rn(x);
+}
+
+// fp32 -> T, round to nearest even, saturating at +-Act16<T>::kMax; NaN stays NaN.
+template <typename T>
+__device__ __forceinline__ T store_saturated(float x) {
+    constexpr float m = Act16<T>::kMax;
+    return from_float_rn<T>(x > m ? m : (x < -m ? -m : x));
+}
+
 // Range flags: where an fp16 activation left fp16's range. Each activation row owns two uint32
 // words (rows `row_stride` words apart; stride 0 sends every row to one pair):
 //   word 0: bit 2*tensor is set when a value of that tensor saturated (|x| >= 65520 in fp32, which
@@ -46,10 +80,13 @@ constexpr unsigned kRangeSaturated = 1u;
 constexpr unsigned kRangeNonFinite = 2u;
 
 // The range kind of one fp32 value about to be stored as fp16: 0, kRangeSaturated or kRangeNonFinite.
+// For T = __nv_bfloat16 "saturated" means |x| >= 3.396e38, which only an fp32 value near its own
+// limit reaches; inf and NaN are what the bf16 flags mostly count.
+template <typename T = __half>
 __device__ __forceinline__ unsigned range_kind(float x) {
     const float a = fabsf(x);
-    return a >= kFp16OverflowThreshold ? (a == INFINITY ? kRangeNonFinite : kRangeSaturated)
-                                       : (a == a ? 0u : kRangeNonFinite);
+    return a >= Act16<T>::kOverflow ? (a == INFINITY ? kRangeNonFinite : kRangeSaturated)
+                                    : (a == a ? 0u : kRangeNonFinite);
 }
 
 // Adds `kinds` (an OR of range kinds) found at `site` to row `row`'s flags; no-op for none or null.

@@ -12,9 +12,10 @@ namespace gemma4j {
 
 __device__ __forceinline__ float convert_load(const __nv_bfloat16* p) { return __bfloat162float(*p); }
 __device__ __forceinline__ float convert_load(const float* p) { return *p; }
+__device__ __forceinline__ float convert_load(const __half* p) { return __half2float(*p); }
 
-template <typename In>
-__device__ __forceinline__ void convert_to_half(const In* __restrict__ in, __half* __restrict__ out,
+template <typename In, typename Out = __half>
+__device__ __forceinline__ void convert_to_half(const In* __restrict__ in, Out* __restrict__ out,
                                                 long long count,
                                                 unsigned long long* __restrict__ overflow_count,
                                                 unsigned long long* __restrict__ nan_count) {
@@ -26,10 +27,10 @@ __device__ __forceinline__ void convert_to_half(const In* __restrict__ in, __hal
         const float x = convert_load(in + e);
         if (isnan(x)) {
             ++nans;
-        } else if (fabsf(x) >= kFp16OverflowThreshold) {
+        } else if (fabsf(x) >= Act16<Out>::kOverflow) {
             ++overflows;
         }
-        out[e] = to_half_saturated(x);
+        out[e] = store_saturated<Out>(x);
     }
     overflows = block_sum(overflows, scratch);
     nans = block_sum(nans, scratch);
@@ -57,5 +58,23 @@ extern "C" __global__ void __launch_bounds__(CONVERT_THREADS)
 convert_f32_to_f16(const float* __restrict__ in, __half* __restrict__ out, long long count,
                    unsigned long long* __restrict__ overflow_count,
                    unsigned long long* __restrict__ nan_count) {
+    gemma4j::convert_to_half(in, out, count, overflow_count, nan_count);
+}
+
+// fp32 in, bf16 out (--compute bf16): overflow_count counts |x| >= 3.396e38 (finite fp32 values that
+// bf16 rounds to infinity, saturated to +-3.390e38) and infinities; NaN as above.
+extern "C" __global__ void __launch_bounds__(CONVERT_THREADS)
+convert_f32_to_bf16(const float* __restrict__ in, __nv_bfloat16* __restrict__ out, long long count,
+                    unsigned long long* __restrict__ overflow_count,
+                    unsigned long long* __restrict__ nan_count) {
+    gemma4j::convert_to_half(in, out, count, overflow_count, nan_count);
+}
+
+// fp16 in, bf16 out (--compute bf16): every finite fp16 value is within bf16's range; fp16
+// infinities are counted as overflows (saturated), NaN as above.
+extern "C" __global__ void __launch_bounds__(CONVERT_THREADS)
+convert_f16_to_bf16(const __half* __restrict__ in, __nv_bfloat16* __restrict__ out, long long count,
+                    unsigned long long* __restrict__ overflow_count,
+                    unsigned long long* __restrict__ nan_count) {
     gemma4j::convert_to_half(in, out, count, overflow_count, nan_count);
 }

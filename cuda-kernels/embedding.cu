@@ -9,8 +9,10 @@ constexpr int EMBEDDING_THREADS = 256;
 // scale     sqrt(hidden), already rounded to the checkpoint's dtype by the host
 // bad_tokens  int32 counter or null: +1 per token outside [0, vocab); that token's row is NaN
 // grid (n), block (EMBEDDING_THREADS).
-extern "C" __global__ void __launch_bounds__(EMBEDDING_THREADS)
-embedding_gather(const __half* __restrict__ embed, const int* __restrict__ tokens,
+namespace gemma4j {
+
+template <typename T>
+__device__ __forceinline__ void embedding_gather(const T* __restrict__ embed, const int* __restrict__ tokens,
                  float* __restrict__ residual, int n, int hidden, int vocab, float scale,
                  int* __restrict__ bad_tokens) {
     const int row = blockIdx.x;
@@ -22,6 +24,23 @@ embedding_gather(const __half* __restrict__ embed, const int* __restrict__ token
         for (int d = threadIdx.x; d < hidden; d += blockDim.x) out[d] = nanf("");
         return;
     }
-    const __half* src = embed + (long long)token * hidden;
-    for (int d = threadIdx.x; d < hidden; d += blockDim.x) out[d] = __half2float(src[d]) * scale;
+    const T* src = embed + (long long)token * hidden;
+    for (int d = threadIdx.x; d < hidden; d += blockDim.x) out[d] = to_float(src[d]) * scale;
+}
+
+}  // namespace gemma4j
+
+extern "C" __global__ void __launch_bounds__(EMBEDDING_THREADS)
+embedding_gather(const __half* __restrict__ embed, const int* __restrict__ tokens,
+                 float* __restrict__ residual, int n, int hidden, int vocab, float scale,
+                 int* __restrict__ bad_tokens) {
+    gemma4j::embedding_gather(embed, tokens, residual, n, hidden, vocab, scale, bad_tokens);
+}
+
+// bf16 table (--compute bf16), otherwise as embedding_gather.
+extern "C" __global__ void __launch_bounds__(EMBEDDING_THREADS)
+embedding_gather_bf16(const __nv_bfloat16* __restrict__ embed, const int* __restrict__ tokens,
+                      float* __restrict__ residual, int n, int hidden, int vocab, float scale,
+                      int* __restrict__ bad_tokens) {
+    gemma4j::embedding_gather(embed, tokens, residual, n, hidden, vocab, scale, bad_tokens);
 }

@@ -24,9 +24,9 @@ __device__ __forceinline__ float load_float(const __half* p) { return __half2flo
 // gate, up: [n, inter] rows `in_row_stride` elements apart; out fp16 [n, inter] contiguous.
 // range, range_stride, site: range flags (common.cuh) or null; each row's saturated and inf/NaN
 // outputs (after the scale) are noted at `site`.
-template <typename In>
+template <typename In, typename Out>
 __device__ __forceinline__ void geglu(const In* __restrict__ gate, const In* __restrict__ up,
-                                      long long in_row_stride, __half* __restrict__ out, int n,
+                                      long long in_row_stride, Out* __restrict__ out, int n,
                                       int inter, float scale, unsigned* __restrict__ range,
                                       int range_stride, int site) {
     const long long total = (long long)n * inter;
@@ -36,8 +36,8 @@ __device__ __forceinline__ void geglu(const In* __restrict__ gate, const In* __r
         const long long col = e - row * inter;
         const long long in = row * in_row_stride + col;
         const float value = gelu_tanh(load_float(gate + in)) * load_float(up + in) * scale;
-        note_range(range, range_stride, site, (int)row, range_kind(value));
-        out[e] = to_half_saturated(value);
+        note_range(range, range_stride, site, (int)row, range_kind<Out>(value));
+        out[e] = store_saturated<Out>(value);
     }
 }
 
@@ -58,5 +58,13 @@ extern "C" __global__ void __launch_bounds__(GEGLU_THREADS)
 geglu_f16(const __half* __restrict__ gate, const __half* __restrict__ up, long long in_row_stride,
           __half* __restrict__ out, int n, int inter, float scale, unsigned* __restrict__ range,
           int range_stride, int site) {
+    gemma4j::geglu(gate, up, in_row_stride, out, n, inter, scale, range, range_stride, site);
+}
+
+// bf16 output (--compute bf16), otherwise as geglu_f32.
+extern "C" __global__ void __launch_bounds__(GEGLU_THREADS)
+geglu_f32_bf16(const float* __restrict__ gate, const float* __restrict__ up, long long in_row_stride,
+               __nv_bfloat16* __restrict__ out, int n, int inter, float scale, unsigned* __restrict__ range,
+               int range_stride, int site) {
     gemma4j::geglu(gate, up, in_row_stride, out, n, inter, scale, range, range_stride, site);
 }

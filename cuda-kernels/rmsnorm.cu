@@ -12,26 +12,43 @@ constexpr int RMSNORM_THREADS = 256;
 //         outputs are noted at `site`; a residual row holding inf or NaN gives NaN outputs, so it is
 //         noted too
 // grid (n), block (RMSNORM_THREADS); one block reduces one row.
-extern "C" __global__ void __launch_bounds__(RMSNORM_THREADS)
-rmsnorm_f16(const float* __restrict__ x, const __half* __restrict__ weight, __half* __restrict__ y,
-            int n, int hidden, float eps, unsigned* __restrict__ range, int range_stride, int site) {
+namespace gemma4j {
+
+template <typename T>
+__device__ __forceinline__ void rmsnorm(const float* __restrict__ x, const T* __restrict__ weight, T* __restrict__ y,
+                                        int n, int hidden, float eps, unsigned* __restrict__ range, int range_stride, int site) {
     __shared__ float scratch[32];
     const int row = blockIdx.x;
     if (row >= n) return;
     const float* xr = x + (long long)row * hidden;
-    __half* yr = y + (long long)row * hidden;
+    T* yr = y + (long long)row * hidden;
     float squares = 0.0f;
     for (int d = threadIdx.x; d < hidden; d += blockDim.x) squares += xr[d] * xr[d];
-    const float total = gemma4j::block_sum(squares, scratch);
+    const float total = block_sum(squares, scratch);
     // 1 / sqrtf: both correctly rounded without --use_fast_math (rsqrtf is 2 ulp).
     const float inv_rms = 1.0f / sqrtf(total / (float)hidden + eps);
     unsigned kinds = 0u;
     for (int d = threadIdx.x; d < hidden; d += blockDim.x) {
         // Hugging Face order: (x * inv_rms) * (1 + w).
         const float normed = __fmul_rn(xr[d], inv_rms);
-        const float out = __fmul_rn(normed, 1.0f + __half2float(weight[d]));
-        kinds |= gemma4j::range_kind(out);
-        yr[d] = gemma4j::to_half_saturated(out);
+        const float out = __fmul_rn(normed, 1.0f + to_float(weight[d]));
+        kinds |= range_kind<T>(out);
+        yr[d] = store_saturated<T>(out);
     }
-    gemma4j::note_range(range, range_stride, site, row, kinds);
+    note_range(range, range_stride, site, row, kinds);
+}
+
+}  // namespace gemma4j
+
+extern "C" __global__ void __launch_bounds__(RMSNORM_THREADS)
+rmsnorm_f16(const float* __restrict__ x, const __half* __restrict__ weight, __half* __restrict__ y,
+            int n, int hidden, float eps, unsigned* __restrict__ range, int range_stride, int site) {
+    gemma4j::rmsnorm(x, weight, y, n, hidden, eps, range, range_stride, site);
+}
+
+// bf16 weight and output (--compute bf16), otherwise as rmsnorm_f16.
+extern "C" __global__ void __launch_bounds__(RMSNORM_THREADS)
+rmsnorm_bf16(const float* __restrict__ x, const __nv_bfloat16* __restrict__ weight, __nv_bfloat16* __restrict__ y,
+             int n, int hidden, float eps, unsigned* __restrict__ range, int range_stride, int site) {
+    gemma4j::rmsnorm(x, weight, y, n, hidden, eps, range, range_stride, site);
 }

@@ -39,11 +39,11 @@ __device__ __forceinline__ float rope_inv_freq(int i, int head_dim, float theta)
 //          and v values that are inf or NaN as read (the q/k/v GEMM's fp16 output overflowed) are
 //          noted at `site`, rotated q and k that saturate at site + 1 (kRangeRope).
 // head_dim must be even. grid (n), block (ROPE_THREADS).
-extern "C" __global__ void __launch_bounds__(ROPE_THREADS)
-rope_and_cache(__half* __restrict__ q, long long q_row_stride,
-               const __half* __restrict__ k, long long k_row_stride,
-               const __half* __restrict__ v, long long v_row_stride,
-               __half* __restrict__ k_cache, __half* __restrict__ v_cache,
+template <typename T>
+__device__ __forceinline__ void rope_and_cache_impl(T* __restrict__ q, long long q_row_stride,
+               const T* __restrict__ k, long long k_row_stride,
+               const T* __restrict__ v, long long v_row_stride,
+               T* __restrict__ k_cache, T* __restrict__ v_cache,
                const int* __restrict__ slots, const int* __restrict__ positions,
                int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
                float theta, int* __restrict__ bad_entries, unsigned* __restrict__ range,
@@ -57,9 +57,9 @@ rope_and_cache(__half* __restrict__ q, long long q_row_stride,
         return;
     }
     const int half = head_dim / 2;
-    __half* qt = q + t * q_row_stride;
-    const __half* kt = k + t * k_row_stride;
-    const __half* vt = v + t * v_row_stride;
+    T* qt = q + t * q_row_stride;
+    const T* kt = k + t * k_row_stride;
+    const T* vt = v + t * v_row_stride;
     const long long cache_head_stride = (long long)max_tokens * head_dim;
     const long long cache_row = ((long long)slot * kv_heads * max_tokens + pos) * head_dim;
     unsigned read = 0u, rotated = 0u;
@@ -70,30 +70,30 @@ rope_and_cache(__half* __restrict__ q, long long q_row_stride,
         const float c = (float)cos_d;
         const float s = (float)sin_d;
         for (int h = 0; h < heads; ++h) {
-            __half* x = qt + (long long)h * head_dim;
-            const float x1 = __half2float(x[i]);
-            const float x2 = __half2float(x[i + half]);
-            read |= gemma4j::range_kind(x1) | gemma4j::range_kind(x2);
+            T* x = qt + (long long)h * head_dim;
+            const float x1 = gemma4j::to_float(x[i]);
+            const float x2 = gemma4j::to_float(x[i + half]);
+            read |= gemma4j::range_kind<T>(x1) | gemma4j::range_kind<T>(x2);
             const float r1 = __fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, s));
             const float r2 = __fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s));
-            rotated |= gemma4j::range_kind(r1) | gemma4j::range_kind(r2);
-            x[i] = gemma4j::to_half_saturated(r1);
-            x[i + half] = gemma4j::to_half_saturated(r2);
+            rotated |= gemma4j::range_kind<T>(r1) | gemma4j::range_kind<T>(r2);
+            x[i] = gemma4j::store_saturated<T>(r1);
+            x[i + half] = gemma4j::store_saturated<T>(r2);
         }
         for (int h = 0; h < kv_heads; ++h) {
-            const __half* x = kt + (long long)h * head_dim;
-            const float x1 = __half2float(x[i]);
-            const float x2 = __half2float(x[i + half]);
-            read |= gemma4j::range_kind(x1) | gemma4j::range_kind(x2);
+            const T* x = kt + (long long)h * head_dim;
+            const float x1 = gemma4j::to_float(x[i]);
+            const float x2 = gemma4j::to_float(x[i + half]);
+            read |= gemma4j::range_kind<T>(x1) | gemma4j::range_kind<T>(x2);
             const float r1 = __fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, s));
             const float r2 = __fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s));
-            rotated |= gemma4j::range_kind(r1) | gemma4j::range_kind(r2);
-            __half* kc = k_cache + cache_row + h * cache_head_stride;
-            kc[i] = gemma4j::to_half_saturated(r1);
-            kc[i + half] = gemma4j::to_half_saturated(r2);
-            const __half* vh = vt + (long long)h * head_dim;
-            __half* vc = v_cache + cache_row + h * cache_head_stride;
-            read |= gemma4j::range_kind(__half2float(vh[i])) | gemma4j::range_kind(__half2float(vh[i + half]));
+            rotated |= gemma4j::range_kind<T>(r1) | gemma4j::range_kind<T>(r2);
+            T* kc = k_cache + cache_row + h * cache_head_stride;
+            kc[i] = gemma4j::store_saturated<T>(r1);
+            kc[i + half] = gemma4j::store_saturated<T>(r2);
+            const T* vh = vt + (long long)h * head_dim;
+            T* vc = v_cache + cache_row + h * cache_head_stride;
+            read |= gemma4j::range_kind<T>(gemma4j::to_float(vh[i])) | gemma4j::range_kind<T>(gemma4j::to_float(vh[i + half]));
             vc[i] = vh[i];
             vc[i + half] = vh[i + half];
         }
@@ -101,4 +101,33 @@ rope_and_cache(__half* __restrict__ q, long long q_row_stride,
     // An fp16 value read is at most 65504 unless inf or NaN, so `read` holds only non-finite kinds.
     gemma4j::note_range(range, range_stride, site, t, read);
     gemma4j::note_range(range, range_stride, site + 1, t, rotated);
+}
+
+extern "C" __global__ void __launch_bounds__(ROPE_THREADS)
+rope_and_cache(__half* __restrict__ q, long long q_row_stride,
+               const __half* __restrict__ k, long long k_row_stride,
+               const __half* __restrict__ v, long long v_row_stride,
+               __half* __restrict__ k_cache, __half* __restrict__ v_cache,
+               const int* __restrict__ slots, const int* __restrict__ positions,
+               int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
+               float theta, int* __restrict__ bad_entries, unsigned* __restrict__ range,
+               int range_stride, int site) {
+    rope_and_cache_impl<__half>(
+        q, q_row_stride, k, k_row_stride, v, v_row_stride, k_cache, v_cache, slots, positions, n, heads,
+        kv_heads, head_dim, num_slots, max_tokens, theta, bad_entries, range, range_stride, site);
+}
+
+// bf16 q, k, v and caches (--compute bf16), otherwise as rope_and_cache.
+extern "C" __global__ void __launch_bounds__(ROPE_THREADS)
+rope_and_cache_bf16(__nv_bfloat16* __restrict__ q, long long q_row_stride,
+                    const __nv_bfloat16* __restrict__ k, long long k_row_stride,
+                    const __nv_bfloat16* __restrict__ v, long long v_row_stride,
+                    __nv_bfloat16* __restrict__ k_cache, __nv_bfloat16* __restrict__ v_cache,
+                    const int* __restrict__ slots, const int* __restrict__ positions,
+                    int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
+                    float theta, int* __restrict__ bad_entries, unsigned* __restrict__ range,
+                    int range_stride, int site) {
+    rope_and_cache_impl<__nv_bfloat16>(
+        q, q_row_stride, k, k_row_stride, v, v_row_stride, k_cache, v_cache, slots, positions, n, heads,
+        kv_heads, head_dim, num_slots, max_tokens, theta, bad_entries, range, range_stride, site);
 }

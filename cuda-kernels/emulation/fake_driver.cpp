@@ -158,6 +158,15 @@ struct Function {
 
 Function functions[] = {
     KERNEL(embedding_gather, EMBEDDING_THREADS, false),
+    KERNEL(embedding_gather_bf16, EMBEDDING_THREADS, false),
+    KERNEL(rmsnorm_bf16, RMSNORM_THREADS, false),
+    KERNEL(rope_and_cache_bf16, ROPE_THREADS, false),
+    KERNEL(geglu_f32_bf16, GEGLU_THREADS, true),
+    KERNEL(attention_decode_partial_bf16, DECODE_THREADS, false),
+    KERNEL(attention_decode_combine_bf16, COMBINE_THREADS, false),
+    KERNEL(attention_prefill_bf16, PREFILL_THREADS, false),
+    KERNEL(convert_f32_to_bf16, CONVERT_THREADS, true),
+    KERNEL(convert_f16_to_bf16, CONVERT_THREADS, true),
     KERNEL(rmsnorm_f16, RMSNORM_THREADS, false),
     KERNEL(rope_and_cache, ROPE_THREADS, false),
     KERNEL(geglu_f32, GEGLU_THREADS, true),
@@ -762,8 +771,11 @@ const char* cublasGetStatusString(int) {
     return "fake cuBLAS status";
 }
 
+// cudaDataType values: CUDA_R_32F 0, CUDA_R_16F 2, CUDA_R_16BF 14.
 static double load(const void* p, int type, size_t i) {
-    return type == 2 ? (double)__half2float(((const __half*)p)[i]) : (double)((const float*)p)[i];
+    return type == 2    ? (double)__half2float(((const __half*)p)[i])
+           : type == 14 ? (double)__bfloat162float(((const __nv_bfloat16*)p)[i])
+                        : (double)((const float*)p)[i];
 }
 
 // C = alpha * op(A) op(B) + beta * C in double, column-major, stored as C's type.
@@ -781,6 +793,7 @@ static void gemm(int ta, int tb, int m, int n, int k, float a, const void* A, in
             double old = b == 0 ? 0 : load(C, ct, ci);
             float r = (float)(a * sum + b * old);
             if (ct == 2) ((__half*)C)[ci] = __float2half_rn(r);
+            else if (ct == 14) ((__nv_bfloat16*)C)[ci] = __float2bfloat16_rn(r);
             else ((float*)C)[ci] = r;
         }
     }
@@ -797,11 +810,15 @@ cublasStatus_t cublasGemmEx(void* h, int ta, int tb, int m, int n, int k, const 
         s = handle_stream[h];
     }
     if (compute != 68 || algo != -1) return fail(7, "cublasGemmEx: compute " + std::to_string(compute));
-    if (at != 2 || bt != 2 || (ct != 2 && ct != 0)) return fail(7, "cublasGemmEx: types");
+    // As cuBLAS with CUBLAS_COMPUTE_32F: A and B both fp16 or both bf16, C of their type or fp32.
+    if (!((at == 2 || at == 14) && bt == at && (ct == at || ct == 0))) {
+        return fail(7, "cublasGemmEx: types A " + std::to_string(at) + ", B " + std::to_string(bt) + ", C " +
+                           std::to_string(ct));
+    }
     int arows = ta ? k : m, acols = ta ? m : k, brows = tb ? n : k, bcols = tb ? k : n;
     if (m < 1 || n < 1 || k < 1 || lda < arows || ldb < brows || ldc < m) return fail(7, "cublasGemmEx: dims");
     size_t abytes = 2 * ((size_t)lda * (acols - 1) + arows), bbytes = 2 * ((size_t)ldb * (bcols - 1) + brows);
-    size_t cbytes = (ct == 2 ? 2 : 4) * ((size_t)ldc * (n - 1) + m);
+    size_t cbytes = (ct == 0 ? 4 : 2) * ((size_t)ldc * (n - 1) + m);
     auto operands_inside = [=] {
         return inside((uintptr_t)A, abytes) && inside((uintptr_t)B, bbytes) && inside((uintptr_t)C, cbytes);
     };

@@ -947,6 +947,240 @@ void test_gemv_rope(Random& rnd, RopeShape s) {
 
 }  // namespace
 
+// bf16 instantiations (--compute bf16). bf16 keeps 8 significant bits: rounding to nearest is at
+// most 2^-8 = 3.9e-3 relative per value, about 1.7e-3 rms over many values (fp16: 2^-11 and 2.1e-4).
+// The tolerance, 4e-3, is the fp16 tests' 5e-4 scaled by 2^3 for the three bits bf16 lacks; the
+// references read the same bf16 inputs, so only the kernels' own roundings count.
+constexpr double kBf16Tolerance = 4e-3;
+
+std::vector<__nv_bfloat16> to_bf16(const std::vector<float>& x) {
+    std::vector<__nv_bfloat16> h(x.size());
+    for (size_t i = 0; i < x.size(); ++i) h[i] = __float2bfloat16_rn(x[i]);
+    return h;
+}
+
+double f(__nv_bfloat16 h) { return (double)__bfloat162float(h); }
+
+void test_bf16(Random& rnd) {
+    // embedding: exact, as in fp16.
+    {
+        const int vocab = 11, hidden = 300, n = 3;
+        const auto embed = to_bf16(rnd.normal((size_t)vocab * hidden, 0.05));
+        const std::vector<int> tokens = {3, 10, 0};
+        std::vector<float> residual((size_t)n * hidden);
+        emulation::launch(embedding_gather_bf16, dim3(n), dim3(EMBEDDING_THREADS), embed.data(), tokens.data(),
+                          residual.data(), n, hidden, vocab, 45.25f, (int*)nullptr);
+        bool exact = true;
+        for (int i = 0; i < n; ++i)
+            for (int d = 0; d < hidden; ++d)
+                exact = exact && residual[(size_t)i * hidden + d] ==
+                                     __bfloat162float(embed[(size_t)tokens[i] * hidden + d]) * 45.25f;
+        check(exact, "embedding_gather_bf16: rows equal float(embed) * scale exactly");
+    }
+    // rmsnorm: a row whose outputs exceed fp16's range (1e6) stays in range and unflagged in bf16.
+    {
+        const int n = 3, hidden = 700;
+        auto x = rnd.normal((size_t)n * hidden, 3.0);
+        auto w = rnd.normal(hidden, 0.5);
+        for (int d = 0; d < hidden; ++d) w[d] = d % 2 ? w[d] : 1e6f;  // outputs up to about 1e6 * 3
+        const auto weight = to_bf16(w);
+        std::vector<__nv_bfloat16> y((size_t)n * hidden);
+        std::vector<unsigned> range(2 * n, 0u);
+        emulation::launch(rmsnorm_bf16, dim3(n), dim3(RMSNORM_THREADS), x.data(), weight.data(), y.data(), n, hidden,
+                          1e-6f, range.data(), 2, 8 + gemma4j::kRangeInputNorm);
+        std::vector<double> got, want;
+        for (int i = 0; i < n; ++i) {
+            double ss = 0;
+            for (int d = 0; d < hidden; ++d) ss += (double)x[(size_t)i * hidden + d] * x[(size_t)i * hidden + d];
+            const double inv = 1.0 / std::sqrt(ss / hidden + 1e-6);
+            for (int d = 0; d < hidden; ++d) {
+                got.push_back(f(y[(size_t)i * hidden + d]));
+                want.push_back(x[(size_t)i * hidden + d] * inv * (1.0 + f(weight[d])));
+            }
+        }
+        const double err = relative_error(got, want);
+        bool clear = true;
+        for (int i = 0; i < n; ++i) clear = clear && range_flags_are(range.data() + 2 * i, 8, 0u);
+        check(err < kBf16Tolerance, "rmsnorm_bf16: relative error %.3g vs float64, outputs beyond 65504 included "
+              "(tolerance %.0e: bf16 output)", err, kBf16Tolerance);
+        check(clear, "rmsnorm_bf16: outputs beyond fp16's range set no flag in bf16");
+        std::vector<float> x_inf(x.begin(), x.begin() + hidden);
+        x_inf[3] = INFINITY;
+        std::vector<unsigned> r(2, 0u);
+        emulation::launch(rmsnorm_bf16, dim3(1), dim3(RMSNORM_THREADS), x_inf.data(), weight.data(), y.data(), 1,
+                          hidden, 1e-6f, r.data(), 0, 8 + gemma4j::kRangeInputNorm);
+        check(range_flags_are(r.data(), 8 + gemma4j::kRangeInputNorm, gemma4j::kRangeNonFinite),
+              "rmsnorm_bf16: a residual row holding inf is flagged inf/NaN (flags %#x, %#x)", r[0], r[1]);
+    }
+    // GeGLU: gelu(400) * 400 = 160000, saturated in fp16, kept in bf16; an fp32 infinity is flagged.
+    {
+        const int n = 2, inter = 500;
+        auto gate_up = rnd.normal((size_t)n * 2 * inter, 2.0);
+        gate_up[5] = 400.0f;
+        gate_up[inter + 5] = 400.0f;
+        gate_up[2 * inter + 7] = INFINITY;  // row 1
+        std::vector<__nv_bfloat16> out((size_t)n * inter);
+        std::vector<unsigned> range(2 * n, 0u);
+        const int site = 8 + gemma4j::kRangeGeglu;
+        emulation::launch(geglu_f32_bf16, dim3(3), dim3(GEGLU_THREADS), (const float*)gate_up.data(),
+                          (const float*)(gate_up.data() + inter), (long long)2 * inter, out.data(), n, inter, 0.03125f,
+                          range.data(), 2, site);
+        auto gelu = [](double x) { return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x))); };
+        std::vector<double> got, want;
+        for (int c = 0; c < inter; ++c) {
+            got.push_back(32.0 * f(out[c]));
+            want.push_back(gelu(gate_up[c]) * gate_up[inter + c]);
+        }
+        const double err = relative_error(got, want);
+        check(err < kBf16Tolerance, "geglu_f32_bf16: relative error %.3g vs float64, 160000 included (tolerance %.0e: "
+              "bf16 output)", err, kBf16Tolerance);
+        check(range_flags_are(range.data(), site, 0u) && range_flags_are(range.data() + 2, site, gemma4j::kRangeNonFinite),
+              "geglu_f32_bf16: row 0 unflagged, row 1 (an infinite gate) flagged inf/NaN (flags %#x %#x)", range[0],
+              range[2]);
+    }
+    // Conversion: fp32 and fp16 to bf16, round to nearest even, counters.
+    {
+        std::vector<float> v = rnd.normal(3000, 100.0);
+        v[10] = 3.4e38f;            // beyond bf16's 3.3962e38 threshold: saturated, counted
+        v[11] = -INFINITY;          // counted as an overflow
+        v[12] = nanf("");           // counted as NaN
+        v[13] = 1e30f;              // finite in bf16 (overflows fp16): not counted
+        std::vector<__nv_bfloat16> out(v.size());
+        unsigned long long over = 0, nan = 0;
+        emulation::launch(convert_f32_to_bf16, dim3(5), dim3(CONVERT_THREADS), (const float*)v.data(), out.data(),
+                          (long long)v.size(), &over, &nan);
+        bool exact = true;
+        for (size_t i = 0; i < v.size(); ++i) {
+            if (i == 12) { exact = exact && std::isnan(f(out[i])); continue; }
+            const float want = i == 10 ? gemma4j::kBf16Max : i == 11 ? -gemma4j::kBf16Max : __bfloat162float(__float2bfloat16_rn(v[i]));
+            exact = exact && __bfloat162float(out[i]) == want;
+        }
+        check(exact && over == 2 && nan == 1, "convert_f32_to_bf16: values exact, overflow %llu (expected 2), NaN %llu "
+              "(expected 1)", over, nan);
+        auto h = to_half(rnd.normal(3000, 100.0));
+        h[4] = __float2half_rn(INFINITY);
+        std::vector<__nv_bfloat16> out16(h.size());
+        unsigned long long over16 = 0, nan16 = 0;
+        emulation::launch(convert_f16_to_bf16, dim3(4), dim3(CONVERT_THREADS), (const __half*)h.data(), out16.data(),
+                          (long long)h.size(), &over16, &nan16);
+        bool exact16 = true;
+        for (size_t i = 0; i < h.size(); ++i) {
+            const float want = i == 4 ? gemma4j::kBf16Max : __bfloat162float(__float2bfloat16_rn(__half2float(h[i])));
+            exact16 = exact16 && __bfloat162float(out16[i]) == want;
+        }
+        check(exact16 && over16 == 1 && nan16 == 0, "convert_f16_to_bf16: values exact, overflow %llu (expected 1), "
+              "NaN %llu (expected 0)", over16, nan16);
+    }
+    // RoPE: rotation against float64 with the same angles; the rotated k and the copied v in the cache.
+    {
+        const int n = 2, heads = 2, kv_heads = 1, head_dim = 64, num_slots = 2, max_tokens = 40;
+        const long long row = (long long)(heads + 2 * kv_heads) * head_dim;
+        auto qkv = to_bf16(rnd.normal((size_t)n * row, 1.0));
+        const auto before = qkv;
+        std::vector<__nv_bfloat16> kc((size_t)num_slots * kv_heads * max_tokens * head_dim),
+            vc((size_t)num_slots * kv_heads * max_tokens * head_dim);
+        const std::vector<int> slots = {1, 0}, positions = {7, 33};
+        emulation::launch(rope_and_cache_bf16, dim3(n), dim3(ROPE_THREADS), qkv.data(), row,
+                          (const __nv_bfloat16*)qkv.data() + heads * head_dim, row,
+                          (const __nv_bfloat16*)qkv.data() + (heads + kv_heads) * head_dim, row, kc.data(), vc.data(),
+                          slots.data(), positions.data(), n, heads, kv_heads, head_dim, num_slots, max_tokens, 10000.0f,
+                          (int*)nullptr, (unsigned*)nullptr, 0, 0);
+        std::vector<double> got, want;
+        bool v_exact = true;
+        const int half = head_dim / 2;
+        for (int t = 0; t < n; ++t) {
+            const size_t cache = ((size_t)slots[t] * kv_heads * max_tokens + positions[t]) * head_dim;
+            for (int h = 0; h < heads + kv_heads; ++h) {
+                const __nv_bfloat16* in = before.data() + t * row + h * head_dim;
+                for (int i = 0; i < half; ++i) {
+                    const double angle = positions[t] * std::pow(10000.0, -2.0 * i / head_dim);
+                    const double r1 = f(in[i]) * std::cos(angle) - f(in[i + half]) * std::sin(angle);
+                    const double r2 = f(in[i + half]) * std::cos(angle) + f(in[i]) * std::sin(angle);
+                    const __nv_bfloat16* o = h < heads ? qkv.data() + t * row + h * head_dim : kc.data() + cache;
+                    got.push_back(f(o[i]));
+                    got.push_back(f(o[i + half]));
+                    want.push_back(r1);
+                    want.push_back(r2);
+                }
+            }
+            const __nv_bfloat16* v = before.data() + t * row + (heads + kv_heads) * head_dim;
+            for (int d = 0; d < head_dim; ++d) v_exact = v_exact && f(vc[cache + d]) == f(v[d]);
+        }
+        const double err = relative_error(got, want);
+        check(err < kBf16Tolerance && v_exact, "rope_and_cache_bf16: relative error %.3g vs float64 (tolerance %.0e: "
+              "bf16 output), v copied exactly: %d", err, kBf16Tolerance, (int)v_exact);
+    }
+    // Attention: decode (two splits) and prefill against float64 attention over the same bf16 cache.
+    {
+        const int heads = 4, kv_heads = 2, head_dim = 64, num_slots = 2, max_tokens = 200, split = 64;
+        const size_t cache_size = (size_t)num_slots * kv_heads * max_tokens * head_dim;
+        const auto kc = to_bf16(rnd.normal(cache_size, 1.0));
+        const auto vc = to_bf16(rnd.normal(cache_size, 1.0));
+        const std::vector<int> slots = {1, 0}, lengths = {100, 9};
+        const int batch = 2, max_splits = 2;
+        const long long q_row = (long long)heads * head_dim;
+        const auto q = to_bf16(rnd.normal((size_t)batch * q_row, 1.0));
+        std::vector<float> pm((size_t)batch * heads * max_splits), ps(pm.size()), po(pm.size() * head_dim);
+        std::vector<__nv_bfloat16> out((size_t)batch * q_row);
+        const float scale = 1.0f / std::sqrt((float)head_dim);
+        emulation::launch(attention_decode_partial_bf16, dim3(max_splits, kv_heads, batch), dim3(DECODE_THREADS),
+                          q.data(), q_row, kc.data(), vc.data(), slots.data(), lengths.data(), pm.data(), ps.data(),
+                          po.data(), heads, kv_heads, head_dim, num_slots, max_tokens, split, scale, (int*)nullptr);
+        emulation::launch(attention_decode_combine_bf16, dim3(heads, batch), dim3(COMBINE_THREADS), pm.data(), ps.data(),
+                          po.data(), slots.data(), lengths.data(), out.data(), q_row, heads, head_dim, num_slots,
+                          max_tokens, max_splits, split);
+        // The float64 reference over the bf16 values, as reference_attention does over fp16 ones.
+        auto reference = [&](const __nv_bfloat16* qh, int slot, int kv_head, int length) {
+            const size_t base = ((size_t)slot * kv_heads + kv_head) * max_tokens * head_dim;
+            std::vector<double> score(length), o(head_dim, 0.0);
+            double m = -INFINITY, sum = 0;
+            for (int t = 0; t < length; ++t) {
+                double dot = 0;
+                for (int d = 0; d < head_dim; ++d) dot += f(qh[d]) * f(kc[base + (size_t)t * head_dim + d]);
+                m = std::max(m, score[t] = dot / std::sqrt((double)head_dim));
+            }
+            for (auto& sc : score) sum += (sc = std::exp(sc - m));
+            for (int t = 0; t < length; ++t)
+                for (int d = 0; d < head_dim; ++d) o[d] += score[t] / sum * f(vc[base + (size_t)t * head_dim + d]);
+            return o;
+        };
+        double worst = 0;
+        for (int b = 0; b < batch; ++b) {
+            std::vector<double> got, want;
+            for (int h = 0; h < heads; ++h) {
+                const auto ref = reference(q.data() + b * q_row + h * head_dim, slots[b], h / 2, lengths[b]);
+                for (int d = 0; d < head_dim; ++d) {
+                    want.push_back(ref[d]);
+                    got.push_back(f(out[b * q_row + h * head_dim + d]));
+                }
+            }
+            worst = std::max(worst, relative_error(got, want));
+        }
+        check(worst < kBf16Tolerance, "attention_decode_bf16 (lengths 100, 9; splits of 64): worst relative error %.3g "
+              "(tolerance %.0e: bf16 output)", worst, kBf16Tolerance);
+        const int n = 40, start_pos = 25, slot = 1;
+        const long long pq_row = (long long)(heads + 2 * kv_heads) * head_dim;
+        const auto pq = to_bf16(rnd.normal((size_t)n * pq_row, 1.0));
+        std::vector<__nv_bfloat16> pout((size_t)n * q_row);
+        emulation::launch(attention_prefill_bf16, dim3((n * 2 + PREFILL_ROWS - 1) / PREFILL_ROWS, kv_heads),
+                          dim3(PREFILL_THREADS), pq.data(), pq_row, kc.data(), vc.data(), pout.data(), q_row, slot,
+                          start_pos, n, heads, kv_heads, head_dim, num_slots, max_tokens, scale);
+        std::vector<double> got, want;
+        for (int i = 0; i < n; ++i) {
+            for (int h = 0; h < heads; ++h) {
+                const auto ref = reference(pq.data() + i * pq_row + h * head_dim, slot, h / 2, start_pos + i + 1);
+                for (int d = 0; d < head_dim; ++d) {
+                    want.push_back(ref[d]);
+                    got.push_back(f(pout[i * q_row + h * head_dim + d]));
+                }
+            }
+        }
+        const double err = relative_error(got, want);
+        check(err < kBf16Tolerance, "attention_prefill_bf16 (40 tokens after 25 cached): relative error %.3g "
+              "(tolerance %.0e: bf16 output)", err, kBf16Tolerance);
+    }
+}
+
 int main(int argc, char** argv) {
     const uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10)
                                    : (uint64_t)std::chrono::steady_clock::now().time_since_epoch().count();
@@ -1009,6 +1243,7 @@ int main(int argc, char** argv) {
         });
     }
     timed("convert", [&] { test_convert(rnd); });
+    timed("bf16", [&] { test_bf16(rnd); });
     timed("sampling", [&] { test_sampling(rnd); });
     timed("synthetic", [&] { test_synthetic(rnd); });
     for (GemvShape s : {GemvShape{8, 2048, 37}, GemvShape{3, 16384, 24}, GemvShape{1, 24576, 18}}) {

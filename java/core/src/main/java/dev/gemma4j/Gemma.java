@@ -196,11 +196,13 @@ public final class Gemma implements AutoCloseable {
     private static Backend openCuda(WeightSource weights, LoadOptions options, int context, LoadMonitor monitor) {
         CudaBackend.Settings settings = CudaBackend.Settings.of(DeviceBudget.parse(options.gpuMemory().orElse("all")),
                 Math.min(options.maxBatchTokens(), context), context).withDevice(options.cudaDevice())
-                .withMaxSequences(options.maxSequences()).withBatchInvariance(options.batchInvariant());
+                .withMaxSequences(options.maxSequences()).withBatchInvariance(options.batchInvariant())
+                .withCompute(options.compute());
         return CudaBackend.open(weights, settings, new LoadListener() {
             @Override
             public void planned(MemoryPlan plan, CudaContext.DeviceInfo device, CudaContext.MemoryInfo memory) {
-                monitor.notice("device: " + device + "; " + memory + "\n" + plan.describe());
+                monitor.notice("device: " + device + "; " + memory + "; compute " + options.compute().label() + "\n"
+                        + plan.describe());
             }
 
             @Override

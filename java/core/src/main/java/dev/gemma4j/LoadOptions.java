@@ -1,5 +1,6 @@
 package dev.gemma4j;
 
+import dev.gemma4j.cuda.Compute;
 import dev.gemma4j.cuda.DeviceBudget;
 import java.util.Objects;
 import java.util.Optional;
@@ -29,7 +30,7 @@ public final class LoadOptions {
 
     private static final LoadOptions DEFAULTS =
             new LoadOptions(Device.AUTO, 0, OptionalInt.empty(), Optional.empty(), DEFAULT_MAX_BATCH_TOKENS, 1, true,
-                    Optional.empty(), false);
+                    Optional.empty(), false, Compute.FP16);
 
     private final Device device;
     private final int cudaDevice;
@@ -40,9 +41,12 @@ public final class LoadOptions {
     private final boolean mappedWeights;
     private final Optional<String> memory;
     private final boolean batchInvariant;
+    private final Compute compute;
 
     private LoadOptions(Device device, int cudaDevice, OptionalInt contextLength, Optional<String> gpuMemory, int maxBatchTokens,
-                        int maxSequences, boolean mappedWeights, Optional<String> memory, boolean batchInvariant) {
+                        int maxSequences, boolean mappedWeights, Optional<String> memory, boolean batchInvariant,
+                        Compute compute) {
+        this.compute = compute;
         this.batchInvariant = batchInvariant;
         this.memory = memory;
         this.mappedWeights = mappedWeights;
@@ -67,7 +71,7 @@ public final class LoadOptions {
     /** Which backend computes the model. */
     public LoadOptions withDevice(Device d) {
         Objects.requireNonNull(d, "no device given (AUTO, CUDA or CPU)");
-        return new LoadOptions(d, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
+        return new LoadOptions(d, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant, compute);
     }
 
     /**
@@ -76,13 +80,13 @@ public final class LoadOptions {
      */
     public LoadOptions withCudaDevice(int ordinal) {
         if (ordinal < 0) throw new IllegalArgumentException("CUDA device ordinal must be >= 0, found " + ordinal);
-        return new LoadOptions(device, ordinal, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
+        return new LoadOptions(device, ordinal, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant, compute);
     }
 
     /** Tokens per sequence (prompt + new), at least 2 and at most the model's max_position_embeddings. */
     public LoadOptions withContextLength(int tokens) {
         if (tokens < 2) throw new IllegalArgumentException("context length must be >= 2 tokens, found " + tokens);
-        return new LoadOptions(device, cudaDevice, OptionalInt.of(tokens), gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
+        return new LoadOptions(device, cudaDevice, OptionalInt.of(tokens), gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant, compute);
     }
 
     /**
@@ -91,13 +95,13 @@ public final class LoadOptions {
      */
     public LoadOptions withGpuMemory(String size) {
         if (size == null || size.isBlank()) throw new IllegalArgumentException("no GPU memory size given, e.g. 18GiB");
-        return new LoadOptions(device, cudaDevice, contextLength, Optional.of(size), maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
+        return new LoadOptions(device, cudaDevice, contextLength, Optional.of(size), maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant, compute);
     }
 
     /** The most prompt tokens one forward step processes on the GPU; longer prompts run in chunks of this size. */
     public LoadOptions withMaxBatchTokens(int tokens) {
         if (tokens < 1) throw new IllegalArgumentException("max batch tokens must be >= 1, found " + tokens);
-        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, tokens, maxSequences, mappedWeights, memory, batchInvariant);
+        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, tokens, maxSequences, mappedWeights, memory, batchInvariant, compute);
     }
 
     /**
@@ -106,7 +110,7 @@ public final class LoadOptions {
      */
     public LoadOptions withMaxSequences(int sequences) {
         if (sequences < 1) throw new IllegalArgumentException("max sequences must be >= 1, found " + sequences);
-        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, sequences, mappedWeights, memory, batchInvariant);
+        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, sequences, mappedWeights, memory, batchInvariant, compute);
     }
 
     /**
@@ -117,7 +121,7 @@ public final class LoadOptions {
      * copies the weights to the device either way.
      */
     public LoadOptions withMappedWeights(boolean mapped) {
-        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mapped, memory, batchInvariant);
+        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mapped, memory, batchInvariant, compute);
     }
 
     /**
@@ -129,7 +133,7 @@ public final class LoadOptions {
         if (size == null || size.isBlank()) throw new IllegalArgumentException("no memory size given, e.g. 8GiB, or all");
         DeviceBudget.parse(size);
         return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights,
-                Optional.of(size), batchInvariant);
+                Optional.of(size), batchInvariant, compute);
     }
 
     /**
@@ -141,11 +145,27 @@ public final class LoadOptions {
      */
     public LoadOptions withBatchInvariance(boolean invariant) {
         return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights,
-                memory, invariant);
+                memory, invariant, compute);
     }
 
     public boolean batchInvariant() {
         return batchInvariant;
+    }
+
+    /**
+     * The 16-bit type the CUDA backend computes in: {@link Compute#FP16} (the default) or
+     * {@link Compute#BF16}, Gemma's native dtype, for checkpoints whose activations overflow fp16 (the
+     * CUDA backend then fails the requests that meet the overflow, naming the layer and tensor). The
+     * CPU backend ignores it: it computes in fp32 from the weights as stored.
+     */
+    public LoadOptions withCompute(Compute type) {
+        Objects.requireNonNull(type, "no compute type given (fp16 or bf16)");
+        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights,
+                memory, batchInvariant, type);
+    }
+
+    public Compute compute() {
+        return compute;
     }
 
     public Optional<String> memory() {
@@ -187,12 +207,14 @@ public final class LoadOptions {
     public boolean equals(Object o) {
         return o instanceof LoadOptions l && device == l.device && cudaDevice == l.cudaDevice && contextLength.equals(l.contextLength)
                 && gpuMemory.equals(l.gpuMemory) && maxBatchTokens == l.maxBatchTokens && maxSequences == l.maxSequences
-                && mappedWeights == l.mappedWeights && memory.equals(l.memory) && batchInvariant == l.batchInvariant;
+                && mappedWeights == l.mappedWeights && memory.equals(l.memory) && batchInvariant == l.batchInvariant
+                && compute == l.compute;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant);
+        return Objects.hash(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant,
+                compute);
     }
 
     @Override
@@ -201,6 +223,6 @@ public final class LoadOptions {
                 + (contextLength.isPresent() ? contextLength.getAsInt() : "model's") + ", gpuMemory="
                 + gpuMemory.orElse("all free") + ", maxBatchTokens=" + maxBatchTokens + ", maxSequences=" + maxSequences
                 + ", mappedWeights=" + mappedWeights + ", memory=" + memory.orElse("what the machine can give")
-                + ", batchInvariant=" + batchInvariant + "]";
+                + ", batchInvariant=" + batchInvariant + ", compute=" + compute.label() + "]";
     }
 }

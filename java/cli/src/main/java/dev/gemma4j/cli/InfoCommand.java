@@ -48,6 +48,7 @@ final class InfoCommand implements Callable<Integer> {
         LoadOptions options = modelOption.loadOptions();
         String model = modelOption.modelOrDefault();
         boolean planGpu = spec.commandLine().getParseResult().hasMatchedOption("--gpu-memory");
+        String cudaType = options.compute().label();
         try (WeightSource weights = WeightSource.open(TestModels.resolve(model), true)) {
             GemmaConfig c = weights.config();
             int context = options.contextLength().orElse(c.maxPositionEmbeddings());
@@ -100,8 +101,8 @@ final class InfoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "parameters            %,d%n", c.parameterCount());
             tensorsPerDtype(weights).forEach((d, acc) -> out.printf(Locale.ROOT, "%-21s %d tensors, %,d bytes%n",
                     d.safetensorsName(), acc[0], acc[1]));
-            out.printf(Locale.ROOT, "KV cache per token    %,d bytes at fp16 (CUDA), %,d at fp32 (CPU)%n",
-                    MemoryPlan.kvBytesPerToken(c), CpuMemoryPlan.kvBytesPerToken(c));
+            out.printf(Locale.ROOT, "KV cache per token    %,d bytes at %s (CUDA), %,d at fp32 (CPU)%n",
+                    MemoryPlan.kvBytesPerToken(c), cudaType, CpuMemoryPlan.kvBytesPerToken(c));
             long cpuRows = layers.layers().stream().mapToLong(l -> l.cacheRows(c.maxPositionEmbeddings())).sum();
             out.printf(Locale.ROOT, "CPU KV cache          %,d bytes (fp32) for %,d tokens%s%n",
                     cpuRows * 2L * c.kvDim() * Float.BYTES, c.maxPositionEmbeddings(),

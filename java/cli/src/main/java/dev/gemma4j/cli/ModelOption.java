@@ -4,6 +4,7 @@ import dev.gemma4j.Gemma;
 import dev.gemma4j.Home;
 import dev.gemma4j.LoadOptions;
 import dev.gemma4j.cpu.CpuBackend;
+import dev.gemma4j.cuda.Compute;
 import dev.gemma4j.cuda.CudaBackend;
 import dev.gemma4j.cuda.DeviceBudget;
 import dev.gemma4j.engine.Backend;
@@ -51,6 +52,12 @@ final class ModelOption {
                     + " can give without swapping (default: ${DEFAULT-VALUE}).")
     String memory = "all";
 
+    @Option(names = "--compute", paramLabel = "fp16|bf16",
+            description = "16-bit type of the CUDA backend's weights and activations: fp16, or bf16 (Gemma's native"
+                    + " dtype) for checkpoints whose activations overflow fp16; the CPU computes in fp32 and ignores it"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String compute = "fp16";
+
     @Option(names = "--no-mmap",
             description = "Read the weights into memory at load instead of memory-mapping the files, so they may be"
                     + " replaced or rewritten while the model runs (CPU; the GPU copies them to the device anyway).")
@@ -80,8 +87,16 @@ final class ModelOption {
         if (maxSequences < 1) throw new OptionValueException("--max-sequences must be at least 1, found " + maxSequences);
         LoadOptions options = deviceOptions.device.applyTo(LoadOptions.defaults()).withGpuMemory(deviceOptions.gpuMemory)
                 .withMaxBatchTokens(maxBatch).withMaxSequences(maxSequences).withMappedWeights(!noMmap).withMemory(memory)
-                .withBatchInvariance(batchInvariant);
+                .withBatchInvariance(batchInvariant).withCompute(parseCompute(compute));
         return context != null ? options.withContextLength(context) : options;
+    }
+
+    static Compute parseCompute(String text) {
+        return switch (text) {
+            case "fp16" -> Compute.FP16;
+            case "bf16" -> Compute.BF16;
+            default -> throw new OptionValueException("--compute must be fp16 or bf16, found '" + text + "'");
+        };
     }
 
     /** Loads the model, its options checked before anything is printed. */
@@ -133,7 +148,8 @@ final class ModelOption {
             backend = cpu ? new CpuBackend(weights) : CudaBackend.openSynthetic(config, SYNTHETIC_SEED,
                     CudaBackend.Settings.of(DeviceBudget.parse(options.gpuMemory().orElse("all")),
                             Math.min(options.maxBatchTokens(), context), context).withMaxSequences(options.maxSequences())
-                            .withDevice(options.cudaDevice()),
+                            .withDevice(options.cudaDevice())
+                            .withCompute(options.compute()),
                     null);
             return Gemma.open(weights, tokenizer, backend, context, options.maxSequences());
         } catch (RuntimeException | Error e) {

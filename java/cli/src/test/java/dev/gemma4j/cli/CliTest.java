@@ -92,6 +92,29 @@ class CliTest {
         assertFails(run("info", "--gpu-memory", "lots"), "lots");
     }
 
+    /**
+     * --compute bf16 keeps the device memory plan byte for byte (bf16 and fp16 both take 2 bytes),
+     * the CPU ignores it, and any other value is refused naming the flag and what it takes.
+     */
+    @Test
+    void computeTypeIsCheckedAndLeavesThePlanAndTheCpuAlone() {
+        Run fp16 = run("info", "-m", "tiny-mha", "--gpu-memory", "1GiB", "--context", "4096");
+        Run bf16 = run("info", "-m", "tiny-mha", "--gpu-memory", "1GiB", "--context", "4096", "--compute", "bf16");
+        assertEquals(0, bf16.exit, bf16.err);
+        String plan = "device memory plan";
+        assertTrue(fp16.out.contains(plan) && bf16.out.contains("bytes at bf16 (CUDA)"), bf16.out);
+        assertEquals(fp16.out.substring(fp16.out.indexOf(plan)), bf16.out.substring(bf16.out.indexOf(plan)));
+        assertFails(run("info", "-m", "tiny-mha", "--gpu-memory", "1GiB", "--compute", "fp32"),
+                "--compute must be fp16 or bf16, found 'fp32'");
+        Run cpu16 = run("generate", "-m", "tiny-mha", "--prompt", "Once", "--max-tokens", "6", "--device", "cpu");
+        Run cpuBf16 = run("generate", "-m", "tiny-mha", "--prompt", "Once", "--max-tokens", "6", "--device", "cpu",
+                "--compute", "bf16");
+        assertEquals(0, cpuBf16.exit, cpuBf16.err);
+        assertEquals(cpu16.out, cpuBf16.out);
+        assertFails(run("generate", "-m", "tiny-mha", "--prompt", "Once", "--device", "cpu", "--compute", "fp8"),
+                "--compute must be fp16 or bf16, found 'fp8'");
+    }
+
     @Test
     void sameSeedSameText() {
         Run a = run("generate", "-m", "tiny-mha", "--prompt", "Once", "--max-tokens", "12", "--temperature", "1.2", "--seed", "5");

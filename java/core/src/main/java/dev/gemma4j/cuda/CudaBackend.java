@@ -71,10 +71,12 @@ public final class CudaBackend implements Backend {
      * @param batchInvariant decode every sequence of a step on its own, as a batch of one, so that a
      *                       sequence's tokens do not depend on the others sharing its steps (see
      *                       {@link #decodeStep}); a step of B sequences then costs B single-sequence steps
+     * @param compute        the 16-bit type of weights, KV cache and activations ({@link Compute}; fp16 by default)
      */
     public record Settings(int device, DeviceBudget budget, int maxBatchTokens, int contextTokens, int maxSequences,
-                           boolean batchInvariant) {
+                           boolean batchInvariant, Compute compute) {
         public Settings {
+            if (compute == null) throw new IllegalArgumentException("no compute type given (fp16 or bf16)");
             if (device < 0) throw new IllegalArgumentException("device index must be >= 0, found " + device);
             if (budget == null) throw new IllegalArgumentException("no device memory budget given");
             if (maxBatchTokens < 1) throw new IllegalArgumentException("max batch tokens must be >= 1, found " + maxBatchTokens);
@@ -84,25 +86,29 @@ public final class CudaBackend implements Backend {
 
         /** One sequence. */
         public Settings(int device, DeviceBudget budget, int maxBatchTokens, int contextTokens) {
-            this(device, budget, maxBatchTokens, contextTokens, 1, false);
+            this(device, budget, maxBatchTokens, contextTokens, 1, false, Compute.FP16);
         }
 
         /** On device 0, one sequence. */
         public static Settings of(DeviceBudget budget, int maxBatchTokens, int contextTokens) {
-            return new Settings(0, budget, maxBatchTokens, contextTokens, 1, false);
+            return new Settings(0, budget, maxBatchTokens, contextTokens, 1, false, Compute.FP16);
         }
 
         public Settings withMaxSequences(int sequences) {
-            return new Settings(device, budget, maxBatchTokens, contextTokens, sequences, batchInvariant);
+            return new Settings(device, budget, maxBatchTokens, contextTokens, sequences, batchInvariant, compute);
         }
 
         public Settings withBatchInvariance(boolean invariant) {
-            return new Settings(device, budget, maxBatchTokens, contextTokens, maxSequences, invariant);
+            return new Settings(device, budget, maxBatchTokens, contextTokens, maxSequences, invariant, compute);
+        }
+
+        public Settings withCompute(Compute type) {
+            return new Settings(device, budget, maxBatchTokens, contextTokens, maxSequences, batchInvariant, type);
         }
 
         /** On the CUDA device with driver ordinal {@code ordinal}. */
         public Settings withDevice(int ordinal) {
-            return new Settings(ordinal, budget, maxBatchTokens, contextTokens, maxSequences, batchInvariant);
+            return new Settings(ordinal, budget, maxBatchTokens, contextTokens, maxSequences, batchInvariant, compute);
         }
     }
 
@@ -124,6 +130,8 @@ public final class CudaBackend implements Backend {
     private final boolean useGraphs;
     /** {@link Settings#batchInvariant()}: every decode step runs its sequences one by one. */
     private final boolean batchInvariant;
+    /** {@link Settings#compute()}: every kernel launch and GEMM is on this 16-bit type. */
+    private final Compute compute;
     /** {@link CudaSwitches#decodeGemv()} is {@code own} and the model's widths suit the GEMV kernels. */
     private final boolean ownGemv;
     /** Which decode attention kernels run ({@link CudaSwitches#decodeAttention()}, read at open). */
@@ -150,8 +158,9 @@ public final class CudaBackend implements Backend {
 
     private CudaBackend(CudaContext ctx, DeviceMemory memory, MemoryPlan plan, DeviceBuffer weights,
                         DeviceBuffer activations, DeviceBuffer pool, PinnedBlock inputs, List<Fp16Overflow> overflows,
-                        boolean batchInvariant) {
+                        boolean batchInvariant, Compute compute) {
         this.ctx = ctx;
+        this.compute = compute;
         this.batchInvariant = batchInvariant;
         this.memory = memory;
         this.plan = plan;
@@ -165,7 +174,7 @@ public final class CudaBackend implements Backend {
         this.inputs = inputs;
         this.slotUsed = new boolean[plan.sequences()];
         this.useGraphs = !CudaContext.checksLaunches() && !"false".equals(System.getProperty(GRAPHS_PROPERTY));
-        this.gemm = new Gemm(ctx);
+        this.gemm = new Gemm(ctx, compute);
         this.overflows = List.copyOf(overflows);
         hidden = c.hiddenSize();
         heads = c.numAttentionHeads();
@@ -192,7 +201,7 @@ public final class CudaBackend implements Backend {
      */
     public static CudaBackend open(WeightSource source, Settings settings, LoadListener listener) {
         return load(source.config(), settings, listener, (ctx, memory, plan, weights, l) ->
-                WeightUploader.upload(ctx, memory, source, plan.weightLayout(), weights.address(), l));
+                WeightUploader.upload(ctx, memory, source, plan.weightLayout(), weights.address(), settings.compute(), l));
     }
 
     /**
@@ -202,6 +211,10 @@ public final class CudaBackend implements Backend {
      * holds on the host for the same config. Nothing is uploaded.
      */
     public static CudaBackend openSynthetic(GemmaConfig config, long seed, Settings settings, LoadListener listener) {
+        if (settings.compute() != Compute.FP16) {
+            throw new IllegalArgumentException("synthetic weights are computed on the device as fp16 only; compute "
+                    + settings.compute().label() + " needs a checkpoint");
+        }
         return load(config, settings, listener, (ctx, memory, plan, weights, l) -> {
             WeightUploader.fillSynthetic(ctx, plan.weightLayout(), weights.address(), seed, l);
             return List.of();
@@ -233,6 +246,7 @@ public final class CudaBackend implements Backend {
         String unsupported = unsupported(config);
         if (unsupported != null) throw new IllegalArgumentException(unsupported);
         Kernels.checkAttentionShape(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
+        CudaSwitches.requireSupported(settings.compute());
         CudaContext ctx = CudaContext.open(settings.device());
         DeviceMemory memory = null;
         PinnedBlock inputs = null;
@@ -261,7 +275,7 @@ public final class CudaBackend implements Backend {
             inputs = new PinnedBlock(ctx, act.inputBytes, "the step inputs");
             ctx.synchronize("finishing the load");
             return new CudaBackend(ctx, memory, plan, weights, activations, pool, inputs, overflows,
-                    settings.batchInvariant());
+                    settings.batchInvariant(), settings.compute());
         } catch (RuntimeException | Error e) {
             if (inputs != null) closeQuietly(inputs, e);
             if (memory != null) closeQuietly(memory, e);
@@ -428,7 +442,7 @@ public final class CudaBackend implements Backend {
         } else {
             enqueueAttentionInput(layer, n);
             long q = act(a.qkv);
-            ctx.launch(Kernels.attentionPrefill(prefillAttention, q, qkvWidth, keys(layer), values(layer),
+            launch(Kernels.attentionPrefill(prefillAttention, q, qkvWidth, keys(layer), values(layer),
                     act(a.attention), c.queryDim(), kv.slot, startPos, n, heads, kvHeads, headDim, slotUsed.length,
                     plan.contextTokens(), attentionScale));
             enqueueOutputProjection(layer, n);
@@ -585,7 +599,7 @@ public final class CudaBackend implements Backend {
             for (int b = 0; b < rows; b++) {
                 int code = inputs.getInt(a.sampled - a.inputs + 4L * b);
                 long flags = a.rangeFlags - a.inputs + (long) Fp16Range.ROW_BYTES * b;
-                String range = Fp16Range.describe(inputs.getInt(flags), inputs.getInt(flags + 4));
+                String range = Fp16Range.describe(inputs.getInt(flags), inputs.getInt(flags + 4), compute);
                 if (range != null) {
                     failed[b] = new ArithmeticException("sequence " + (firstRow + b) + " of the decode step: " + range);
                 } else if (code >= 0 && !onHost[b]) {
@@ -675,27 +689,27 @@ public final class CudaBackend implements Backend {
             }
         }, null);
         int k = a.sampleK;
-        ctx.launch(Kernels.sampleCandidates(act(a.logits), vocab, vocab, k, act(a.candValue), act(a.candToken), rows));
-        ctx.launch(Kernels.sampleSoftmaxSums(act(a.logits), vocab, vocab, act(a.candValue), k, act(a.temperature),
+        launch(Kernels.sampleCandidates(act(a.logits), vocab, vocab, k, act(a.candValue), act(a.candToken), rows));
+        launch(Kernels.sampleSoftmaxSums(act(a.logits), vocab, vocab, act(a.candValue), k, act(a.temperature),
                 act(a.chunkSum), rows));
-        ctx.launch(Kernels.samplePick(act(a.logits), vocab, vocab, act(a.candValue), act(a.candToken), k,
+        launch(Kernels.samplePick(act(a.logits), vocab, vocab, act(a.candValue), act(a.candToken), k,
                 act(a.chunkSum), act(a.temperature), act(a.topK), act(a.topP), act(a.uniform), act(a.sampled), rows));
     }
 
     /** The residual of {@code rows} rows from the token ids on the device. */
     private void enqueueEmbedding(int rows) {
-        ctx.launch(Kernels.embeddingGather(weight(w.embedding()), act(a.tokens), act(a.residual), rows, hidden, vocab,
+        launch(Kernels.embeddingGather(weight(w.embedding()), act(a.tokens), act(a.residual), rows, hidden, vocab,
                 embeddingScale));
     }
 
     /** fp32 logits [rows, vocab] of the residual rows at {@code residual}: final norm and the tied projection. */
     private void enqueueLogits(long residual, int rows, Kernels.RangeFlags range, String what) {
         if (gemv(rows)) {
-            ctx.launch(Kernels.gemvRmsnorm(residual, weight(w.finalNorm()), eps, weight(w.embedding()), act(a.logits), rows,
+            launch(Kernels.gemvRmsnorm(residual, weight(w.finalNorm()), eps, weight(w.embedding()), act(a.logits), rows,
                     hidden, vocab));
             return;
         }
-        ctx.launch(Kernels.rmsnorm(residual, weight(w.finalNorm()), act(a.normed), rows, hidden, eps, range,
+        launch(Kernels.rmsnorm(residual, weight(w.finalNorm()), act(a.normed), rows, hidden, eps, range,
                 finalNormSite()));
         gemm.project(act(a.normed), weight(w.embedding()), act(a.logits), rows, hidden, vocab, Gemm.Output.F32, false,
                 what);
@@ -713,19 +727,19 @@ public final class CudaBackend implements Backend {
     /** rmsnorm and the q/k/v GEMM of {@code rows} rows, RoPE applied and k, v written to the caches. */
     private void enqueueAttentionInput(int layer, int rows) {
         if (gemv(rows)) {
-            ctx.launch(Kernels.gemvRmsnormRope(act(a.residual), weight(w.inputNorm(layer)), eps, weight(w.qkv(layer)), rows,
+            launch(Kernels.gemvRmsnormRope(act(a.residual), weight(w.inputNorm(layer)), eps, weight(w.qkv(layer)), rows,
                     hidden, act(a.qkv), qkvWidth, keys(layer), values(layer), act(a.slots), act(a.positions), heads,
                     kvHeads, headDim, slotUsed.length, plan.contextTokens(), ropeTheta));
             return;
         }
-        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.inputNorm(layer)), act(a.normed), rows, hidden, eps, range(),
+        launch(Kernels.rmsnorm(act(a.residual), weight(w.inputNorm(layer)), act(a.normed), rows, hidden, eps, range(),
                 Fp16Range.site(layer, Fp16Range.INPUT_NORM)));
         gemm.project(act(a.normed), weight(w.qkv(layer)), act(a.qkv), rows, hidden, qkvWidth, Gemm.Output.F16, false,
                 "layer " + layer + " q/k/v projection");
         long q = act(a.qkv);
         long k = q + 2L * c.queryDim();
         long v = k + 2L * c.kvDim();
-        ctx.launch(Kernels.ropeAndCache(q, qkvWidth, k, qkvWidth, v, qkvWidth, keys(layer), values(layer), act(a.slots),
+        launch(Kernels.ropeAndCache(q, qkvWidth, k, qkvWidth, v, qkvWidth, keys(layer), values(layer), act(a.slots),
                 act(a.positions), rows, heads, kvHeads, headDim, slotUsed.length, plan.contextTokens(), ropeTheta, range(), layer));
     }
 
@@ -733,10 +747,10 @@ public final class CudaBackend implements Backend {
     private void enqueueAttention(int layer, int rows, Kernels.DecodeSplit split) {
         enqueueAttentionInput(layer, rows);
         long q = act(a.qkv);
-        ctx.launch(Kernels.attentionDecodePartial(split, rows, q, qkvWidth, keys(layer), values(layer), act(a.slots),
+        launch(Kernels.attentionDecodePartial(split, rows, q, qkvWidth, keys(layer), values(layer), act(a.slots),
                 act(a.lengths), act(a.partialMax), act(a.partialSum), act(a.partialOut), heads, kvHeads, headDim,
                 slotUsed.length, plan.contextTokens(), attentionScale));
-        ctx.launch(Kernels.attentionDecodeCombine(split, rows, act(a.partialMax), act(a.partialSum), act(a.partialOut),
+        launch(Kernels.attentionDecodeCombine(split, rows, act(a.partialMax), act(a.partialSum), act(a.partialOut),
                 act(a.slots), act(a.lengths), act(a.attention), c.queryDim(), heads, headDim, slotUsed.length,
                 plan.contextTokens()));
         enqueueOutputProjection(layer, rows);
@@ -745,7 +759,7 @@ public final class CudaBackend implements Backend {
     /** {@code h += o_proj(attention)} for {@code rows} rows. */
     private void enqueueOutputProjection(int layer, int rows) {
         if (gemv(rows)) {
-            ctx.launch(Kernels.gemvAccumulate(act(a.attention), c.queryDim(), weight(w.o(layer)), act(a.residual), rows,
+            launch(Kernels.gemvAccumulate(act(a.attention), c.queryDim(), weight(w.o(layer)), act(a.residual), rows,
                     c.queryDim(), hidden));
             return;
         }
@@ -756,17 +770,17 @@ public final class CudaBackend implements Backend {
     /** The MLP block of {@code rows} rows: h += down(gelu_tanh(gate) · up) over post_attention_layernorm(h). */
     private void enqueueMlp(int layer, int rows) {
         if (gemv(rows)) {
-            ctx.launch(Kernels.gemvRmsnormGeglu(act(a.residual), weight(w.postAttentionNorm(layer)), eps,
+            launch(Kernels.gemvRmsnormGeglu(act(a.residual), weight(w.postAttentionNorm(layer)), eps,
                     weight(w.gateUp(layer)), act(a.geglu), rows, hidden, inter));
-            ctx.launch(Kernels.gemvAccumulate(act(a.geglu), inter, weight(w.down(layer)), act(a.residual), rows, inter,
+            launch(Kernels.gemvAccumulate(act(a.geglu), inter, weight(w.down(layer)), act(a.residual), rows, inter,
                     hidden));
             return;
         }
-        ctx.launch(Kernels.rmsnorm(act(a.residual), weight(w.postAttentionNorm(layer)), act(a.normed), rows, hidden, eps,
+        launch(Kernels.rmsnorm(act(a.residual), weight(w.postAttentionNorm(layer)), act(a.normed), rows, hidden, eps,
                 range(), Fp16Range.site(layer, Fp16Range.POST_NORM)));
         gemm.project(act(a.normed), weight(w.gateUp(layer)), act(a.gateUp), rows, hidden, 2 * inter, Gemm.Output.F32,
                 false, "layer " + layer + " gate/up projection");
-        ctx.launch(Kernels.geglu(act(a.gateUp), act(a.gateUp) + 4L * inter, 2L * inter, act(a.geglu), rows, inter,
+        launch(Kernels.geglu(act(a.gateUp), act(a.gateUp) + 4L * inter, 2L * inter, act(a.geglu), rows, inter,
                 range(), layer));
         // alpha = 2^s undoes geglu's 2^-s exactly.
         gemm.run(Gemm.projection(act(a.geglu), weight(w.down(layer)), act(a.residual), rows, inter, hidden,
@@ -833,7 +847,7 @@ public final class CudaBackend implements Backend {
         ctx.copyToHost(flags, from, (long) Fp16Range.ROW_BYTES * pairs, "the range flags");
         for (int p = 0; p < pairs; p++) {
             String range = Fp16Range.describe(flags.getAtIndex(ValueLayout.JAVA_INT, 2L * p),
-                    flags.getAtIndex(ValueLayout.JAVA_INT, 2L * p + 1));
+                    flags.getAtIndex(ValueLayout.JAVA_INT, 2L * p + 1), compute);
             if (range != null) {
                 throw new ArithmeticException((prefill ? "the prompt in KV slot " + prefillSlot
                         : "row " + (firstRow + p) + " of the batch") + ": " + range);
@@ -898,6 +912,11 @@ public final class CudaBackend implements Backend {
 
     private long poolLayerBytes() {
         return 2L * slotUsed.length * kvHeads * plan.contextTokens() * headDim;
+    }
+
+    /** Launches {@code launch}'s kernel for this backend's compute type. */
+    private void launch(KernelLaunch launch) {
+        ctx.launch(launch.in(compute));
     }
 
     private long act(long offset) {

@@ -38,6 +38,24 @@ public final class CudaSwitches {
         return read(PREFILL_ATTENTION, PrefillAttention.class, PrefillAttention.SIMT);
     }
 
+    /**
+     * Refuses the switches whose kernels have no instantiation for {@code compute}: the own GEMV
+     * kernels, the tensor-core prefill (fp16 wmma fragments) and the vector decode attention are
+     * fp16 only.
+     *
+     * @throws IllegalArgumentException naming the switch, its value and the compute type
+     */
+    static void requireSupported(Compute compute) {
+        if (compute == Compute.FP16) return;
+        String refused = decodeGemv() == DecodeGemv.OWN ? DECODE_GEMV + "=own"
+                : prefillAttention() == PrefillAttention.WMMA ? PREFILL_ATTENTION + "=wmma"
+                : decodeAttention() == DecodeAttention.VECTOR ? DECODE_ATTENTION + "=vector" : null;
+        if (refused != null) {
+            throw new IllegalArgumentException("-D" + refused + " has fp16 kernels only and cannot run with compute "
+                    + compute.label() + "; drop the switch or use --compute fp16");
+        }
+    }
+
     /** The value of {@code property} (case-insensitive), {@code fallback} when unset. */
     static <E extends Enum<E>> E read(String property, Class<E> type, E fallback) {
         String value = System.getProperty(property);

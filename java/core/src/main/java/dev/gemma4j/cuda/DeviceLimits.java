@@ -29,7 +29,7 @@ public record DeviceLimits(double copyBytesPerSecond, double gemmFlopsPerSecond,
             double copySeconds = bestOf(ctx, copy, 3, 10, "device copies");
 
             GemmOperands operands = gemmOperands(ctx, memory, m, n, k);
-            Gemm gemm = new Gemm(ctx);
+            Gemm gemm = new Gemm(ctx, Compute.FP16);
             Runnable matmul = () -> gemm.project(operands.input().address(), operands.weight().address(),
                     operands.output().address(), n, k, m, Gemm.Output.F32, false, "timing the GEMM rate");
             double gemmSeconds = bestOf(ctx, matmul, 3, 10, "GEMMs");

@@ -42,13 +42,15 @@ final class Fp16Range {
 
     /**
      * What the flags {@code (word0, word1)} of one row say, or null when they are clear: the earliest
-     * tensor and layer that left fp16's range, the kind of value, the other tensors flagged, and what
-     * to do.
+     * tensor and layer that left {@code compute}'s range, the kind of value, the other tensors flagged,
+     * and what to do. In bf16 the flags mostly count inf and NaN (its range is fp32's).
      */
-    static String describe(int word0, int word1) {
+    static String describe(int word0, int word1, Compute compute) {
         if (word0 == 0) return null;
         int first = ~word1;
-        StringBuilder s = new StringBuilder("fp16 activations left fp16's range (±65504): first the ");
+        String type = compute.label();
+        StringBuilder s = new StringBuilder(type + " activations left " + type + "'s range ("
+                + (compute == Compute.BF16 ? "±3.39e38" : "±65504") + "): first the ");
         s.append(where(first)).append(" (").append(kinds(word0 >>> (2 * (first & 7)) & 3)).append(')');
         List<String> others = new ArrayList<>();
         for (int tensor = 0; tensor < TENSORS.length; tensor++) {
@@ -56,7 +58,9 @@ final class Fp16Range {
             if (kinds != 0 && tensor != (first & 7)) others.add(TENSORS[tensor] + " (" + kinds(kinds) + ")");
         }
         if (!others.isEmpty()) s.append("; later also in a ").append(String.join(", a ", others));
-        return s.append("; this model's activations need a wider type than fp16: ").append(ADVICE).toString();
+        return s.append(compute == Compute.BF16 ? "; " + ADVICE
+                : "; this model's activations need a wider type than fp16: run it with --compute bf16 (fp32's range)"
+                        + " or with --device cpu").toString();
     }
 
     /** What the error tells the user to do: the CPU backend computes in fp32. */

@@ -28,12 +28,26 @@ final class Gemm {
 
     /** The arguments of one cublasGemmEx call (device operands as addresses; alpha and beta fp32 host values). */
     record Call(int transa, int transb, int m, int n, int k, float alpha, long a, int aType, int lda, long b,
-                int bType, int ldb, float beta, long c, int cType, int ldc, int computeType, int algo) {}
+                int bType, int ldb, float beta, long c, int cType, int ldc, int computeType, int algo) {
+        /**
+         * The call with its fp16 operands in {@code compute}'s 16-bit type: bf16 A, B (and C when it is
+         * 16-bit), still accumulated in fp32, which cuBLAS supports for bf16 as for fp16.
+         */
+        Call in(Compute compute) {
+            if (compute == Compute.FP16) return this;
+            int half = cublas_h.CUDA_R_16F(), bf16 = cublas_h.CUDA_R_16BF();
+            return new Call(transa, transb, m, n, k, alpha, a, aType == half ? bf16 : aType, lda, b,
+                    bType == half ? bf16 : bType, ldb, beta, c, cType == half ? bf16 : cType, ldc, computeType, algo);
+        }
+    }
 
     private final CudaContext context;
+    private final Compute compute;
 
-    Gemm(CudaContext context) {
+    /** GEMMs on {@code compute}'s 16-bit operands. */
+    Gemm(CudaContext context, Compute compute) {
         this.context = context;
+        this.compute = compute;
     }
 
     /**
@@ -65,7 +79,8 @@ final class Gemm {
         run(projection(x, w, y, rows, in, out, output, accumulate), what);
     }
 
-    void run(Call c, String what) {
+    void run(Call call, String what) {
+        Call c = call.in(compute);
         context.beforeGemm(what);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment alpha = arena.allocateFrom(ValueLayout.JAVA_FLOAT, c.alpha());
@@ -76,7 +91,7 @@ final class Gemm {
                     beta, MemorySegment.ofAddress(c.c()), c.cType(), c.ldc(),
                     c.computeType(), c.algo()), "cublasGemmEx",
                     () -> what + " (m " + c.m() + ", n " + c.n() + ", k " + c.k() + ", C type "
-                            + (c.cType() == cublas_h.CUDA_R_16F() ? "fp16" : "fp32") + ", beta " + c.beta() + ")");
+                            + (c.cType() == cublas_h.CUDA_R_32F() ? "fp32" : compute.label()) + ", beta " + c.beta() + ")");
         }
         context.afterGemm(what);
     }

@@ -56,6 +56,30 @@ enum Kernel {
             "const float*", "const __half*", "float", "const __half*", "int", "int",
             "__half*", "long long", "__half*", "__half*", "const int*", "const int*",
             "int", "int", "int", "int", "int", "float"),
+    EMBEDDING_GATHER_BF16("embedding_gather_bf16", "embedding.cu", "EMBEDDING_THREADS", 256,
+            "const __nv_bfloat16*", "const int*", "float*", "int", "int", "int", "float", "int*"),
+    RMSNORM_BF16("rmsnorm_bf16", "rmsnorm.cu", "RMSNORM_THREADS", 256,
+            "const float*", "const __nv_bfloat16*", "__nv_bfloat16*", "int", "int", "float", "unsigned*", "int", "int"),
+    ROPE_AND_CACHE_BF16("rope_and_cache_bf16", "rope.cu", "ROPE_THREADS", 128,
+            "__nv_bfloat16*", "long long", "const __nv_bfloat16*", "long long", "const __nv_bfloat16*", "long long",
+            "__nv_bfloat16*", "__nv_bfloat16*", "const int*", "const int*",
+            "int", "int", "int", "int", "int", "int", "float", "int*", "unsigned*", "int", "int"),
+    GEGLU_F32_BF16("geglu_f32_bf16", "geglu.cu", "GEGLU_THREADS", 256,
+            "const float*", "const float*", "long long", "__nv_bfloat16*", "int", "int", "float", "unsigned*", "int",
+            "int"),
+    ATTENTION_DECODE_PARTIAL_BF16("attention_decode_partial_bf16", "attention.cu", "DECODE_THREADS", 256,
+            "const __nv_bfloat16*", "long long", "const __nv_bfloat16*", "const __nv_bfloat16*", "const int*",
+            "const int*", "float*", "float*", "float*", "int", "int", "int", "int", "int", "int", "float", "int*"),
+    ATTENTION_DECODE_COMBINE_BF16("attention_decode_combine_bf16", "attention.cu", "COMBINE_THREADS", 256,
+            "const float*", "const float*", "const float*", "const int*", "const int*", "__nv_bfloat16*", "long long",
+            "int", "int", "int", "int", "int", "int"),
+    ATTENTION_PREFILL_BF16("attention_prefill_bf16", "attention.cu", "PREFILL_THREADS", 256,
+            "const __nv_bfloat16*", "long long", "const __nv_bfloat16*", "const __nv_bfloat16*", "__nv_bfloat16*",
+            "long long", "int", "int", "int", "int", "int", "int", "int", "int", "float"),
+    CONVERT_F32_TO_BF16("convert_f32_to_bf16", "convert.cu", "CONVERT_THREADS", 256,
+            "const float*", "__nv_bfloat16*", "long long", "unsigned long long*", "unsigned long long*"),
+    CONVERT_F16_TO_BF16("convert_f16_to_bf16", "convert.cu", "CONVERT_THREADS", 256,
+            "const __half*", "__nv_bfloat16*", "long long", "unsigned long long*", "unsigned long long*"),
     SAMPLE_CANDIDATES("sample_candidates", "sampling.cu", "SAMPLE_THREADS", 256,
             "const float*", "long long", "int", "int", "float*", "int*"),
     SAMPLE_SOFTMAX_SUMS("sample_softmax_sums", "sampling.cu", "SAMPLE_THREADS", 256,
@@ -63,6 +87,31 @@ enum Kernel {
     SAMPLE_PICK("sample_pick", "sampling.cu", "SAMPLE_THREADS", 256,
             "const float*", "long long", "int", "const float*", "const int*", "int", "int", "const double*",
             "const float*", "const int*", "const float*", "const double*", "int*");
+
+    /**
+     * This kernel for {@code compute}: itself for fp16 and for kernels without 16-bit operands (sampling),
+     * its bf16 instantiation (same parameters and geometry) for bf16.
+     *
+     * @throws IllegalArgumentException for a kernel that has no bf16 instantiation
+     */
+    Kernel in(Compute compute) {
+        if (compute == Compute.FP16) return this;
+        return switch (this) {
+            case EMBEDDING_GATHER -> EMBEDDING_GATHER_BF16;
+            case RMSNORM_F16 -> RMSNORM_BF16;
+            case ROPE_AND_CACHE -> ROPE_AND_CACHE_BF16;
+            case GEGLU_F32 -> GEGLU_F32_BF16;
+            case ATTENTION_DECODE_PARTIAL -> ATTENTION_DECODE_PARTIAL_BF16;
+            case ATTENTION_DECODE_COMBINE -> ATTENTION_DECODE_COMBINE_BF16;
+            case ATTENTION_PREFILL -> ATTENTION_PREFILL_BF16;
+            case SAMPLE_CANDIDATES, SAMPLE_SOFTMAX_SUMS, SAMPLE_PICK -> this;
+            default -> {
+                if (symbol.endsWith("_bf16")) yield this;
+                throw new IllegalArgumentException("kernel " + symbol + " has no bf16 instantiation (compute "
+                        + compute.label() + ")");
+            }
+        };
+    }
 
     /** How an argument is passed: its Java box type and byte size. */
     enum ArgKind {

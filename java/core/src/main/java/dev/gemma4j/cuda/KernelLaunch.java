@@ -30,6 +30,12 @@ record KernelLaunch(Kernel kernel, Dim3 grid, List<Object> args) {
         return new KernelLaunch(kernel, grid, List.of(args));
     }
 
+    /** The same launch of {@link Kernel#in this kernel for compute}. */
+    KernelLaunch in(Compute compute) {
+        Kernel k = kernel.in(compute);
+        return k == kernel ? this : new KernelLaunch(k, grid, args);
+    }
+
     @Override
     public String toString() {
         return kernel.symbol + "<<<" + grid + ", " + kernel.threads + ">>>" + args;

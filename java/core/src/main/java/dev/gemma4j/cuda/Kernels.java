@@ -264,15 +264,25 @@ final class Kernels {
     }
 
     /**
-     * bf16 or fp32 {@code in[count]} to fp16 {@code out[count]}, adding overflowing and NaN values to
-     * the two uint64 counters.
+     * {@code in[count]} of type {@code from} to {@code out[count]} of {@code to} (fp16 or bf16), adding
+     * the values {@code to} cannot hold and the NaNs to the two uint64 counters.
      */
-    static KernelLaunch convert(DType from, long in, long out, long count, long overflowCounter, long nanCounter) {
-        Kernel k = switch (from) {
-            case BF16 -> Kernel.CONVERT_BF16_TO_F16;
-            case F32 -> Kernel.CONVERT_F32_TO_F16;
-            case F16 -> throw new IllegalArgumentException("fp16 weights are copied, not converted");
+    static KernelLaunch convert(DType from, DType to, long in, long out, long count, long overflowCounter,
+                                long nanCounter) {
+        Kernel k = switch (to) {
+            case F16 -> switch (from) {
+                case BF16 -> Kernel.CONVERT_BF16_TO_F16;
+                case F32 -> Kernel.CONVERT_F32_TO_F16;
+                case F16 -> null;
+            };
+            case BF16 -> switch (from) {
+                case F16 -> Kernel.CONVERT_F16_TO_BF16;
+                case F32 -> Kernel.CONVERT_F32_TO_BF16;
+                case BF16 -> null;
+            };
+            case F32 -> throw new IllegalArgumentException("weights are kept as fp16 or bf16 on the device, not fp32");
         };
+        if (k == null) throw new IllegalArgumentException(from + " weights are copied as they are, not converted");
         if (count < 1 || count >= 1L << 32) {
             throw new IllegalArgumentException("a conversion covers [1, 2^32) values (32-bit block counts), found " + count);
         }

@@ -20,9 +20,10 @@ import java.util.Map;
  * <p>Checkpoint weights stream from the memory-mapped files through one pinned host buffer of at
  * most {@link MemoryPlan#LOAD_STAGING_BYTES}, used as two halves: while the device copies one half,
  * the host fills the other (an event per half says when its copy is done), so host memory stays
- * bounded whatever the model's size. fp16 tensors are copied as they are; bf16 and fp32 tensors
- * are copied to a device scratch buffer of the same size and converted to fp16 there, counting per
- * tensor the values fp16 cannot hold (saturated to ±65504) and the NaNs.
+ * bounded whatever the model's size. Tensors already in the compute type ({@link Compute}: fp16 by
+ * default, bf16 with {@code --compute bf16}) are copied as they are; the others are copied to a device
+ * scratch buffer of the same size and converted there, counting per tensor the values the compute
+ * type cannot hold (saturated to its largest value: ±65504 for fp16, ±3.39e38 for bf16) and the NaNs.
  *
  * <p>Synthetic weights are not uploaded: a kernel computes {@link SyntheticWeights#value} for every
  * element on the device.
@@ -81,7 +82,8 @@ final class WeightUploader {
      * @return the tensors with values fp16 cannot hold (empty when every value fit)
      */
     static List<CudaBackend.Fp16Overflow> upload(CudaContext ctx, DeviceMemory memory, WeightSource source, WeightLayout layout,
-                                     long weights, LoadListener listener) {
+                                     long weights, Compute compute, LoadListener listener) {
+        DType stored = compute == Compute.BF16 ? DType.BF16 : DType.F16;
         validate(source, layout);
         Map<String, Tensor> tensors = source.tensors();
         long total = 0;
@@ -89,7 +91,7 @@ final class WeightUploader {
         for (WeightLayout.Placement p : layout.placements()) {
             Tensor t = tensors.get(p.name());
             total += t.data().byteSize();
-            converts |= t.dtype() != DType.F16;
+            converts |= t.dtype() != stored;
         }
         long staging = stagingBytes(layout);
         long half = staging / 2;
@@ -132,13 +134,14 @@ final class WeightUploader {
                     }
                     MemorySegment stage = pinned.asSlice(h * half, bytes);
                     MemorySegment.copy(t.data(), e * dtype.bytes(), stage, 0, bytes);
-                    if (dtype == DType.F16) {
+                    if (dtype == stored) {
                         ctx.copyToDevice(destination + 2 * e, stage, bytes, p.name());
                     } else {
                         long scratchHalf = scratch.address(h * half, bytes);
                         ctx.copyToDevice(scratchHalf, stage, bytes, p.name() + " (" + dtype + ")");
                         long counter = counters.address(16L * p.tensorIndex(), 16);
-                        ctx.launch(Kernels.convert(dtype, scratchHalf, destination + 2 * e, count, counter, counter + 8));
+                        ctx.launch(Kernels.convert(dtype, stored, scratchHalf, destination + 2 * e, count, counter,
+                                counter + 8));
                     }
                     CudaCheck.driver(cuda_h.cuEventRecord(events[h], ctx.stream()), "cuEventRecord");
                     pending[h] = true;

@@ -35,4 +35,26 @@ class CudaSwitchesTest {
             System.clearProperty(PROPERTY);
         }
     }
+
+    /** Each fp16-only switch is refused with bf16, naming the switch and the compute type; fp16 takes all. */
+    @Test
+    void fp16OnlySwitchesAreRefusedWithBf16() {
+        String[][] switches = {{CudaSwitches.DECODE_GEMV, "own"}, {CudaSwitches.PREFILL_ATTENTION, "wmma"},
+                {CudaSwitches.DECODE_ATTENTION, "vector"}};
+        CudaSwitches.requireSupported(Compute.BF16);
+        for (String[] sw : switches) {
+            String before = System.getProperty(sw[0]);
+            System.setProperty(sw[0], sw[1]);
+            try {
+                CudaSwitches.requireSupported(Compute.FP16);
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> CudaSwitches.requireSupported(Compute.BF16));
+                assertTrue(e.getMessage().contains("-D" + sw[0] + "=" + sw[1]) && e.getMessage().contains("compute bf16"),
+                        e.getMessage());
+            } finally {
+                if (before == null) System.clearProperty(sw[0]);
+                else System.setProperty(sw[0], before);
+            }
+        }
+    }
 }

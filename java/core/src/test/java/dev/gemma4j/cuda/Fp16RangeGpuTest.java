@@ -52,7 +52,7 @@ import org.junit.jupiter.api.Test;
 @Tag("gpu")
 class Fp16RangeGpuTest {
     private static CudaContext probe;
-    private static final int HOT = 4321;
+    static final int HOT = 4321;
     private static final int HOT_DIMS = 8;
     private static final int STEPS = 5;
     /** CudaBackendGpuTest's bound for logits, for its reason: fp16 weights and GEMM inputs. */
@@ -71,7 +71,7 @@ class Fp16RangeGpuTest {
     }
 
     /** Vocabulary 5,000 (see CudaDecodeStepGpuTest), hidden 64, GeGLU 128, 2 layers, 4 heads of 16. */
-    private static WeightSource hotModel(long seed, float gain) {
+    static WeightSource hotModel(long seed, float gain) {
         GemmaConfig c = GemmaConfig.of(5000, 64, 128, 2, 4, 4, 16, "float16");
         SyntheticWeights base = SyntheticWeights.of(c, DType.F16, seed);
         int hidden = c.hiddenSize();
@@ -117,7 +117,7 @@ class Fp16RangeGpuTest {
         return CudaBackend.Settings.of(DeviceBudget.parse("2GiB"), 64, 64).withMaxSequences(sequences);
     }
 
-    private static int[] prompt(SplittableRandom random, int n) {
+    static int[] prompt(SplittableRandom random, int n) {
         int[] t = new int[n];
         t[0] = 2;
         for (int i = 1; i < n; i++) {

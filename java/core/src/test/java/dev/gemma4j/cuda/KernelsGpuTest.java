@@ -323,9 +323,9 @@ class KernelsGpuTest {
                 // Two chunks, as the uploader converts a tensor chunk by chunk into one pair of counters.
                 int first = 600_001;
                 long inBytes = from.bytes();
-                gpu.ctx.launch(Kernels.convert(from, in.address(), out.address(), first, counters.address(),
+                gpu.ctx.launch(Kernels.convert(from, DType.F16, in.address(), out.address(), first, counters.address(),
                         counters.address() + 8));
-                gpu.ctx.launch(Kernels.convert(from, in.address() + inBytes * first, out.address() + 2L * first,
+                gpu.ctx.launch(Kernels.convert(from, DType.F16, in.address() + inBytes * first, out.address() + 2L * first,
                         count - first, counters.address(), counters.address() + 8));
                 short[] got = gpu.readHalves(out.address(), count);
                 long[] counts = gpu.readLongs(counters.address(), 2);
@@ -389,7 +389,7 @@ class KernelsGpuTest {
 
     @Test
     void gemmProjectionMatchesACpuMatmul() {
-        Gemm gemm = new Gemm(gpu.ctx);
+        Gemm gemm = new Gemm(gpu.ctx, Compute.FP16);
         try (DeviceBuffer workspace = gpu.memory.allocate("cuBLAS workspace", MemoryPlan.WORKSPACE_BYTES)) {
             gpu.ctx.setCublasWorkspace(workspace);
             int[][] shapes = {{1, 333, 1000}, {7, 2048, 257}, {64, 96, 4096}};
@@ -459,7 +459,7 @@ class KernelsGpuTest {
      */
     @Test
     void gemvKernelsMatchTheCublasPath() {
-        Gemm gemm = new Gemm(gpu.ctx);
+        Gemm gemm = new Gemm(gpu.ctx, Compute.FP16);
         float eps = 1e-6f;
         try (DeviceBuffer workspace = gpu.memory.allocate("cuBLAS workspace", MemoryPlan.WORKSPACE_BYTES)) {
             gpu.ctx.setCublasWorkspace(workspace);

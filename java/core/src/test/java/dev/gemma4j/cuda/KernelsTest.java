@@ -125,10 +125,10 @@ class KernelsTest {
         assertEquals(Dim3.of(1), Kernels.geglu(1, 2, 2, 3, 1, 1, Kernels.RangeFlags.NONE, 0).grid());
         assertEquals(Kernels.MAX_GRID_STRIDE_BLOCKS, Kernels.gridStrideBlocks(1L << 40, 256));
         assertEquals(3, Kernels.gridStrideBlocks(513, 256));
-        assertEquals(Dim3.of(2), Kernels.convert(DType.BF16, 1, 2, 300, 3, 4).grid());
-        assertEquals(Kernel.CONVERT_F32_TO_F16, Kernels.convert(DType.F32, 1, 2, 300, 3, 4).kernel());
-        assertThrows(IllegalArgumentException.class, () -> Kernels.convert(DType.F16, 1, 2, 300, 3, 4));
-        assertThrows(IllegalArgumentException.class, () -> Kernels.convert(DType.F32, 1, 2, 1L << 32, 3, 4));
+        assertEquals(Dim3.of(2), Kernels.convert(DType.BF16, DType.F16, 1, 2, 300, 3, 4).grid());
+        assertEquals(Kernel.CONVERT_F32_TO_F16, Kernels.convert(DType.F32, DType.F16, 1, 2, 300, 3, 4).kernel());
+        assertThrows(IllegalArgumentException.class, () -> Kernels.convert(DType.F16, DType.F16, 1, 2, 300, 3, 4));
+        assertThrows(IllegalArgumentException.class, () -> Kernels.convert(DType.F32, DType.F16, 1, 2, 1L << 32, 3, 4));
         assertEquals(Dim3.of(4), Kernels.syntheticFill(1, 1000, -5L, 3, 0.5f, 2f).grid());
     }
 
