@@ -72,10 +72,12 @@ final class MatMul {
             return widened;
         }
 
-        /** {@code size} zeroed floats (and perhaps more). */
+        /**
+         * At least {@code size} floats, not zeroed: the kernels start each accumulator from zero on
+         * a row's first K-block and only then read it back.
+         */
         float[] accumulators(int size) {
             if (accumulators.length < size) accumulators = new float[size];
-            else java.util.Arrays.fill(accumulators, 0, size, 0f);
             return accumulators;
         }
     }
@@ -151,9 +153,11 @@ final class MatMul {
         boolean paired = layout == Layout.BF16_PAIRED || layout == Layout.F16_PAIRED;
         if (!paired && (n == 1 || (kBlock == inDim))) return x;
         float[] xs = new float[n * inDim];
-        for (int k0 = 0; k0 < vecDim; k0 += kBlock) {
-            int kLen = Math.min(kBlock, vecDim - k0);
-            for (int t = 0; t < n; t++) {
+        IntStream tokens = IntStream.range(0, n);
+        // A prefill's x is megabytes: each core lays out its share of the tokens.
+        (n < PREFILL_MIN_TOKENS ? tokens : tokens.parallel()).forEach(t -> {
+            for (int k0 = 0; k0 < vecDim; k0 += kBlock) {
+                int kLen = Math.min(kBlock, vecDim - k0);
                 int src = t * inDim + k0, dst = k0 * n + t * kLen;
                 if (!paired) {
                     System.arraycopy(x, src, xs, dst, kLen);
@@ -166,11 +170,9 @@ final class MatMul {
                     }
                 }
             }
-        }
-        int tail = inDim - vecDim;
-        for (int t = 0; t < n && tail > 0; t++) {
-            System.arraycopy(x, t * inDim + vecDim, xs, vecDim * n + t * tail, tail);
-        }
+            int tail = inDim - vecDim;
+            if (tail > 0) System.arraycopy(x, t * inDim + vecDim, xs, vecDim * n + t * tail, tail);
+        });
         return xs;
     }
 
@@ -323,6 +325,7 @@ final class MatMul {
         Scratch scratch = SCRATCH.get();
         float[] wt = scratch.widened(GROUP * kBlock);
         float[] acc = scratch.accumulators(rows * tokens * L);
+        if (j.vecDim == 0) java.util.Arrays.fill(acc, 0, rows * tokens * L, 0f);   // no K-block starts them
         for (int rr = 0; rr < rows; rr += GROUP) {
             int group = Math.min(GROUP, rows - rr);
             for (int k0 = 0; k0 < j.vecDim; k0 += kBlock) {
@@ -686,7 +689,7 @@ final class MatMul {
                                  int k0) {
         int c = (rr * tokens + tt) * L;
         int w = g * kLen, x = j.xOffset(k0, kLen, t);
-        FloatVector a = FloatVector.fromArray(F, acc, c);
+        FloatVector a = k0 == 0 ? FloatVector.zero(F) : FloatVector.fromArray(F, acc, c);
         for (int i = 0; i < kLen; i += L) {
             a = FloatVector.fromArray(F, wt, w + i).fma(FloatVector.fromArray(F, j.xs, x + i), a);
         }
@@ -700,22 +703,23 @@ final class MatMul {
         int x1 = x0 + kLen;
         // acc[(row * tokens + token) * L ..]
         int c0 = (rr * tokens + tt) * L, stride = tokens * L;
-        FloatVector a00 = FloatVector.fromArray(F, acc, c0 + 0 * stride + 0 * L);
-        FloatVector a01 = FloatVector.fromArray(F, acc, c0 + 0 * stride + 1 * L);
-        FloatVector a10 = FloatVector.fromArray(F, acc, c0 + 1 * stride + 0 * L);
-        FloatVector a11 = FloatVector.fromArray(F, acc, c0 + 1 * stride + 1 * L);
-        FloatVector a20 = FloatVector.fromArray(F, acc, c0 + 2 * stride + 0 * L);
-        FloatVector a21 = FloatVector.fromArray(F, acc, c0 + 2 * stride + 1 * L);
-        FloatVector a30 = FloatVector.fromArray(F, acc, c0 + 3 * stride + 0 * L);
-        FloatVector a31 = FloatVector.fromArray(F, acc, c0 + 3 * stride + 1 * L);
-        FloatVector a40 = FloatVector.fromArray(F, acc, c0 + 4 * stride + 0 * L);
-        FloatVector a41 = FloatVector.fromArray(F, acc, c0 + 4 * stride + 1 * L);
-        FloatVector a50 = FloatVector.fromArray(F, acc, c0 + 5 * stride + 0 * L);
-        FloatVector a51 = FloatVector.fromArray(F, acc, c0 + 5 * stride + 1 * L);
-        FloatVector a60 = FloatVector.fromArray(F, acc, c0 + 6 * stride + 0 * L);
-        FloatVector a61 = FloatVector.fromArray(F, acc, c0 + 6 * stride + 1 * L);
-        FloatVector a70 = FloatVector.fromArray(F, acc, c0 + 7 * stride + 0 * L);
-        FloatVector a71 = FloatVector.fromArray(F, acc, c0 + 7 * stride + 1 * L);
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 0 * stride + 0 * L);
+        FloatVector a01 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 0 * stride + 1 * L);
+        FloatVector a10 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 1 * stride + 0 * L);
+        FloatVector a11 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 1 * stride + 1 * L);
+        FloatVector a20 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 2 * stride + 0 * L);
+        FloatVector a21 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 2 * stride + 1 * L);
+        FloatVector a30 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 3 * stride + 0 * L);
+        FloatVector a31 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 3 * stride + 1 * L);
+        FloatVector a40 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 4 * stride + 0 * L);
+        FloatVector a41 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 4 * stride + 1 * L);
+        FloatVector a50 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 5 * stride + 0 * L);
+        FloatVector a51 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 5 * stride + 1 * L);
+        FloatVector a60 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 6 * stride + 0 * L);
+        FloatVector a61 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 6 * stride + 1 * L);
+        FloatVector a70 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 7 * stride + 0 * L);
+        FloatVector a71 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 7 * stride + 1 * L);
         for (int i = 0; i < kLen; i += L) {
             FloatVector x0v = FloatVector.fromArray(F, xs, x0 + i);
             FloatVector x1v = FloatVector.fromArray(F, xs, x1 + i);
@@ -760,14 +764,15 @@ final class MatMul {
         int x0 = j.xOffset(k0, kLen, t);
         // acc[(row * tokens + token) * L ..]
         int c0 = (rr * tokens + tt) * L, stride = tokens * L;
-        FloatVector a00 = FloatVector.fromArray(F, acc, c0 + 0 * stride + 0 * L);
-        FloatVector a10 = FloatVector.fromArray(F, acc, c0 + 1 * stride + 0 * L);
-        FloatVector a20 = FloatVector.fromArray(F, acc, c0 + 2 * stride + 0 * L);
-        FloatVector a30 = FloatVector.fromArray(F, acc, c0 + 3 * stride + 0 * L);
-        FloatVector a40 = FloatVector.fromArray(F, acc, c0 + 4 * stride + 0 * L);
-        FloatVector a50 = FloatVector.fromArray(F, acc, c0 + 5 * stride + 0 * L);
-        FloatVector a60 = FloatVector.fromArray(F, acc, c0 + 6 * stride + 0 * L);
-        FloatVector a70 = FloatVector.fromArray(F, acc, c0 + 7 * stride + 0 * L);
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 0 * stride + 0 * L);
+        FloatVector a10 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 1 * stride + 0 * L);
+        FloatVector a20 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 2 * stride + 0 * L);
+        FloatVector a30 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 3 * stride + 0 * L);
+        FloatVector a40 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 4 * stride + 0 * L);
+        FloatVector a50 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 5 * stride + 0 * L);
+        FloatVector a60 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 6 * stride + 0 * L);
+        FloatVector a70 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 7 * stride + 0 * L);
         for (int i = 0; i < kLen; i += L) {
             FloatVector x0v = FloatVector.fromArray(F, xs, x0 + i);
             FloatVector w0 = FloatVector.fromArray(F, wt, 0 * kLen + i);
