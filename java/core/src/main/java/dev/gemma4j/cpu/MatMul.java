@@ -463,6 +463,12 @@ final class MatMul {
         FloatVector z = FloatVector.zero(F);
         FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z, a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
         for (int i = 0; i < vecDim; i += STEP) {
+            // Row by row, each row's two widened vectors used by all four tokens before the next
+            // row is widened: eight widened rows live at once spill the registers (7x slower).
+            FloatVector xa0 = FloatVector.fromArray(F, xs, x0 + i), xb0 = FloatVector.fromArray(F, xs, x0 + i + L);
+            FloatVector xa1 = FloatVector.fromArray(F, xs, x1 + i), xb1 = FloatVector.fromArray(F, xs, x1 + i + L);
+            FloatVector xa2 = FloatVector.fromArray(F, xs, x2 + i), xb2 = FloatVector.fromArray(F, xs, x2 + i + L);
+            FloatVector xa3 = FloatVector.fromArray(F, xs, x3 + i), xb3 = FloatVector.fromArray(F, xs, x3 + i + L);
             IntVector p0 = IntVector.fromMemorySegment(I, w, (w0 + i) * 2, LE);
             IntVector h00 = p0.lanewise(VectorOperators.LSHL, 16);
             IntVector e00 = h00.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
@@ -478,6 +484,7 @@ final class MatMul {
             FloatVector f01 = n01.blend(e01.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
                     .viewAsIntegralLanes(), e01.compare(VectorOperators.LT, 0x00800000)).or(h01.and(0x80000000))
                     .reinterpretAsFloats();
+            a00 = f01.fma(xb0, f00.fma(xa0, a00)); a01 = f01.fma(xb1, f00.fma(xa1, a01)); a02 = f01.fma(xb2, f00.fma(xa2, a02)); a03 = f01.fma(xb3, f00.fma(xa3, a03));
             IntVector p1 = IntVector.fromMemorySegment(I, w, (w1 + i) * 2, LE);
             IntVector h10 = p1.lanewise(VectorOperators.LSHL, 16);
             IntVector e10 = h10.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
@@ -493,6 +500,7 @@ final class MatMul {
             FloatVector f11 = n11.blend(e11.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
                     .viewAsIntegralLanes(), e11.compare(VectorOperators.LT, 0x00800000)).or(h11.and(0x80000000))
                     .reinterpretAsFloats();
+            a10 = f11.fma(xb0, f10.fma(xa0, a10)); a11 = f11.fma(xb1, f10.fma(xa1, a11)); a12 = f11.fma(xb2, f10.fma(xa2, a12)); a13 = f11.fma(xb3, f10.fma(xa3, a13));
             IntVector p2 = IntVector.fromMemorySegment(I, w, (w2 + i) * 2, LE);
             IntVector h20 = p2.lanewise(VectorOperators.LSHL, 16);
             IntVector e20 = h20.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
@@ -508,6 +516,7 @@ final class MatMul {
             FloatVector f21 = n21.blend(e21.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
                     .viewAsIntegralLanes(), e21.compare(VectorOperators.LT, 0x00800000)).or(h21.and(0x80000000))
                     .reinterpretAsFloats();
+            a20 = f21.fma(xb0, f20.fma(xa0, a20)); a21 = f21.fma(xb1, f20.fma(xa1, a21)); a22 = f21.fma(xb2, f20.fma(xa2, a22)); a23 = f21.fma(xb3, f20.fma(xa3, a23));
             IntVector p3 = IntVector.fromMemorySegment(I, w, (w3 + i) * 2, LE);
             IntVector h30 = p3.lanewise(VectorOperators.LSHL, 16);
             IntVector e30 = h30.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
@@ -523,14 +532,7 @@ final class MatMul {
             FloatVector f31 = n31.blend(e31.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
                     .viewAsIntegralLanes(), e31.compare(VectorOperators.LT, 0x00800000)).or(h31.and(0x80000000))
                     .reinterpretAsFloats();
-            FloatVector xa0 = FloatVector.fromArray(F, xs, x0 + i), xb0 = FloatVector.fromArray(F, xs, x0 + i + L);
-            a00 = f01.fma(xb0, f00.fma(xa0, a00)); a10 = f11.fma(xb0, f10.fma(xa0, a10)); a20 = f21.fma(xb0, f20.fma(xa0, a20)); a30 = f31.fma(xb0, f30.fma(xa0, a30));
-            FloatVector xa1 = FloatVector.fromArray(F, xs, x1 + i), xb1 = FloatVector.fromArray(F, xs, x1 + i + L);
-            a01 = f01.fma(xb1, f00.fma(xa1, a01)); a11 = f11.fma(xb1, f10.fma(xa1, a11)); a21 = f21.fma(xb1, f20.fma(xa1, a21)); a31 = f31.fma(xb1, f30.fma(xa1, a31));
-            FloatVector xa2 = FloatVector.fromArray(F, xs, x2 + i), xb2 = FloatVector.fromArray(F, xs, x2 + i + L);
-            a02 = f01.fma(xb2, f00.fma(xa2, a02)); a12 = f11.fma(xb2, f10.fma(xa2, a12)); a22 = f21.fma(xb2, f20.fma(xa2, a22)); a32 = f31.fma(xb2, f30.fma(xa2, a32));
-            FloatVector xa3 = FloatVector.fromArray(F, xs, x3 + i), xb3 = FloatVector.fromArray(F, xs, x3 + i + L);
-            a03 = f01.fma(xb3, f00.fma(xa3, a03)); a13 = f11.fma(xb3, f10.fma(xa3, a13)); a23 = f21.fma(xb3, f20.fma(xa3, a23)); a33 = f31.fma(xb3, f30.fma(xa3, a33));
+            a30 = f31.fma(xb0, f30.fma(xa0, a30)); a31 = f31.fma(xb1, f30.fma(xa1, a31)); a32 = f31.fma(xb2, f30.fma(xa2, a32)); a33 = f31.fma(xb3, f30.fma(xa3, a33));
         }
         a00.intoArray(lanes, 0 * L);
         a01.intoArray(lanes, 1 * L);
