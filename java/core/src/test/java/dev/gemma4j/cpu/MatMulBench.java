@@ -19,6 +19,9 @@ import java.util.SplittableRandom;
  * the read bandwidth of {@link MemoryBandwidth}, prefill (128 and 512 tokens) as a fraction of the
  * fp32 FMA peak of {@link FmaPeak}. Min, median and max of those per-repetition fractions, and the
  * best rate over the best ceiling (other processes only ever slow either down): a program, not a test.
+ * A layer's matrices (1 to 128 MB) are timed on repeated calls and may come partly from the
+ * last-level cache, so their decode fractions can pass 1; the logits matrix (0.5 to 2 GB) is the
+ * streaming figure.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp target/core/classes:target/core/test-classes:<runtime classpath> \
  *     dev.gemma4j.cpu.MatMulBench [bf16|f16|f32] [reps] [decode|prefill|all]</pre>
