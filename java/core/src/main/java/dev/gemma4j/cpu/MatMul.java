@@ -72,10 +72,12 @@ final class MatMul {
             return widened;
         }
 
-        /** {@code size} zeroed floats (and perhaps more). */
+        /**
+         * At least {@code size} floats, not zeroed: the kernels start each accumulator from zero on
+         * a row's first K-block and only then read it back.
+         */
         float[] accumulators(int size) {
             if (accumulators.length < size) accumulators = new float[size];
-            else java.util.Arrays.fill(accumulators, 0, size, 0f);
             return accumulators;
         }
     }
@@ -151,9 +153,11 @@ final class MatMul {
         boolean paired = layout == Layout.BF16_PAIRED || layout == Layout.F16_PAIRED;
         if (!paired && (n == 1 || (kBlock == inDim))) return x;
         float[] xs = new float[n * inDim];
-        for (int k0 = 0; k0 < vecDim; k0 += kBlock) {
-            int kLen = Math.min(kBlock, vecDim - k0);
-            for (int t = 0; t < n; t++) {
+        IntStream tokens = IntStream.range(0, n);
+        // A prefill's x is megabytes: each core lays out its share of the tokens.
+        (n < PREFILL_MIN_TOKENS ? tokens : tokens.parallel()).forEach(t -> {
+            for (int k0 = 0; k0 < vecDim; k0 += kBlock) {
+                int kLen = Math.min(kBlock, vecDim - k0);
                 int src = t * inDim + k0, dst = k0 * n + t * kLen;
                 if (!paired) {
                     System.arraycopy(x, src, xs, dst, kLen);
@@ -166,11 +170,9 @@ final class MatMul {
                     }
                 }
             }
-        }
-        int tail = inDim - vecDim;
-        for (int t = 0; t < n && tail > 0; t++) {
-            System.arraycopy(x, t * inDim + vecDim, xs, vecDim * n + t * tail, tail);
-        }
+            int tail = inDim - vecDim;
+            if (tail > 0) System.arraycopy(x, t * inDim + vecDim, xs, vecDim * n + t * tail, tail);
+        });
         return xs;
     }
 
@@ -323,6 +325,7 @@ final class MatMul {
         Scratch scratch = SCRATCH.get();
         float[] wt = scratch.widened(GROUP * kBlock);
         float[] acc = scratch.accumulators(rows * tokens * L);
+        if (j.vecDim == 0) java.util.Arrays.fill(acc, 0, rows * tokens * L, 0f);   // no K-block starts them
         for (int rr = 0; rr < rows; rr += GROUP) {
             int group = Math.min(GROUP, rows - rr);
             for (int k0 = 0; k0 < j.vecDim; k0 += kBlock) {
@@ -460,6 +463,12 @@ final class MatMul {
         FloatVector z = FloatVector.zero(F);
         FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z, a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
         for (int i = 0; i < vecDim; i += STEP) {
+            // Row by row, each row's two widened vectors used by all four tokens before the next
+            // row is widened: eight widened rows live at once spill the registers (7x slower).
+            FloatVector xa0 = FloatVector.fromArray(F, xs, x0 + i), xb0 = FloatVector.fromArray(F, xs, x0 + i + L);
+            FloatVector xa1 = FloatVector.fromArray(F, xs, x1 + i), xb1 = FloatVector.fromArray(F, xs, x1 + i + L);
+            FloatVector xa2 = FloatVector.fromArray(F, xs, x2 + i), xb2 = FloatVector.fromArray(F, xs, x2 + i + L);
+            FloatVector xa3 = FloatVector.fromArray(F, xs, x3 + i), xb3 = FloatVector.fromArray(F, xs, x3 + i + L);
             IntVector p0 = IntVector.fromMemorySegment(I, w, (w0 + i) * 2, LE);
             IntVector h00 = p0.lanewise(VectorOperators.LSHL, 16);
             IntVector e00 = h00.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
@@ -475,6 +484,7 @@ final class MatMul {
             FloatVector f01 = n01.blend(e01.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
                     .viewAsIntegralLanes(), e01.compare(VectorOperators.LT, 0x00800000)).or(h01.and(0x80000000))
                     .reinterpretAsFloats();
+            a00 = f01.fma(xb0, f00.fma(xa0, a00)); a01 = f01.fma(xb1, f00.fma(xa1, a01)); a02 = f01.fma(xb2, f00.fma(xa2, a02)); a03 = f01.fma(xb3, f00.fma(xa3, a03));
             IntVector p1 = IntVector.fromMemorySegment(I, w, (w1 + i) * 2, LE);
             IntVector h10 = p1.lanewise(VectorOperators.LSHL, 16);
             IntVector e10 = h10.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
@@ -490,6 +500,7 @@ final class MatMul {
             FloatVector f11 = n11.blend(e11.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
                     .viewAsIntegralLanes(), e11.compare(VectorOperators.LT, 0x00800000)).or(h11.and(0x80000000))
                     .reinterpretAsFloats();
+            a10 = f11.fma(xb0, f10.fma(xa0, a10)); a11 = f11.fma(xb1, f10.fma(xa1, a11)); a12 = f11.fma(xb2, f10.fma(xa2, a12)); a13 = f11.fma(xb3, f10.fma(xa3, a13));
             IntVector p2 = IntVector.fromMemorySegment(I, w, (w2 + i) * 2, LE);
             IntVector h20 = p2.lanewise(VectorOperators.LSHL, 16);
             IntVector e20 = h20.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
@@ -505,6 +516,7 @@ final class MatMul {
             FloatVector f21 = n21.blend(e21.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
                     .viewAsIntegralLanes(), e21.compare(VectorOperators.LT, 0x00800000)).or(h21.and(0x80000000))
                     .reinterpretAsFloats();
+            a20 = f21.fma(xb0, f20.fma(xa0, a20)); a21 = f21.fma(xb1, f20.fma(xa1, a21)); a22 = f21.fma(xb2, f20.fma(xa2, a22)); a23 = f21.fma(xb3, f20.fma(xa3, a23));
             IntVector p3 = IntVector.fromMemorySegment(I, w, (w3 + i) * 2, LE);
             IntVector h30 = p3.lanewise(VectorOperators.LSHL, 16);
             IntVector e30 = h30.lanewise(VectorOperators.LSHR, 3).and(0x0fffe000);
@@ -520,14 +532,7 @@ final class MatMul {
             FloatVector f31 = n31.blend(e31.add(0x38800000).reinterpretAsFloats().sub(0x1p-14f)
                     .viewAsIntegralLanes(), e31.compare(VectorOperators.LT, 0x00800000)).or(h31.and(0x80000000))
                     .reinterpretAsFloats();
-            FloatVector xa0 = FloatVector.fromArray(F, xs, x0 + i), xb0 = FloatVector.fromArray(F, xs, x0 + i + L);
-            a00 = f01.fma(xb0, f00.fma(xa0, a00)); a10 = f11.fma(xb0, f10.fma(xa0, a10)); a20 = f21.fma(xb0, f20.fma(xa0, a20)); a30 = f31.fma(xb0, f30.fma(xa0, a30));
-            FloatVector xa1 = FloatVector.fromArray(F, xs, x1 + i), xb1 = FloatVector.fromArray(F, xs, x1 + i + L);
-            a01 = f01.fma(xb1, f00.fma(xa1, a01)); a11 = f11.fma(xb1, f10.fma(xa1, a11)); a21 = f21.fma(xb1, f20.fma(xa1, a21)); a31 = f31.fma(xb1, f30.fma(xa1, a31));
-            FloatVector xa2 = FloatVector.fromArray(F, xs, x2 + i), xb2 = FloatVector.fromArray(F, xs, x2 + i + L);
-            a02 = f01.fma(xb2, f00.fma(xa2, a02)); a12 = f11.fma(xb2, f10.fma(xa2, a12)); a22 = f21.fma(xb2, f20.fma(xa2, a22)); a32 = f31.fma(xb2, f30.fma(xa2, a32));
-            FloatVector xa3 = FloatVector.fromArray(F, xs, x3 + i), xb3 = FloatVector.fromArray(F, xs, x3 + i + L);
-            a03 = f01.fma(xb3, f00.fma(xa3, a03)); a13 = f11.fma(xb3, f10.fma(xa3, a13)); a23 = f21.fma(xb3, f20.fma(xa3, a23)); a33 = f31.fma(xb3, f30.fma(xa3, a33));
+            a30 = f31.fma(xb0, f30.fma(xa0, a30)); a31 = f31.fma(xb1, f30.fma(xa1, a31)); a32 = f31.fma(xb2, f30.fma(xa2, a32)); a33 = f31.fma(xb3, f30.fma(xa3, a33));
         }
         a00.intoArray(lanes, 0 * L);
         a01.intoArray(lanes, 1 * L);
@@ -686,7 +691,7 @@ final class MatMul {
                                  int k0) {
         int c = (rr * tokens + tt) * L;
         int w = g * kLen, x = j.xOffset(k0, kLen, t);
-        FloatVector a = FloatVector.fromArray(F, acc, c);
+        FloatVector a = k0 == 0 ? FloatVector.zero(F) : FloatVector.fromArray(F, acc, c);
         for (int i = 0; i < kLen; i += L) {
             a = FloatVector.fromArray(F, wt, w + i).fma(FloatVector.fromArray(F, j.xs, x + i), a);
         }
@@ -700,22 +705,23 @@ final class MatMul {
         int x1 = x0 + kLen;
         // acc[(row * tokens + token) * L ..]
         int c0 = (rr * tokens + tt) * L, stride = tokens * L;
-        FloatVector a00 = FloatVector.fromArray(F, acc, c0 + 0 * stride + 0 * L);
-        FloatVector a01 = FloatVector.fromArray(F, acc, c0 + 0 * stride + 1 * L);
-        FloatVector a10 = FloatVector.fromArray(F, acc, c0 + 1 * stride + 0 * L);
-        FloatVector a11 = FloatVector.fromArray(F, acc, c0 + 1 * stride + 1 * L);
-        FloatVector a20 = FloatVector.fromArray(F, acc, c0 + 2 * stride + 0 * L);
-        FloatVector a21 = FloatVector.fromArray(F, acc, c0 + 2 * stride + 1 * L);
-        FloatVector a30 = FloatVector.fromArray(F, acc, c0 + 3 * stride + 0 * L);
-        FloatVector a31 = FloatVector.fromArray(F, acc, c0 + 3 * stride + 1 * L);
-        FloatVector a40 = FloatVector.fromArray(F, acc, c0 + 4 * stride + 0 * L);
-        FloatVector a41 = FloatVector.fromArray(F, acc, c0 + 4 * stride + 1 * L);
-        FloatVector a50 = FloatVector.fromArray(F, acc, c0 + 5 * stride + 0 * L);
-        FloatVector a51 = FloatVector.fromArray(F, acc, c0 + 5 * stride + 1 * L);
-        FloatVector a60 = FloatVector.fromArray(F, acc, c0 + 6 * stride + 0 * L);
-        FloatVector a61 = FloatVector.fromArray(F, acc, c0 + 6 * stride + 1 * L);
-        FloatVector a70 = FloatVector.fromArray(F, acc, c0 + 7 * stride + 0 * L);
-        FloatVector a71 = FloatVector.fromArray(F, acc, c0 + 7 * stride + 1 * L);
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 0 * stride + 0 * L);
+        FloatVector a01 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 0 * stride + 1 * L);
+        FloatVector a10 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 1 * stride + 0 * L);
+        FloatVector a11 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 1 * stride + 1 * L);
+        FloatVector a20 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 2 * stride + 0 * L);
+        FloatVector a21 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 2 * stride + 1 * L);
+        FloatVector a30 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 3 * stride + 0 * L);
+        FloatVector a31 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 3 * stride + 1 * L);
+        FloatVector a40 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 4 * stride + 0 * L);
+        FloatVector a41 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 4 * stride + 1 * L);
+        FloatVector a50 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 5 * stride + 0 * L);
+        FloatVector a51 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 5 * stride + 1 * L);
+        FloatVector a60 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 6 * stride + 0 * L);
+        FloatVector a61 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 6 * stride + 1 * L);
+        FloatVector a70 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 7 * stride + 0 * L);
+        FloatVector a71 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 7 * stride + 1 * L);
         for (int i = 0; i < kLen; i += L) {
             FloatVector x0v = FloatVector.fromArray(F, xs, x0 + i);
             FloatVector x1v = FloatVector.fromArray(F, xs, x1 + i);
@@ -760,14 +766,15 @@ final class MatMul {
         int x0 = j.xOffset(k0, kLen, t);
         // acc[(row * tokens + token) * L ..]
         int c0 = (rr * tokens + tt) * L, stride = tokens * L;
-        FloatVector a00 = FloatVector.fromArray(F, acc, c0 + 0 * stride + 0 * L);
-        FloatVector a10 = FloatVector.fromArray(F, acc, c0 + 1 * stride + 0 * L);
-        FloatVector a20 = FloatVector.fromArray(F, acc, c0 + 2 * stride + 0 * L);
-        FloatVector a30 = FloatVector.fromArray(F, acc, c0 + 3 * stride + 0 * L);
-        FloatVector a40 = FloatVector.fromArray(F, acc, c0 + 4 * stride + 0 * L);
-        FloatVector a50 = FloatVector.fromArray(F, acc, c0 + 5 * stride + 0 * L);
-        FloatVector a60 = FloatVector.fromArray(F, acc, c0 + 6 * stride + 0 * L);
-        FloatVector a70 = FloatVector.fromArray(F, acc, c0 + 7 * stride + 0 * L);
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 0 * stride + 0 * L);
+        FloatVector a10 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 1 * stride + 0 * L);
+        FloatVector a20 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 2 * stride + 0 * L);
+        FloatVector a30 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 3 * stride + 0 * L);
+        FloatVector a40 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 4 * stride + 0 * L);
+        FloatVector a50 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 5 * stride + 0 * L);
+        FloatVector a60 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 6 * stride + 0 * L);
+        FloatVector a70 = k0 == 0 ? z : FloatVector.fromArray(F, acc, c0 + 7 * stride + 0 * L);
         for (int i = 0; i < kLen; i += L) {
             FloatVector x0v = FloatVector.fromArray(F, xs, x0 + i);
             FloatVector w0 = FloatVector.fromArray(F, wt, 0 * kLen + i);
