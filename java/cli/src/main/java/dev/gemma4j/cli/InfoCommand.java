@@ -99,7 +99,7 @@ final class InfoCommand implements Callable<Integer> {
             for (Tensor t : weights.tensors().values()) {
                 long[] acc = perDtype.computeIfAbsent(t.dtype(), d -> new long[2]);
                 acc[0]++;
-                acc[1] += t.elementCount() * t.dtype().bytes();
+                acc[1] += t.data().byteSize();
             }
             perDtype.forEach((d, acc) -> out.printf(Locale.ROOT, "%-21s %d tensors, %,d bytes%n",
                     d.safetensorsName(), acc[0], acc[1]));

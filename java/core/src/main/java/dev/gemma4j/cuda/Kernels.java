@@ -272,6 +272,7 @@ final class Kernels {
             case BF16 -> Kernel.CONVERT_BF16_TO_F16;
             case F32 -> Kernel.CONVERT_F32_TO_F16;
             case F16 -> throw new IllegalArgumentException("fp16 weights are copied, not converted");
+            default -> throw new IllegalArgumentException(from + " weights have no device conversion");
         };
         if (count < 1 || count >= 1L << 32) {
             throw new IllegalArgumentException("a conversion covers [1, 2^32) values (32-bit block counts), found " + count);
