@@ -75,11 +75,12 @@ final class LlamaCppQuantizer {
             MethodHandle quantize = function(llama, "llama_model_quantize", FunctionDescriptor.of(ValueLayout.JAVA_INT,
                     ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
             MemorySegment params = (MemorySegment) defaults.invokeExact((java.lang.foreign.SegmentAllocator) arena);
-            // llama.cpp's defaults: ftype Q5_1 (9), both tensor types GGML_TYPE_COUNT (no override).
+            // llama.cpp's defaults (this release): ftype MOSTLY_Q8_0 (7), both tensor types GGML_TYPE_COUNT
+            // (43 here: no override). Checked so that a changed struct fails here rather than quantizing wrongly.
             int defaultFtype = params.getAtIndex(ValueLayout.JAVA_INT, 1);
             int defaultOutput = params.getAtIndex(ValueLayout.JAVA_INT, 2);
-            if (defaultFtype != 9 || defaultOutput < 39 || params.getAtIndex(ValueLayout.JAVA_INT, 3) != defaultOutput) {
-                throw new IllegalStateException("llama_model_quantize_params does not start as expected (nthread, ftype 9,"
+            if (defaultFtype != FTYPE_MOSTLY_Q8_0 || defaultOutput < 39 || params.getAtIndex(ValueLayout.JAVA_INT, 3) != defaultOutput) {
+                throw new IllegalStateException("llama_model_quantize_params does not start as expected (nthread, ftype 7,"
                         + " output and embedding type GGML_TYPE_COUNT): found ftype " + defaultFtype + ", types "
                         + defaultOutput + " and " + params.getAtIndex(ValueLayout.JAVA_INT, 3));
             }
