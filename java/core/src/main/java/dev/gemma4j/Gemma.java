@@ -155,7 +155,7 @@ public final class Gemma implements AutoCloseable {
                 throw new IllegalArgumentException("context length must be at most " + max
                         + " (max_position_embeddings of " + dir + "), found " + context);
             }
-            backend = switch (chooseDevice(options.device(), weights.config(), monitor)) {
+            backend = switch (chooseDevice(options.device(), weights, monitor)) {
                 case CPU -> new CpuBackend(weights,
                         CpuMemoryPlan.of(weights.config(), options.memory().orElse("all"), options.maxBatchTokens(),
                                 options.mappedWeights() ? CpuBackend.residentBytes(weights) : 0));
@@ -186,6 +186,16 @@ public final class Gemma implements AutoCloseable {
     public static LoadOptions.Device chooseDevice(LoadOptions.Device requested, GemmaConfig config,
             LoadMonitor monitor) {
         String unsupported = CudaBackend.unsupported(config);
+        if (requested == LoadOptions.Device.AUTO && unsupported != null) {
+            monitor.notice("device auto: running on the CPU: " + unsupported);
+            return LoadOptions.Device.CPU;
+        }
+        return chooseDevice(requested, monitor);
+    }
+
+    /** As {@link #chooseDevice(LoadOptions.Device, GemmaConfig, LoadMonitor)}, also for weight types CUDA lacks. */
+    static LoadOptions.Device chooseDevice(LoadOptions.Device requested, WeightSource weights, LoadMonitor monitor) {
+        String unsupported = CudaBackend.unsupported(weights);
         if (requested == LoadOptions.Device.AUTO && unsupported != null) {
             monitor.notice("device auto: running on the CPU: " + unsupported);
             return LoadOptions.Device.CPU;

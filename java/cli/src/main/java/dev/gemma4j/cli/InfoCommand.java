@@ -123,7 +123,7 @@ final class InfoCommand implements Callable<Integer> {
         for (Tensor t : weights.tensors().values()) {
             long[] acc = perDtype.computeIfAbsent(t.dtype(), d -> new long[2]);
             acc[0]++;
-            acc[1] += t.elementCount() * t.dtype().bytes();
+            acc[1] += t.data().byteSize();
         }
         return perDtype;
     }

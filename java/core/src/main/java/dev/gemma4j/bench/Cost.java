@@ -37,7 +37,7 @@ public record Cost(long weightBytes, long kvBytesPerToken, long matmulParameters
     /** Bytes of every tensor as stored (the embedding once: it is both the lookup table and the output projection). */
     public static long storedBytes(WeightSource w) {
         long b = 0;
-        for (Tensor t : w.tensors().values()) b += t.elementCount() * t.dtype().bytes();
+        for (Tensor t : w.tensors().values()) b += t.data().byteSize();
         return b;
     }
 

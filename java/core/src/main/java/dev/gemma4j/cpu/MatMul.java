@@ -15,7 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@code out[t, r] = Σ_i W[r, i] · x[t, i]} for a row-major weight {@code W[out, in]} kept in its stored
- * dtype (F32, BF16 or F16), widened exactly to fp32, fp32 products and sums.
+ * dtype (F32, BF16 or F16), widened exactly to fp32, fp32 products and sums. Quantized weights
+ * (Q8_0, Q4_0) go to {@link QuantizedMatMul}.
  *
  * <p>Every output element is the same function of its weight row and its token's activations,
  * whatever the token count and the tiling: one L-lane accumulator runs over the row's vector
@@ -97,6 +98,10 @@ final class MatMul {
             throw new IllegalArgumentException("matmul " + w.name() + ": expected x >= " + (long) n * inDim
                     + " and out >= " + (long) n * outDim + " floats, found " + x.length + " and " + out.length);
         }
+        if (w.dtype().quantized()) {
+            QuantizedMatMul.matmul(w, x, n, out, accumulate);
+            return;
+        }
         Layout layout = layout(w.dtype(), inDim);
         int vecDim = inDim / STEP * STEP;
         int kBlock = n < PREFILL_MIN_TOKENS ? vecDim : Math.min(TILE_K, vecDim);
@@ -140,6 +145,7 @@ final class MatMul {
             case F32 -> Layout.F32;
             case BF16 -> inDim % STEP == 0 ? Layout.BF16_PAIRED : Layout.NATURAL_16;
             case F16 -> inDim % STEP == 0 ? Layout.F16_PAIRED : Layout.NATURAL_16;
+            default -> throw new IllegalArgumentException(dtype + " weights have no dense layout");
         };
     }
 
@@ -264,6 +270,7 @@ final class MatMul {
             }
             case F16 -> f16ToF32((IntVector) ShortVector.fromMemorySegment(S, seg, elementIndex * 2, LE)
                     .convertShape(VectorOperators.S2I, I, 0));
+            default -> throw new IllegalArgumentException(dtype + " weights have no dense layout");
         };
     }
 
@@ -808,6 +815,10 @@ final class MatMul {
 
     /** Widens row {@code r} of an embedding-like tensor [rows, cols] into {@code dst[dstOff ..]}. */
     static void widenRow(Tensor t, long r, float[] dst, int dstOff) {
+        if (t.dtype().quantized()) {
+            QuantizedMatMul.dequantizeRow(t, r, dst, dstOff);
+            return;
+        }
         int cols = Math.toIntExact(t.shape()[1]);
         long base = r * cols;
         int i = 0;

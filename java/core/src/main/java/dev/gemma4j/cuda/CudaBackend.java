@@ -200,6 +200,8 @@ public final class CudaBackend implements Backend {
      * @throws dev.gemma4j.model.ModelFormatException when a tensor is missing or has the wrong shape
      */
     public static CudaBackend open(WeightSource source, Settings settings, LoadListener listener) {
+        String unsupported = unsupported(source);
+        if (unsupported != null) throw new IllegalArgumentException(unsupported);
         return load(source.config(), settings, listener, (ctx, memory, plan, weights, l) ->
                 WeightUploader.upload(ctx, memory, source, plan.weightLayout(), weights.address(), settings.compute(), l));
     }
@@ -236,6 +238,22 @@ public final class CudaBackend implements Backend {
         if (needs == null && config.family().isGemma1()) return null;
         return "the CUDA backend runs Gemma 1 only; model_type \"" + config.family().modelType()
                 + "\" needs " + (needs == null ? "its own layers" : needs) + ", which it does not implement";
+    }
+
+    /**
+     * As {@link #unsupported(GemmaConfig)} for {@code source}'s model, and also naming the first
+     * tensor whose element type the backend's kernels do not read (the quantized types).
+     */
+    public static String unsupported(WeightSource source) {
+        String why = unsupported(source.config());
+        if (why != null) return why;
+        for (var t : source.tensors().values()) {
+            if (t.dtype().quantized()) {
+                return "the CUDA backend reads F32, BF16 and F16 weights only; tensor '" + t.name() + "' is "
+                        + t.dtype();
+            }
+        }
+        return null;
     }
 
     /** System property: {@code false} queues decode steps launch by launch instead of replaying CUDA graphs. */

@@ -274,13 +274,15 @@ final class Kernels {
                 case BF16 -> Kernel.CONVERT_BF16_TO_F16;
                 case F32 -> Kernel.CONVERT_F32_TO_F16;
                 case F16 -> null;
+                default -> throw new IllegalArgumentException(from + " weights have no device conversion");
             };
             case BF16 -> switch (from) {
                 case F16 -> Kernel.CONVERT_F16_TO_BF16;
                 case F32 -> Kernel.CONVERT_F32_TO_BF16;
                 case BF16 -> null;
+                default -> throw new IllegalArgumentException(from + " weights have no device conversion");
             };
-            case F32 -> throw new IllegalArgumentException("weights are kept as fp16 or bf16 on the device, not fp32");
+            default -> throw new IllegalArgumentException("weights are kept as fp16 or bf16 on the device, not " + to);
         };
         if (k == null) throw new IllegalArgumentException(from + " weights are copied as they are, not converted");
         if (count < 1 || count >= 1L << 32) {

@@ -20,11 +20,11 @@ record GgmlType(int id, String name, int blockSize, int blockBytes, DType dtype)
     static {
         add(0, "F32", 1, 4, DType.F32);
         add(1, "F16", 1, 2, DType.F16);
-        add(2, "Q4_0", 32, 18, null);
+        add(2, "Q4_0", 32, 18, DType.Q4_0);
         add(3, "Q4_1", 32, 20, null);
         add(6, "Q5_0", 32, 22, null);
         add(7, "Q5_1", 32, 24, null);
-        add(8, "Q8_0", 32, 34, null);
+        add(8, "Q8_0", 32, 34, DType.Q8_0);
         add(9, "Q8_1", 32, 36, null);
         add(10, "Q2_K", 256, 84, null);
         add(11, "Q3_K", 256, 110, null);

@@ -11,7 +11,8 @@ import java.util.Arrays;
  * @param name  the Hugging Face tensor name, e.g. {@code model.layers.3.self_attn.q_proj.weight}
  * @param dtype element type
  * @param shape dimensions, outermost first (copied in and out)
- * @param data  exactly {@code elementCount() * dtype.bytes()} bytes
+ * @param data  exactly {@code dtype.byteSize(elementCount())} bytes (a quantized tensor's rows are
+ *              whole blocks)
  */
 public record Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
 
@@ -30,6 +31,8 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
      * heap segment.
      */
     public static Tensor of(String name, DType dtype, long[] shape, float[] values) {
+        if (dtype.quantized()) throw new IllegalArgumentException("tensor '" + name + "': " + dtype
+                + " tensors are read from files, not made from floats");
         MemorySegment data = MemorySegment.ofArray(new byte[Math.toIntExact(byteSize(name, dtype, shape))]);
         if (values.length * (long) dtype.bytes() != data.byteSize()) {
             throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " holds "
@@ -39,7 +42,7 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return new Tensor(name, dtype, shape, data);
     }
 
-    /** Bytes that dtype x shape occupy. */
+    /** Bytes that dtype x shape occupy; a quantized tensor's rows (last dimension) are whole blocks. */
     static long byteSize(String name, DType dtype, long[] shape) {
         long n = 1;
         for (long d : shape) {
@@ -47,7 +50,11 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
                     + Arrays.toString(shape));
             n = Math.multiplyExact(n, d);
         }
-        return Math.multiplyExact(n, dtype.bytes());
+        if (dtype.quantized() && (shape.length == 0 || shape[shape.length - 1] % dtype.blockSize() != 0)) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + dtype + " rows of shape "
+                    + Arrays.toString(shape) + " are not a whole number of blocks of " + dtype.blockSize());
+        }
+        return dtype.byteSize(n);
     }
 
     @Override
@@ -67,10 +74,10 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
 
     /** Product of the dimensions. */
     public long elementCount() {
-        return data.byteSize() / dtype.bytes();
+        return data.byteSize() / dtype.blockBytes() * dtype.blockSize();
     }
 
-    /** Element {@code index} in row-major order, widened exactly to float. */
+    /** Element {@code index} in row-major order, widened exactly to float (dequantized). */
     public float getFloat(long index) {
         return dtype.read(data, index);
     }

@@ -321,7 +321,7 @@ public final class TestModels {
                     if (a.equals("--tokenizer")) {
                         tokenizer = Path.of(v);
                     } else if (v.equals("all")) {
-                        dtypes.addAll(List.of(DType.values()));
+                        for (DType d : DType.values()) if (!d.quantized()) dtypes.add(d);
                     } else {
                         for (String d : v.split(",")) dtypes.add(DType.parse(d));
                     }
@@ -368,6 +368,7 @@ public final class TestModels {
         DType dtype = DType.F32;
         String base = nameOrDir;
         for (DType d : DType.values()) {
+            if (d.quantized()) continue;
             String suffix = "-" + d.shortName();
             if (nameOrDir.endsWith(suffix)) {
                 dtype = d;

@@ -276,15 +276,28 @@ class GgufCheckpointTest {
     void unknownAndQuantizedTypesAreRefusedNamingTheTensor() throws IOException {
         byte[] b = tiny();
         int at = typeOf(b, "blk.0.attn_q.weight");
-        le(b).putInt(at, 8);
-        assertMentions(refused(b, "q8_0"), "tensor 'blk.0.attn_q.weight'", "ggml type 8 (Q8_0) is not supported yet",
-                "supported: F32, F16, BF16");
+        le(b).putInt(at, 12);
+        assertMentions(refused(b, "q4_k"), "tensor 'blk.0.attn_q.weight'", "ggml type 12 (Q4_K) is not supported yet",
+                "supported: F32, F16, Q4_0, Q8_0, BF16");
         le(b).putInt(at, 77);
         assertMentions(refused(b, "type-77"), "tensor 'blk.0.attn_q.weight'", "ggml type 77 (unknown)");
         b = tiny();
         int key = indexOf(b, "gemma.block_count") + "gemma.block_count".length();
         le(b).putInt(key, 42);
         assertMentions(refused(b, "value-type"), "gemma.block_count", "value type 42");
+    }
+
+    /** A quantized tensor's rows must be whole blocks: ne[0] of 48 is one and a half Q8_0 or Q4_0 blocks. */
+    @Test
+    void quantizedRowsThatAreNotWholeBlocksAreRefusedNamingTheTensor() throws IOException {
+        for (int type : new int[] {2, 8}) {
+            byte[] b = tiny();
+            int at = typeOf(b, "blk.0.ffn_up.weight");
+            le(b).putInt(at, type);
+            le(b).putLong(at - 16, 48);                      // ne[0], before ne[1] and the type
+            assertMentions(refused(b, "partial-block-" + type), "tensor 'blk.0.ffn_up.weight'", "rows of 48 elements",
+                    "expected a multiple of " + (type == 2 ? "Q4_0" : "Q8_0") + "'s block of 32");
+        }
     }
 
     @Test

@@ -49,7 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LlamaCppParityTest {
     /** Greedy tokens generated after every sequence, by each engine. */
-    private static final int GENERATE = 32;
+    static final int GENERATE = 32;
     /** node, llama.cpp and about 60 rows of 256000 logits per model take 10-20 s on 2 cores. */
     private static final Duration ORACLE_TIMEOUT = Duration.ofMinutes(4);
 
@@ -118,7 +118,7 @@ class LlamaCppParityTest {
     }
 
     /** Per-row comparison figures of one sequence. */
-    private record RowErrors(double[] relative, double[] maxRatio) {
+    record RowErrors(double[] relative, double[] maxRatio) {
         static RowErrors of(float[][] ours, float[][] theirs) {
             double[] rel = new double[theirs.length];
             double[] ratio = new double[theirs.length];
@@ -238,7 +238,7 @@ class LlamaCppParityTest {
      *
      * @param ours gemma4j's logits on prompt ++ llama.cpp's continuation without its last token
      */
-    private static Verdict greedyVerdict(GenerationResult generated, LlamaCppOracle.Sequence theirs, float[][] ours,
+    static Verdict greedyVerdict(GenerationResult generated, LlamaCppOracle.Sequence theirs, float[][] ours,
             GemmaTokenizer tokenizer, double tolerance) {
         int prompt = theirs.prompt().length;
         int[] l = theirs.continuation();
@@ -272,7 +272,7 @@ class LlamaCppParityTest {
      * @param nearTie the continuations part at a near-tie after {@code agreed} tokens
      * @param failure why the continuations disagree beyond a near-tie, or null
      */
-    private record Verdict(int agreed, boolean nearTie, String failure) {}
+    record Verdict(int agreed, boolean nearTie, String failure) {}
 
     private static double maxAbs(float[] v) {
         double m = 0;
@@ -281,7 +281,7 @@ class LlamaCppParityTest {
     }
 
     /** The Gemma-tokenized prompts with BOS, then BOS and RANDOM_LENGTH - 1 ids drawn uniformly from the vocabulary. */
-    private static List<int[]> inputs(GemmaTokenizer tokenizer, int vocab) {
+    static List<int[]> inputs(GemmaTokenizer tokenizer, int vocab) {
         List<int[]> out = new ArrayList<>();
         for (String p : PROMPTS) out.add(tokenizer.encodeWithBos(p));
         SplittableRandom random = new SplittableRandom(SEED);
