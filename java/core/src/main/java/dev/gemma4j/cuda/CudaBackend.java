@@ -213,6 +213,9 @@ public final class CudaBackend implements Backend {
      * holds on the host for the same config. Nothing is uploaded.
      */
     public static CudaBackend openSynthetic(GemmaConfig config, long seed, Settings settings, LoadListener listener) {
+        // The model is refused before the settings: a model the backend cannot run at all says so first.
+        String unsupported = unsupported(config);
+        if (unsupported != null) throw new IllegalArgumentException(unsupported);
         if (settings.compute() != Compute.FP16) {
             throw new IllegalArgumentException("synthetic weights are computed on the device as fp16 only; compute "
                     + settings.compute().label() + " needs a checkpoint");
