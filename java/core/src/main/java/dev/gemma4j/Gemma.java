@@ -32,7 +32,6 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -334,48 +333,7 @@ public final class Gemma implements AutoCloseable {
      */
     public GenerationResult generate(int[] promptTokens, GenerationOptions options, Consumer<String> onText) {
         if (onText == null) return generate(promptTokens, options);
-        GenerationStream stream = stream(promptTokens, options);
-        CompletableFuture<Void> delivered = new CompletableFuture<>();
-        stream.subscribe(new Flow.Subscriber<>() {
-            private Flow.Subscription subscription;
-
-            @Override
-            public void onSubscribe(Flow.Subscription s) {
-                subscription = s;
-                s.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            public void onNext(GenerationChunk chunk) {
-                try {
-                    if (!chunk.text().isEmpty()) onText.accept(chunk.text());
-                } catch (RuntimeException | Error e) {
-                    // The caller's exception fails this call only, as itself; the sequence is cancelled.
-                    delivered.completeExceptionally(e);
-                    subscription.cancel();
-                }
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                delivered.completeExceptionally(t);
-            }
-
-            @Override
-            public void onComplete() {
-                delivered.complete(null);
-            }
-        });
-        try {
-            delivered.get();
-        } catch (InterruptedException e) {
-            stream.cancel();
-            Thread.currentThread().interrupt();
-            throw new CancellationException("interrupted while waiting for the generation; its sequence was cancelled");
-        } catch (ExecutionException e) {
-            throw rethrow(e.getCause());
-        }
-        return await(stream.result());
+        return stream(promptTokens, options).deliver(onText);
     }
 
     /**

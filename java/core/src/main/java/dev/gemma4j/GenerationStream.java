@@ -5,7 +5,10 @@ import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
+import java.util.function.Consumer;
 
 /**
  * A running generation whose output arrives as a {@link Flow.Publisher} of {@link GenerationChunk}s, one per
@@ -97,6 +100,62 @@ public final class GenerationStream implements Flow.Publisher<GenerationChunk> {
      */
     public CompletableFuture<GenerationResult> result() {
         return result;
+    }
+
+    /**
+     * Subscribes {@code onText} to the text (each non-empty chunk, off the engine thread) and returns the
+     * result once all of it was handed over. An exception {@code onText} throws fails this call as itself
+     * and cancels the sequence; so does an interrupt of the waiting thread (as a
+     * {@link CancellationException}, the interrupt status kept).
+     *
+     * @throws CancellationException when the sequence was cancelled
+     * @throws StreamOverflowException when {@code onText} fell {@link GenerationOptions#streamBuffer()} chunks behind
+     */
+    public GenerationResult deliver(Consumer<String> onText) {
+        Objects.requireNonNull(onText, "no text consumer given");
+        CompletableFuture<Void> delivered = new CompletableFuture<>();
+        subscribe(new Flow.Subscriber<>() {
+            private Flow.Subscription subscription;
+
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                subscription = s;
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(GenerationChunk chunk) {
+                try {
+                    if (!chunk.text().isEmpty()) onText.accept(chunk.text());
+                } catch (RuntimeException | Error e) {
+                    // The caller's exception fails this call only, as itself; the sequence is cancelled.
+                    delivered.completeExceptionally(e);
+                    subscription.cancel();
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                delivered.completeExceptionally(t);
+            }
+
+            @Override
+            public void onComplete() {
+                delivered.complete(null);
+            }
+        });
+        try {
+            delivered.get();
+            return result.get();
+        } catch (InterruptedException e) {
+            cancel();
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted while waiting for the generation; its sequence was cancelled");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw new CompletionException(e.getCause());
+        }
     }
 
     /** Cancels the sequence: it leaves the batch at the start of the next engine turn. */

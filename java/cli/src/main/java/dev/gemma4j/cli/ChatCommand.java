@@ -135,7 +135,7 @@ final class ChatCommand implements Callable<Integer> {
             out.flush();
             running.set(stream);
             try {
-                GenerationResult r = Replies.deliver(stream, t -> {
+                GenerationResult r = stream.deliver(t -> {
                     out.print(t);
                     out.flush();
                 });

@@ -43,14 +43,14 @@ final class GenerateCommand implements Callable<Integer> {
             // Starting the stream checks the prompt against the context before anything is printed.
             GenerationStream stream = gemma.stream(prompt, options);
             if (json) {
-                GenerationResult r = Replies.deliver(stream, text -> {});
+                GenerationResult r = stream.deliver(text -> {});
                 out.println(new ObjectMapper().writeValueAsString(toJson(prompt, r)));
                 out.flush();
                 return 0;
             }
             if (!quiet) out.print(prompt);
             out.flush();
-            GenerationResult r = Replies.deliver(stream, text -> {
+            GenerationResult r = stream.deliver(text -> {
                 out.print(text);
                 out.flush();
             });
