@@ -352,7 +352,10 @@ final class BenchCommand implements Callable<Integer> {
 
     private static Map<String, Object> configSummary(GemmaConfig c, String weightDtype) {
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model_type", c.family().modelType());
         m.put("layers", c.numHiddenLayers());
+        m.put("sliding_layers", c.family().slidingLayers());
+        m.put("sliding_window", c.family().slidingWindow());
         m.put("hidden_size", c.hiddenSize());
         m.put("intermediate_size", c.intermediateSize());
         m.put("attention_heads", c.numAttentionHeads());

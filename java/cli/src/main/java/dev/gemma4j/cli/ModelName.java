@@ -13,7 +13,7 @@ final class ModelName {
             description = "A Hugging Face Gemma folder, a .gguf file (gemma, gemma2, gemma3; F32, F16, BF16), a model in"
                     + " the local Hugging Face cache (org/name), or a built-in"
                     + " model with random weights: ${COMPLETION-CANDIDATES} (default: " + DEFAULT_MODEL
-                    + ", bench: synthetic-2b; synthetic-2b/7b have the full-size shape and Gemma's tokenizer).",
+                    + ", bench: synthetic-2b; synthetic-* have the full-size shape and their family's tokenizer).",
             completionCandidates = BuiltInModels.class)
     String model;
 

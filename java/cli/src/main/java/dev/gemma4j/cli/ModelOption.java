@@ -1,7 +1,6 @@
 package dev.gemma4j.cli;
 
 import dev.gemma4j.Gemma;
-import dev.gemma4j.Home;
 import dev.gemma4j.LoadOptions;
 import dev.gemma4j.cpu.CpuBackend;
 import dev.gemma4j.cuda.Compute;
@@ -173,7 +172,7 @@ final class ModelOption {
 
         @Override
         public Path tokenizerJson() {
-            return Home.gemmaTokenizerJson();
+            return SyntheticWeights.tokenizerJson(config);
         }
 
         @Override

@@ -29,7 +29,7 @@ class BenchCommandTest {
     private static final double REL = 1e-12;
 
     @ParameterizedTest
-    @CsvSource({"tiny-mqa, '1,3', 8, 4", "tiny-mha, '2,1', 5, 3", "synthetic-2b, 2, 4, 3"})
+    @CsvSource({"tiny-mqa, '1,3', 8, 4", "tiny-mha, '2,1', 5, 3", "synthetic-2b, 2, 4, 3", "synthetic-gemma3-1b, 1, 4, 3"})
     void printsOneRowPerBatchAndJsonWhoseFractionsFollowFromItsOwnNumbers(String model, String batches, int prompt,
                                                                           int newTokens, @TempDir Path dir) throws IOException {
         Path json = dir.resolve("bench.json");
@@ -55,6 +55,8 @@ class BenchCommandTest {
 
         JsonNode root = new ObjectMapper().readTree(json.toFile());
         assertEquals(model, root.get("model").asText());
+        assertEquals(model.contains("gemma3") ? "gemma3_text" : "gemma", root.get("config").get("model_type").asText(),
+                root.get("config").toString());
         assertEquals("cpu", root.get("device").asText());
         assertEquals(1234, root.get("settings").get("seed").asLong());
         assertEquals(prompt, root.get("settings").get("prompt_tokens").asInt());

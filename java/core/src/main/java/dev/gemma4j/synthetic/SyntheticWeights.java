@@ -1,8 +1,10 @@
 package dev.gemma4j.synthetic;
 
 import dev.gemma4j.Home;
+import dev.gemma4j.model.AttentionKind;
 import dev.gemma4j.model.DType;
 import dev.gemma4j.model.GemmaConfig;
+import dev.gemma4j.model.GemmaFamily;
 import dev.gemma4j.model.GemmaTensorNames;
 import dev.gemma4j.model.Tensor;
 import dev.gemma4j.model.WeightSource;
@@ -16,14 +18,16 @@ import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
- * 2B- and 7B-shaped Gemma weights filled with deterministic pseudo-random values, for measuring
- * speed and memory without a real checkpoint. Element {@code i} of the {@code k}-th tensor (in
+ * Gemma-shaped weights filled with deterministic pseudo-random values, for measuring speed and
+ * memory without a real checkpoint: Gemma 1 2B and 7B, Gemma 2 2B, Gemma 3 1B and 4B (text), each
+ * with its published config.json's shapes, layer kinds, window, soft-caps and RoPE. Element {@code i} of the {@code k}-th tensor (in
  * {@link GemmaTensorNames#expectedShapes} order) is {@link #value}: a pure function of (seed, k, i)
  * that a GPU kernel can compute too, so both backends see the same model.
  */
 public final class SyntheticWeights implements WeightSource {
     /** The synthetic model names. */
-    public static final List<String> NAMES = List.of("synthetic-2b", "synthetic-7b");
+    public static final List<String> NAMES = List.of("synthetic-2b", "synthetic-7b", "synthetic-gemma2-2b",
+            "synthetic-gemma3-1b", "synthetic-gemma3-4b");
 
     private final GemmaConfig config;
     private final Arena arena = Arena.ofShared();
@@ -50,7 +54,7 @@ public final class SyntheticWeights implements WeightSource {
     }
 
     /**
-     * @param name   "synthetic-2b" or "synthetic-7b"
+     * @param name   one of {@link #NAMES}
      * @param layers how many of the model's layers to build (0 for all): a 7B-shaped model with a few
      *               layers fits the CPU side of a parity run
      */
@@ -66,21 +70,53 @@ public final class SyntheticWeights implements WeightSource {
         return new SyntheticWeights(config, dtype, seed);
     }
 
-    /** The configuration of a synthetic model, without building its weights. */
+    /**
+     * The configuration of a synthetic model, without building its weights; with {@code layers} below
+     * the model's count, its first layers (their kinds as in the full model).
+     */
     public static GemmaConfig config(String name, int layers, DType dtype) {
         GemmaConfig full = switch (name) {
             case "synthetic-2b" -> GemmaConfig.gemma2B();
             case "synthetic-7b" -> GemmaConfig.gemma7B();
+            case "synthetic-gemma2-2b" -> published(256000, 2304, 9216, 26, 8, 4, 10000.0, 8192, "gemma2", 4096, 2, 1);
+            case "synthetic-gemma3-1b" -> published(262144, 1152, 6912, 26, 4, 1, 1_000_000.0, 32768, "gemma3_text",
+                    512, 6, 1);
+            case "synthetic-gemma3-4b" -> published(262208, 2560, 10240, 34, 8, 4, 1_000_000.0, 131072, "gemma3_text",
+                    1024, 6, 8);
             default -> throw new IllegalArgumentException("unknown synthetic model '" + name + "', expected one of " + NAMES);
         };
         if (layers < 0 || layers > full.numHiddenLayers()) {
             throw new IllegalArgumentException("layers for " + name + " must be in [0, " + full.numHiddenLayers()
                     + "] (0 = all), found " + layers);
         }
-        return new GemmaConfig(full.vocabSize(), full.hiddenSize(), full.intermediateSize(),
-                layers == 0 ? full.numHiddenLayers() : layers, full.numAttentionHeads(), full.numKeyValueHeads(),
-                full.headDim(), full.rmsNormEps(), full.ropeTheta(), full.maxPositionEmbeddings(), dtype.torchName(),
-                full.bosTokenId(), full.eosTokenId(), full.padTokenId(), full.hiddenActivation());
+        int n = layers == 0 ? full.numHiddenLayers() : layers;
+        GemmaFamily f = full.family();
+        return new GemmaConfig(full.vocabSize(), full.hiddenSize(), full.intermediateSize(), n,
+                full.numAttentionHeads(), full.numKeyValueHeads(), full.headDim(), full.rmsNormEps(), full.ropeTheta(),
+                full.maxPositionEmbeddings(), dtype.torchName(), full.bosTokenId(), full.eosTokenId(),
+                full.padTokenId(), full.hiddenActivation(),
+                new GemmaFamily(f.modelType(), f.layerTypes().subList(0, n), f.slidingWindow(), f.queryPreAttnScalar(),
+                        f.attnLogitSoftcapping(), f.finalLogitSoftcapping(), f.sandwichNorms(), f.qkNorms(),
+                        f.fullRopeFactor(), f.slidingRopeTheta(), f.slidingRopeFactor(), f.endTokenIds(),
+                        f.multimodal()));
+    }
+
+    /**
+     * A Gemma 2 or Gemma 3 text model as its config.json states it: head_dim and query_pre_attn_scalar
+     * 256, RMSNorm eps 1e-6. Gemma 2 slides on even layers (pattern 2) and soft-caps scores at 50 and
+     * logits at 30; Gemma 3 has a full layer every {@code pattern}-th, q/k norms, RoPE base 1e4 on
+     * sliding layers and {@code ropeTheta} with linear factor {@code fullRopeFactor} on full ones. End
+     * ids are those of the published generation_config.json.
+     */
+    private static GemmaConfig published(int vocab, int hidden, int intermediate, int layers, int heads, int kvHeads,
+            double ropeTheta, int maxPositions, String modelType, int window, int pattern, double fullRopeFactor) {
+        boolean gemma2 = modelType.equals("gemma2");
+        List<AttentionKind> kinds = IntStream.range(0, layers)
+                .mapToObj(l -> (l + 1) % pattern == 0 ? AttentionKind.FULL : AttentionKind.SLIDING).toList();
+        GemmaFamily family = new GemmaFamily(modelType, kinds, window, 256, gemma2 ? 50.0 : 0, gemma2 ? 30.0 : 0,
+                true, !gemma2, fullRopeFactor, 10000.0, 1, List.of(1, gemma2 ? 107 : 106), false);
+        return new GemmaConfig(vocab, hidden, intermediate, layers, heads, kvHeads, 256, 1e-6, ropeTheta, maxPositions,
+                "bfloat16", 2, 1, 0, GemmaConfig.GELU_TANH, family);
     }
 
     /**
@@ -139,8 +175,13 @@ public final class SyntheticWeights implements WeightSource {
 
     @Override public Map<String, Tensor> tensors() { return tensors; }
 
-    /** Synthetic models use Gemma's real tokenizer from the cache. */
-    @Override public Path tokenizerJson() { return Home.gemmaTokenizerJson(); }
+    /** Synthetic models use their family's real tokenizer from the cache. */
+    @Override public Path tokenizerJson() { return tokenizerJson(config); }
+
+    /** Gemma 3's tokenizer for Gemma 3 shapes, Gemma's (also Gemma 2's) for the others. */
+    public static Path tokenizerJson(GemmaConfig config) {
+        return config.family().modelType().startsWith("gemma3") ? Home.gemma3TokenizerJson() : Home.gemmaTokenizerJson();
+    }
 
     @Override
     public void close() {
