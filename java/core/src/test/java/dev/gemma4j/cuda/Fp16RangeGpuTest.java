@@ -156,6 +156,7 @@ class Fp16RangeGpuTest {
                 caches[s] = gpu.newCache(64);
                 float[] logits = forward.run(prompts[s], caches[s], 0, 1);
                 tokens[s] = Sampler.argmax(logits, 0, vocab);
+                assertEquals(alone[s][0], tokens[s], "sequence " + s + ", the prefill's token");
                 positions[s] = prompts[s].length;
                 greedy[s] = new Sampler(GenerationOptions.greedy(8));
             }
@@ -170,7 +171,7 @@ class Fp16RangeGpuTest {
                     && message.contains("of layer 0 (saturated)") && message.contains("--device cpu"), message);
             assertThrows(IllegalStateException.class, () -> failure.token(1));
             int[] first = {failure.token(0), failure.token(2)};
-            assertArrayEquals(new int[] {alone[0][0], alone[2][0]}, first, "the other rows' first tokens");
+            assertArrayEquals(new int[] {alone[0][1], alone[2][1]}, first, "the other rows' first decoded tokens");
             // The other two go on alone in the same caches; the failed one leaves.
             KvCache[] rest = {caches[0], caches[2]};
             int[] next = first;
@@ -178,8 +179,8 @@ class Fp16RangeGpuTest {
             Sampler[] two = {greedy[0], greedy[2]};
             for (int step = 1; step < STEPS; step++) {
                 next = gpu.decodeStep(next, rest, at, two);
-                assertEquals(alone[0][step], next[0], "sequence 0, token " + step);
-                assertEquals(alone[2][step], next[1], "sequence 2, token " + step);
+                assertEquals(alone[0][step + 1], next[0], "sequence 0, token " + (step + 1));
+                assertEquals(alone[2][step + 1], next[1], "sequence 2, token " + (step + 1));
                 at[0]++;
                 at[1]++;
             }
@@ -202,16 +203,20 @@ class Fp16RangeGpuTest {
         }
     }
 
-    /** Greedy tokens of {@code prompt} alone: STEPS decode steps of one row after its prefill. */
+    /**
+     * Greedy tokens of {@code prompt} alone: element 0 is the prefill's token, elements 1..STEPS
+     * those of STEPS decode steps of one row after it.
+     */
     private static int[] greedyAlone(CudaBackend gpu, Forward forward, int[] prompt, int vocab) {
         try (KvCache cache = gpu.newCache(64)) {
-            int[] out = new int[STEPS];
+            int[] out = new int[STEPS + 1];
             int token = Sampler.argmax(forward.run(prompt, cache, 0, 1), 0, vocab);
+            out[0] = token;
             Sampler[] greedy = {new Sampler(GenerationOptions.greedy(8))};
             for (int step = 0; step < STEPS; step++) {
                 token = gpu.decodeStep(new int[] {token}, new KvCache[] {cache}, new int[] {prompt.length + step},
                         greedy)[0];
-                out[step] = token;
+                out[step + 1] = token;
             }
             return out;
         }
