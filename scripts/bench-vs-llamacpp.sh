@@ -2,14 +2,17 @@
 # gemma4j's CPU engine next to llama.cpp (node-llama-cpp 3.22.1's prebuilt CPU binary) on the same
 # 2B-shaped weights, the same prompts and the same thread count, with an F32 KV cache on both.
 #
-#   scripts/bench-vs-llamacpp.sh [--reps N] [--threads T] [--json FILE] [--dtypes bf16,f16] [--quick]
+#   scripts/bench-vs-llamacpp.sh [--reps N] [--threads T] [--json FILE] [--dtypes bf16,f16,q8_0,q4_k_m] [--quick]
 #
 #   --reps N        repetitions of every figure (default 3): min / median / max are printed
 #   --threads T     threads of both engines (default: nproc). gemma4j runs with -XX:ActiveProcessorCount=T,
 #                   so its parallel streams (the common pool plus the calling thread) and its limit
 #                   measurements use T threads; llama.cpp gets threads {ideal: T, min: T}
 #   --json FILE     also write the table's numbers, unrounded, with every run's figure
-#   --dtypes LIST   checkpoint dtypes to compare (default bf16,f16)
+#   --dtypes LIST   checkpoint types to compare (default bf16,f16): bf16 and f16 are Hugging Face folders
+#                   for gemma4j and GGUF files of the same bytes for llama.cpp; q8_0 and q4_k_m are the
+#                   bf16 GGUF quantized by llama.cpp's own quantizer (llama_model_quantize, as
+#                   llama-quantize makes Q8_0 and Q4_K_M files), the same file for both engines
 #   --quick         2 layers instead of 18, to check the script end to end in a few minutes
 #
 # What it does: builds gemma4j and its test classes, fetches the tokenizer and installs the oracle
@@ -59,9 +62,10 @@ done
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || fail "--reps takes an integer of at least 1, found '$reps'"
 [[ "$threads" =~ ^[1-9][0-9]*$ ]] || fail "--threads takes an integer of at least 1, found '$threads'"
 IFS=, read -r -a dtype_list <<< "$dtypes"
-(( ${#dtype_list[@]} > 0 )) || fail "--dtypes takes bf16, f16 or both separated by a comma, found '$dtypes'"
+(( ${#dtype_list[@]} > 0 )) || fail "--dtypes takes bf16, f16, q8_0, q4_k_m separated by commas, found '$dtypes'"
 for d in "${dtype_list[@]}"; do
-  [[ "$d" == bf16 || "$d" == f16 ]] || fail "--dtypes takes bf16, f16 or both separated by a comma, found '$d' in '$dtypes'"
+  [[ "$d" == bf16 || "$d" == f16 || "$d" == q8_0 || "$d" == q4_k_m ]] \
+    || fail "--dtypes takes bf16, f16, q8_0, q4_k_m separated by commas, found '$d' in '$dtypes'"
 done
 
 cd "$root"
@@ -86,15 +90,24 @@ work="$cache/runs/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$work"
 layer_args=()
 (( layers == 18 )) || layer_args=(--layers "$layers")
-declare -A model_dir
+declare -A model_dir gemma4j_model
 for d in "${dtype_list[@]}"; do
-  model_dir[$d]="$(checkpoints checkpoint "$cache" "$d" "${layer_args[@]}")"
+  case "$d" in
+    bf16|f16)
+      model_dir[$d]="$(checkpoints checkpoint "$cache" "$d" "${layer_args[@]}")"
+      gemma4j_model[$d]="${model_dir[$d]}/hf" ;;
+    *)
+      model_dir[$d]="$(checkpoints quantized "$cache" "$d" "${layer_args[@]}")"
+      gemma4j_model[$d]="${model_dir[$d]}/model.gguf" ;;
+  esac
   echo "$d checkpoint: ${model_dir[$d]}" >&2
 done
-# gemma4j bench's prompts (BOS, then ids from seed 1234) depend only on the config's vocabulary and BOS.
+# gemma4j bench's prompts (BOS, then ids from seed 1234) depend only on the config's vocabulary and
+# BOS, which every type's file shares with the bf16 folder (written for the quantized ones too).
 seed=1234
+prompt_config="$(checkpoints checkpoint "$cache" bf16 "${layer_args[@]}")/hf"
 for p in 128 512; do
-  checkpoints prompt "${model_dir[${dtype_list[0]}]}/hf" "$p" "$seed" "$work/prompt-$p.json"
+  checkpoints prompt "$prompt_config" "$p" "$seed" "$work/prompt-$p.json"
 done
 
 # One run of each engine: a name for its JSON, the checkpoint dtype, the prompt and new tokens.
@@ -102,7 +115,7 @@ gemma4j_run() {
   local name="$1" d="$2" prompt="$3" new="$4"
   echo "gemma4j $name ($d, $prompt-token prompt, $new new tokens, $threads threads)" >&2
   GEMMA4J_HOME="$home" GEMMA4J_JAVA_OPTS="-XX:ActiveProcessorCount=$threads ${GEMMA4J_JAVA_OPTS:-}" \
-    "$root/gemma4j" bench --device cpu --model "${model_dir[$d]}/hf" --prompt-tokens "$prompt" --new-tokens "$new" \
+    "$root/gemma4j" bench --device cpu --model "${gemma4j_model[$d]}" --prompt-tokens "$prompt" --new-tokens "$new" \
     --seed "$seed" --json "$work/gemma4j-$name.json" > "$work/gemma4j-$name.log" 2>&1 \
     || { tail -20 "$work/gemma4j-$name.log" >&2; fail "gemma4j bench failed; log: $work/gemma4j-$name.log"; }
 }

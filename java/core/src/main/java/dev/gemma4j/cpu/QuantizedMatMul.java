@@ -8,62 +8,81 @@ import java.nio.ByteOrder;
 import java.util.stream.IntStream;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link MatMul}'s kernels for block-quantized weights (Q8_0, Q4_0: 32 elements sharing one fp16
- * scale d), dequantized in registers straight from storage: no widened copy of a matrix, nothing
- * allocated per call beyond the driver's.
+ * {@link MatMul}'s kernels for block-quantized weights (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K,
+ * Q6_K), dequantized in registers straight from storage: L integers at a time are unpacked from
+ * their bytes with vector byte operations and widened to fp32; no widened copy of a matrix, nothing
+ * allocated per call beyond the driver's. Q8_0 and Q4_0, whose blocks are one group with its scale
+ * first, have kernels of their own with the chunk loop unrolled (twice the decode speed); the other
+ * types share a kernel over groups, the type's unpacking chosen per chunk.
  *
  * <p>Every output element is the same function of its row and its token's activations, whatever the
- * token count: per block b, an L-lane block accumulator {@code p_b = Σ_c q_c · x_c} over the block's
- * 32 / L chunks in order (q the block's integers widened exactly to fp32: the products and their sums
- * are exact integers times x until the sum rounds), then {@code acc = p_b · d_b + acc} (one fma) over
- * the blocks in order, then {@link MatMul#laneSum}. Tokens go four at a time or one at a time
- * through kernels doing that same arithmetic, so decode, batches and prefill agree bit for bit.
+ * token count: per group g of {@link DType#groupSize()} elements (scale a_g, offset b_g: element =
+ * a_g · q + b_g), an L-lane accumulator {@code p_g = Σ_c q_c · x_c} over the group's chunks in order
+ * (q widened exactly to fp32: the products and their sums are exact integers times x until the sum
+ * rounds) and, for types with offsets, {@code s_g = Σ_c x_c}; then {@code acc = p_g · a_g + acc}
+ * and {@code acc = s_g · b_g + acc} (fmas) over the groups in order, then {@link MatMul#laneSum}.
+ * Tokens go four at a time or one at a time through kernels doing that same arithmetic, so decode,
+ * batches and prefill agree bit for bit.
  *
- * <p>Against the dense path on the same weights dequantized to fp32 (w = q · d rounded once), the
- * result differs only in rounding: both are sums of the same products, each computed with at most
- * (32 / L + blocks + log2 L + 1) roundings on the way from a product to the result, so
- * |difference| ≤ 2 · (inDim / L + 34) · 2^-24 · Σ_i |w_i · x_i| (about 1.6e-5 relative for inDim 2048).
+ * <p>Against the dense path on the same weights dequantized to fp32 ({@link DType#read}: w = a · q
+ * + b rounded once or twice), the result differs only in rounding: both sum the same products, each
+ * with at most (inDim / L + 32 / L + log2 L + 2) roundings on the way to the result for L ≤ 16, so
+ * |difference| ≤ 2 · (inDim / L + 38) · 2^-24 · Σ_i (|a_i q_i| + |b_i|) · |x_i| — for the types
+ * without offsets that is Σ|w x| (about 1.6e-5 relative for inDim 2048); with offsets, a · q and
+ * b can cancel in w, and the bound is relative to the terms, not to w.
  */
 final class QuantizedMatMul {
     private QuantizedMatMul() {}
 
     private static final VectorSpecies<Float> F = MatMul.F;
     private static final int L = F.length();
-    /** Bytes with as many lanes as {@link #F}: one load is one float vector's worth of integers. */
+    /** Bytes and ints with as many lanes as {@link #F}: one load is one float vector's worth of integers. */
     private static final VectorSpecies<Byte> B = L >= 8
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * Byte.SIZE)) : null;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Bit positions e .. e + L − 1 of Q5_0 / Q5_1's qh for the chunk starting at element e = c · L. */
+    private static final IntVector[] QH_SHIFTS = new IntVector[Math.max(1, 32 / L)];
+
+    static {
+        int[] shifts = new int[L];
+        for (int c = 0; c < QH_SHIFTS.length; c++) {
+            for (int i = 0; i < L; i++) shifts[i] = c * L + i;
+            QH_SHIFTS[c] = IntVector.fromArray(I, shifts, 0);
+        }
+    }
+
+    /** Task: rows × tokens. A row's blocks stay in L1 while the tile's tokens go past them. */
+    private static final int TILE_ROWS = 16, TILE_TOKENS = 64;
     private static final int BLOCK = 32;
     private static final int CHUNKS = BLOCK / Math.max(L, 1);
     private static final ValueLayout.OfShort SHORT_LE =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-
-    /** Task: rows × tokens. A row's blocks stay in L1 while the tile's tokens go past them. */
-    private static final int TILE_ROWS = 16, TILE_TOKENS = 64;
 
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * L]);
 
-    /** As {@link MatMul#matmul}, for a Q8_0 or Q4_0 weight (the caller checked the sizes). */
+    /** As {@link MatMul#matmul}, for a quantized weight (the caller checked the sizes). */
     static void matmul(Tensor w, float[] x, int n, float[] out, boolean accumulate) {
         DType dtype = w.dtype();
-        if (dtype != DType.Q8_0 && dtype != DType.Q4_0) {
-            throw new IllegalArgumentException("matmul " + w.name() + ": no kernel for " + dtype
-                    + " weights, expected Q8_0 or Q4_0");
+        if (!dtype.quantized()) {
+            throw new IllegalArgumentException("matmul " + w.name() + ": " + dtype + " is not a quantized type");
         }
         if (B == null) {
             throw new IllegalStateException("matmul " + w.name() + ": " + dtype + " kernels need float vectors of at"
                     + " least 8 lanes (AVX2 or wider), this JVM's preferred species has " + L);
         }
         int outDim = Math.toIntExact(w.dim(0)), inDim = Math.toIntExact(w.dim(1));
-        int blocks = inDim / BLOCK;
+        int blocks = inDim / dtype.blockSize();
         long rowBytes = (long) blocks * dtype.blockBytes();
         MemorySegment data = w.data();
-        boolean q8 = dtype == DType.Q8_0;
+        boolean q8 = dtype == DType.Q8_0, q4 = dtype == DType.Q4_0;
         int rowTiles = (outDim + TILE_ROWS - 1) / TILE_ROWS;
         int tokenTiles = (n + TILE_TOKENS - 1) / TILE_TOKENS;
         IntStream.range(0, rowTiles * tokenTiles).parallel().forEach(task -> {
@@ -75,12 +94,14 @@ final class QuantizedMatMul {
                 int t = t0;
                 for (; t + 4 <= t1; t += 4) {
                     if (q8) q8x4(data, row, blocks, x, t * inDim, inDim, lanes);
-                    else q4x4(data, row, blocks, x, t * inDim, inDim, lanes);
+                    else if (q4) q4x4(data, row, blocks, x, t * inDim, inDim, lanes);
+                    else dot4(dtype, data, row, blocks, x, t * inDim, inDim, lanes);
                     for (int k = 0; k < 4; k++) store(out, (t + k) * outDim + r, MatMul.laneSum(lanes, k * L), accumulate);
                 }
                 for (; t < t1; t++) {
                     if (q8) q8x1(data, row, blocks, x, t * inDim, lanes);
-                    else q4x1(data, row, blocks, x, t * inDim, lanes);
+                    else if (q4) q4x1(data, row, blocks, x, t * inDim, lanes);
+                    else dot1(dtype, data, row, blocks, x, t * inDim, lanes);
                     store(out, t * outDim + r, MatMul.laneSum(lanes, 0), accumulate);
                 }
             }
@@ -91,12 +112,135 @@ final class QuantizedMatMul {
         out[o] = accumulate ? out[o] + s : s;
     }
 
-    /** Row {@code r} of a quantized [rows, cols] tensor dequantized (q · d per element) into {@code dst[off ..]}. */
+    /** Row {@code r} of a quantized [rows, cols] tensor dequantized ({@link DType#read}) into {@code dst[off ..]}. */
     static void dequantizeRow(Tensor t, long r, float[] dst, int off) {
         int cols = Math.toIntExact(t.dim(1));
         long base = r * cols;
         for (int i = 0; i < cols; i++) dst[off + i] = t.getFloat(base + i);
     }
+
+    /** Q5_0 / Q5_1: the nibbles at {@code qs} with bits e .. e + L − 1 of the uint32 at {@code qh} above them. */
+    private static ByteVector q5(MemorySegment w, long qs, long qh, int e) {
+        IntVector bits = IntVector.broadcast(I, w.get(INT_LE, qh)).lanewise(VectorOperators.LSHR, QH_SHIFTS[e / L])
+                .and(1).lanewise(VectorOperators.LSHL, 4);
+        return nibbles(w, qs + (e & 15), e < 16).or((ByteVector) bits.convertShape(VectorOperators.I2B, B, 0));
+    }
+
+    /** Q5_K: group g = e / 32's nibbles with bit g of qh[l] above them. */
+    private static ByteVector q5k(MemorySegment w, long block, int e) {
+        ByteVector high = ByteVector.fromMemorySegment(B, w, block + 16 + (e & 31), LE);
+        return nibbles(w, block + 48 + 32 * (e >>> 6) + (e & 31), (e & 32) == 0)
+                .or(high.lanewise(VectorOperators.LSHR, e >>> 5).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+    }
+
+    /** Q6_K, half h, quarter k: ql[64 h + 32 (k & 1) + l]'s low (k < 2) or high nibble, qh[32 h + l]'s bits 2k, 2k + 1 above. */
+    private static ByteVector q6k(MemorySegment w, long block, int e) {
+        int h = e >>> 7, k = (e >>> 5) & 3, l = e & 31;
+        ByteVector high = ByteVector.fromMemorySegment(B, w, block + 128 + 32 * h + l, LE);
+        return nibbles(w, block + 64 * h + 32 * (k & 1) + l, k < 2)
+                .or(high.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                .sub((byte) 32);
+    }
+
+    /** The low ({@code low}) or high nibbles of the L bytes at {@code at}. */
+    private static ByteVector nibbles(MemorySegment w, long at, boolean low) {
+        ByteVector b = ByteVector.fromMemorySegment(B, w, at, LE);
+        return low ? b.and((byte) 0x0f) : b.lanewise(VectorOperators.LSHR, 4);
+    }
+
+    private static void dot1(DType dtype, MemorySegment w, long row, int blocks, float[] x, int x0, float[] lanes) {
+        int bs = dtype.blockSize(), gs = dtype.groupSize(), groups = bs / gs, chunks = gs / L;
+        long bb = dtype.blockBytes();
+        boolean offsets = dtype.hasOffsets();
+        FloatVector z = FloatVector.zero(F);
+        FloatVector acc = z;
+        for (int b = 0; b < blocks; b++) {
+            long block = row + b * bb;
+            for (int g = 0; g < groups; g++) {
+                FloatVector p = z, sum = z;
+                for (int c = 0; c < chunks; c++) {
+                    int i = g * gs + c * L;
+                    ByteVector qb = switch (dtype) {
+                        // In the kernel itself, each case a call of a small method: C2 inlines the one
+                        // that runs (a method over 325 bytecodes it would call instead, boxing its vectors).
+                        case Q4_1 -> nibbles(w, block + 4 + (i & 15), i < 16);
+                        case Q5_0 -> q5(w, block + 6, block + 2, i).sub((byte) 16);
+                        case Q5_1 -> q5(w, block + 8, block + 4, i);
+                        case Q4_K -> nibbles(w, block + 16 + 32 * (i >>> 6) + (i & 31), (i & 32) == 0);
+                        case Q5_K -> q5k(w, block, i);
+                        case Q6_K -> q6k(w, block, i);
+                        default -> throw new IllegalStateException(dtype + " has no general kernel");
+                    };
+                    FloatVector xv = FloatVector.fromArray(F, x, x0 + b * bs + i);
+                    p = ((FloatVector) qb.convertShape(VectorOperators.B2F, F, 0)).fma(xv, p);
+                    if (offsets) sum = sum.add(xv);
+                }
+                acc = p.fma(FloatVector.broadcast(F, dtype.groupScale(w, block, g)), acc);
+                if (offsets) acc = sum.fma(FloatVector.broadcast(F, dtype.groupOffset(w, block, g)), acc);
+            }
+        }
+        acc.intoArray(lanes, 0);
+    }
+
+    private static void dot4(DType dtype, MemorySegment w, long row, int blocks, float[] x, int x0, int inDim,
+                             float[] lanes) {
+        int bs = dtype.blockSize(), gs = dtype.groupSize(), groups = bs / gs, chunks = gs / L;
+        long bb = dtype.blockBytes();
+        boolean offsets = dtype.hasOffsets();
+        int x1 = x0 + inDim, x2 = x1 + inDim, x3 = x2 + inDim;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
+        for (int b = 0; b < blocks; b++) {
+            long block = row + b * bb;
+            for (int g = 0; g < groups; g++) {
+                FloatVector p0 = z, p1 = z, p2 = z, p3 = z;
+                FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
+                for (int c = 0; c < chunks; c++) {
+                    int i = g * gs + c * L, xi = b * bs + i;
+                    ByteVector qb = switch (dtype) {
+                        case Q4_1 -> nibbles(w, block + 4 + (i & 15), i < 16);
+                        case Q5_0 -> q5(w, block + 6, block + 2, i).sub((byte) 16);
+                        case Q5_1 -> q5(w, block + 8, block + 4, i);
+                        case Q4_K -> nibbles(w, block + 16 + 32 * (i >>> 6) + (i & 31), (i & 32) == 0);
+                        case Q5_K -> q5k(w, block, i);
+                        case Q6_K -> q6k(w, block, i);
+                        default -> throw new IllegalStateException(dtype + " has no general kernel");
+                    };
+                    FloatVector qv = (FloatVector) qb.convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector v0 = FloatVector.fromArray(F, x, x0 + xi), v1 = FloatVector.fromArray(F, x, x1 + xi);
+                    FloatVector v2 = FloatVector.fromArray(F, x, x2 + xi), v3 = FloatVector.fromArray(F, x, x3 + xi);
+                    p0 = qv.fma(v0, p0);
+                    p1 = qv.fma(v1, p1);
+                    p2 = qv.fma(v2, p2);
+                    p3 = qv.fma(v3, p3);
+                    if (offsets) {
+                        s0 = s0.add(v0);
+                        s1 = s1.add(v1);
+                        s2 = s2.add(v2);
+                        s3 = s3.add(v3);
+                    }
+                }
+                FloatVector d = FloatVector.broadcast(F, dtype.groupScale(w, block, g));
+                a0 = p0.fma(d, a0);
+                a1 = p1.fma(d, a1);
+                a2 = p2.fma(d, a2);
+                a3 = p3.fma(d, a3);
+                if (offsets) {
+                    FloatVector m = FloatVector.broadcast(F, dtype.groupOffset(w, block, g));
+                    a0 = s0.fma(m, a0);
+                    a1 = s1.fma(m, a1);
+                    a2 = s2.fma(m, a2);
+                    a3 = s3.fma(m, a3);
+                }
+            }
+        }
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+    }
+
+    // ---- Q8_0 and Q4_0: the same arithmetic, each block's one scale read in place, the chunk loop unrolled ----
 
     private static float scale(MemorySegment w, long block) {
         return Float.float16ToFloat(w.get(SHORT_LE, block));
@@ -111,9 +255,7 @@ final class QuantizedMatMul {
     /** Q4_0 chunk c: elements c·L .. c·L + L − 1 are the low (below 16) or high nibbles of their bytes, minus 8. */
     private static FloatVector q4(MemorySegment w, long block, int c) {
         int e = c * L;
-        ByteVector b = ByteVector.fromMemorySegment(B, w, block + 2 + (e & 15), LE);
-        ByteVector nibbles = e < 16 ? b.and((byte) 0x0f) : b.lanewise(VectorOperators.LSHR, 4);
-        return (FloatVector) nibbles.sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+        return (FloatVector) nibbles(w, block + 2 + (e & 15), e < 16).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
     }
 
     private static void q8x1(MemorySegment w, long row, int blocks, float[] x, int x0, float[] lanes) {

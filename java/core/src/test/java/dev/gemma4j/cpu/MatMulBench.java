@@ -1,6 +1,7 @@
 package dev.gemma4j.cpu;
 
 import dev.gemma4j.model.DType;
+import dev.gemma4j.model.RandomBlocks;
 import dev.gemma4j.model.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -24,7 +25,7 @@ import java.util.SplittableRandom;
  * streaming figure.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp target/core/classes:target/core/test-classes:<runtime classpath> \
- *     dev.gemma4j.cpu.MatMulBench [bf16|f16|f32] [reps] [decode|prefill|all]</pre>
+ *     dev.gemma4j.cpu.MatMulBench [bf16|f16|f32|q8_0|q4_0|q4_k|q6_k|...] [reps] [decode|prefill|all]</pre>
  */
 public final class MatMulBench {
     private record Shape(String name, int out, int in) {}
@@ -35,7 +36,9 @@ public final class MatMulBench {
     private static final Shape LOGITS = new Shape("logits 256000x2048", 256000, 2048);
 
     public static void main(String[] args) {
-        DType dtype = DType.parse(args.length > 0 ? args[0] : "bf16");
+        String type = args.length > 0 ? args[0] : "bf16";
+        DType dtype = type.toLowerCase(Locale.ROOT).startsWith("q") ? DType.valueOf(type.toUpperCase(Locale.ROOT))
+                : DType.parse(type);
         int reps = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         String what = args.length > 2 ? args[2] : "all";
         long seed = 11;
@@ -117,8 +120,16 @@ public final class MatMulBench {
         return k % 2 == 1 ? s.get(k / 2) : (s.get(k / 2 - 1) + s.get(k / 2)) / 2;
     }
 
-    /** Normal-range weights of magnitude about 2^-4..2^4 with random signs and mantissas. */
+    /**
+     * Normal-range weights of magnitude about 2^-4..2^4 with random signs and mantissas; random blocks
+     * ({@link RandomBlocks}) for a quantized type.
+     */
     private static Tensor random(Arena arena, Shape s, DType dtype, SplittableRandom rnd) {
+        if (dtype.quantized()) {
+            Tensor t = RandomBlocks.tensor(dtype, s.out, s.in, rnd);
+            MemorySegment seg = arena.allocate(t.data().byteSize(), 64).copyFrom(t.data());
+            return new Tensor(s.name, dtype, new long[] {s.out, s.in}, seg);
+        }
         long count = (long) s.out * s.in;
         MemorySegment seg = arena.allocate(count * dtype.bytes(), 64);
         for (long i = 0; i < count; i++) {

@@ -38,6 +38,10 @@ import java.util.stream.Stream;
  *       model.gguf                                                the same matrices, byte for byte; norm
  *                                                                 weights F32 as 1 + w (GgufWriter)
  *       recipe.json                                               written last: what made the folder
+ * BenchCheckpoints quantized CACHE_DIR q8_0|q4_k_m [--layers N]
+ *     ensures the bf16 folder above, then CACHE_DIR/&lt;type&gt;[-&lt;N&gt;layers]/model.gguf: its model.gguf
+ *     quantized by llama.cpp's own quantizer ({@code llama_model_quantize}, the file type's defaults,
+ *     the embedding's type chosen by llama.cpp as llama-quantize does), and prints the folder's path
  * BenchCheckpoints prompt MODEL_DIR TOKENS SEED OUT.json
  *     writes the first prompt of gemma4j bench (Benchmark.prompts) for MODEL_DIR/config.json as a JSON array
  * </pre>
@@ -65,15 +69,21 @@ public final class BenchCheckpoints {
 
     static int run(String[] args, PrintStream out, PrintStream err) {
         String usage = "usage: BenchCheckpoints checkpoint CACHE_DIR bf16|f16 [--layers N]"
+                + " | BenchCheckpoints quantized CACHE_DIR q8_0|q4_k_m [--layers N]"
                 + " | BenchCheckpoints prompt MODEL_DIR TOKENS SEED OUT.json";
         try {
-            if (args.length >= 3 && args[0].equals("checkpoint")) {
+            if (args.length >= 3 && (args[0].equals("checkpoint") || args[0].equals("quantized"))) {
                 int layers = 0;
                 if (args.length == 5 && args[3].equals("--layers")) {
                     layers = parseInt("--layers", args[4]);
                 } else if (args.length != 3) {
-                    throw new IllegalArgumentException("checkpoint takes CACHE_DIR, a dtype and optionally --layers N, found "
+                    throw new IllegalArgumentException(args[0] + " takes CACHE_DIR, a type and optionally --layers N, found "
                             + List.of(args).subList(1, args.length));
+                }
+                if (args[0].equals("quantized")) {
+                    Quantized type = Quantized.parse(args[2]);
+                    out.println(ensureQuantized(Path.of(args[1]), type, layers, err));
+                    return 0;
                 }
                 DType dtype = DType.parse(args[2]);
                 if (dtype == DType.F32) {
@@ -110,18 +120,62 @@ public final class BenchCheckpoints {
         }
     }
 
-    /** The folder of ({@code dtype}, {@code layers}; 0 = all) under {@code cacheDir}, written unless current. */
-    static Path ensure(Path cacheDir, DType dtype, int layers, PrintStream log) throws IOException {
-        GemmaConfig config = SyntheticWeights.config(SHAPE, layers, dtype);
-        Path target = cacheDir.resolve(dtype.shortName() + (layers == 0 ? "" : "-" + layers + "layers")).toAbsolutePath();
-        String recipe = recipe(config, dtype);
-        if (isCurrent(target, recipe)) return target;
+    /** The llama.cpp file types the benchmark quantizes to: the files users download most. */
+    enum Quantized {
+        Q8_0(LlamaCppQuantizer.FTYPE_MOSTLY_Q8_0), Q4_K_M(LlamaCppQuantizer.FTYPE_MOSTLY_Q4_K_M);
+
+        final int ftype;
+
+        Quantized(int ftype) {
+            this.ftype = ftype;
+        }
+
+        String shortName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        static Quantized parse(String text) {
+            for (Quantized q : values()) if (q.shortName().equalsIgnoreCase(text)) return q;
+            throw new IllegalArgumentException("quantized takes q8_0 or q4_k_m, found '" + text + "'");
+        }
+    }
+
+    /**
+     * The folder of the bf16 model ({@code layers}; 0 = all) quantized to {@code type}, written unless
+     * its recipe (the bf16 folder's, plus the file type) is current.
+     */
+    static Path ensureQuantized(Path cacheDir, Quantized type, int layers, PrintStream log) throws IOException {
+        Path source = ensure(cacheDir, DType.BF16, layers, log);
+        Path target = cacheDir.resolve(type.shortName() + (layers == 0 ? "" : "-" + layers + "layers")).toAbsolutePath();
+        ObjectNode r = (ObjectNode) JSON.readTree(source.resolve(RECIPE).toFile());
+        r.put("quantized", type + " (llama_ftype " + type.ftype + ") from the bf16 GGUF by llama.cpp's llama_model_quantize");
+        String recipe = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r) + "\n";
+        if (isCurrent(target, recipe, GGUF)) return target;
+        return replace(cacheDir, target, tmp -> {
+            long t0 = System.nanoTime();
+            LlamaCppQuantizer.quantize(source.resolve(GGUF), tmp.resolve(GGUF), type.ftype, LlamaCppQuantizer.LLAMA_CHOOSES);
+            log.printf(Locale.ROOT, "  %s %s: %,d bytes (%.0f s)%n", type, GGUF, Files.size(tmp.resolve(GGUF)),
+                    (System.nanoTime() - t0) / 1e9);
+            Files.writeString(tmp.resolve(RECIPE), recipe);
+        });
+    }
+
+    /** Writes a folder's files. */
+    private interface FolderWriter {
+        void write(Path dir) throws IOException;
+    }
+
+    /**
+     * Replaces {@code target} by a folder {@code writer} fills: under a temporary name beside it,
+     * renamed into place when complete. A stale folder goes first: two 2B-shaped copies of every
+     * weight take 10 GB of disk.
+     */
+    private static Path replace(Path cacheDir, Path target, FolderWriter writer) throws IOException {
         Files.createDirectories(cacheDir);
-        // A stale folder goes first: two 2B-shaped copies of every weight take 10 GB of disk.
         if (Files.exists(target)) deleteTree(target);
         Path tmp = Files.createTempDirectory(cacheDir, ".tmp-" + target.getFileName() + "-");
         try {
-            write(tmp, config, dtype, layers, recipe, log);
+            writer.write(tmp);
             if (Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
                 // createTempDirectory makes the folder owner-only; the model folder is as readable as its files.
                 Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -131,6 +185,18 @@ public final class BenchCheckpoints {
         } finally {
             if (Files.exists(tmp)) deleteTree(tmp);
         }
+    }
+
+    /** The folder of ({@code dtype}, {@code layers}; 0 = all) under {@code cacheDir}, written unless current. */
+    static Path ensure(Path cacheDir, DType dtype, int layers, PrintStream log) throws IOException {
+        GemmaConfig config = SyntheticWeights.config(SHAPE, layers, dtype);
+        Path target = cacheDir.resolve(dtype.shortName() + (layers == 0 ? "" : "-" + layers + "layers")).toAbsolutePath();
+        String recipe = recipe(config, dtype);
+        if (isCurrent(target, recipe, HF_FOLDER + "/" + Checkpoint.CONFIG, HF_FOLDER + "/" + Checkpoint.SINGLE_FILE,
+                HF_FOLDER + "/" + Checkpoint.TOKENIZER, GGUF)) {
+            return target;
+        }
+        return replace(cacheDir, target, tmp -> write(tmp, config, dtype, layers, recipe, log));
     }
 
     /**
@@ -161,11 +227,11 @@ public final class BenchCheckpoints {
         Files.writeString(dir.resolve(RECIPE), recipe);
     }
 
-    private static boolean isCurrent(Path dir, String recipe) {
+    /** Whether {@code dir} was written by {@code recipe} and holds every one of {@code files}. */
+    private static boolean isCurrent(Path dir, String recipe, String... files) {
         try {
             return Files.readString(dir.resolve(RECIPE)).equals(recipe)
-                    && Stream.of(HF_FOLDER + "/" + Checkpoint.CONFIG, HF_FOLDER + "/" + Checkpoint.SINGLE_FILE,
-                            HF_FOLDER + "/" + Checkpoint.TOKENIZER, GGUF).allMatch(f -> Files.isRegularFile(dir.resolve(f)));
+                    && Stream.of(files).allMatch(f -> Files.isRegularFile(dir.resolve(f)));
         } catch (IOException e) {
             return false;
         }

@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -276,9 +277,9 @@ class GgufCheckpointTest {
     void unknownAndQuantizedTypesAreRefusedNamingTheTensor() throws IOException {
         byte[] b = tiny();
         int at = typeOf(b, "blk.0.attn_q.weight");
-        le(b).putInt(at, 12);
-        assertMentions(refused(b, "q4_k"), "tensor 'blk.0.attn_q.weight'", "ggml type 12 (Q4_K) is not supported yet",
-                "supported: F32, F16, Q4_0, Q8_0, BF16");
+        le(b).putInt(at, 10);
+        assertMentions(refused(b, "q2_k"), "tensor 'blk.0.attn_q.weight'", "ggml type 10 (Q2_K) is not supported yet",
+                "supported: F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, BF16");
         le(b).putInt(at, 77);
         assertMentions(refused(b, "type-77"), "tensor 'blk.0.attn_q.weight'", "ggml type 77 (unknown)");
         b = tiny();
@@ -287,16 +288,21 @@ class GgufCheckpointTest {
         assertMentions(refused(b, "value-type"), "gemma.block_count", "value type 42");
     }
 
-    /** A quantized tensor's rows must be whole blocks: ne[0] of 48 is one and a half Q8_0 or Q4_0 blocks. */
+    /**
+     * A quantized tensor's rows must be whole blocks: ne[0] of 48 is one and a half Q8_0 or Q4_0
+     * blocks, and less than one Q4_K or Q6_K super-block.
+     */
     @Test
     void quantizedRowsThatAreNotWholeBlocksAreRefusedNamingTheTensor() throws IOException {
-        for (int type : new int[] {2, 8}) {
+        Map<Integer, String> blocks = Map.of(2, "Q4_0's block of 32", 8, "Q8_0's block of 32", 12, "Q4_K's block of 256",
+                14, "Q6_K's block of 256");
+        for (int type : new int[] {2, 8, 12, 14}) {
             byte[] b = tiny();
             int at = typeOf(b, "blk.0.ffn_up.weight");
             le(b).putInt(at, type);
             le(b).putLong(at - 16, 48);                      // ne[0], before ne[1] and the type
             assertMentions(refused(b, "partial-block-" + type), "tensor 'blk.0.ffn_up.weight'", "rows of 48 elements",
-                    "expected a multiple of " + (type == 2 ? "Q4_0" : "Q8_0") + "'s block of 32");
+                    "expected a multiple of " + blocks.get(type));
         }
     }
 

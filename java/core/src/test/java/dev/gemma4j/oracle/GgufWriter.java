@@ -248,7 +248,7 @@ final class GgufWriter {
             case F32 -> GGML_TYPE_F32;
             case F16 -> GGML_TYPE_F16;
             case BF16 -> GGML_TYPE_BF16;
-            case Q8_0, Q4_0 -> throw new IllegalArgumentException("the GGUF writer writes float tensors, found " + type);
+            default -> throw new IllegalArgumentException("the GGUF writer writes float tensors, found " + type);
         };
     }
 
@@ -258,7 +258,7 @@ final class GgufWriter {
             case F32 -> LLAMA_FTYPE_ALL_F32;
             case F16 -> LLAMA_FTYPE_MOSTLY_F16;
             case BF16 -> LLAMA_FTYPE_MOSTLY_BF16;
-            case Q8_0, Q4_0 -> throw new IllegalArgumentException("the GGUF writer writes float tensors, found "
+            default -> throw new IllegalArgumentException("the GGUF writer writes float tensors, found "
                     + entries.getFirst().type());
         };
     }

@@ -1,5 +1,6 @@
 package dev.gemma4j.oracle;
 
+import dev.gemma4j.model.DType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -24,9 +25,13 @@ final class LlamaCppQuantizer {
     private LlamaCppQuantizer() {}
 
     /** llama.h {@code enum llama_ftype}. */
-    static final int FTYPE_MOSTLY_Q4_0 = 2, FTYPE_MOSTLY_Q8_0 = 7;
+    static final int FTYPE_MOSTLY_Q4_0 = 2, FTYPE_MOSTLY_Q4_1 = 3, FTYPE_MOSTLY_Q8_0 = 7, FTYPE_MOSTLY_Q5_0 = 8,
+            FTYPE_MOSTLY_Q5_1 = 9, FTYPE_MOSTLY_Q4_K_S = 14, FTYPE_MOSTLY_Q4_K_M = 15, FTYPE_MOSTLY_Q5_K_M = 17,
+            FTYPE_MOSTLY_Q6_K = 18;
     /** ggml.h {@code enum ggml_type}. */
     static final int GGML_TYPE_Q4_0 = 2, GGML_TYPE_Q8_0 = 8;
+    /** {@code llama_model_quantize_params}' token_embedding_type meaning "llama.cpp chooses". */
+    static final int LLAMA_CHOOSES = -1;
 
     private static final Linker LINKER = Linker.nativeLinker();
     /**
@@ -65,8 +70,8 @@ final class LlamaCppQuantizer {
     /**
      * Quantizes GGUF {@code in} into {@code out} as llama.cpp's {@code llama-quantize} does for file
      * type {@code ftype}, with the embedding (which Gemma's output shares) forced to ggml type
-     * {@code embeddingType} (llama.cpp would otherwise give it Q6_K, or its fallback when rows are
-     * not whole 256-element super-blocks).
+     * {@code embeddingType}, or, for {@link #LLAMA_CHOOSES}, of the type llama.cpp gives it (Q6_K,
+     * or its fallback when rows are not whole 256-element super-blocks).
      */
     static void quantize(Path in, Path out, int ftype, int embeddingType) {
         SymbolLookup llama = library("libllama");
@@ -86,8 +91,10 @@ final class LlamaCppQuantizer {
             }
             params.setAtIndex(ValueLayout.JAVA_INT, 0, 1);
             params.setAtIndex(ValueLayout.JAVA_INT, 1, ftype);
-            params.setAtIndex(ValueLayout.JAVA_INT, 2, embeddingType);
-            params.setAtIndex(ValueLayout.JAVA_INT, 3, embeddingType);
+            if (embeddingType != LLAMA_CHOOSES) {
+                params.setAtIndex(ValueLayout.JAVA_INT, 2, embeddingType);
+                params.setAtIndex(ValueLayout.JAVA_INT, 3, embeddingType);
+            }
             int rc = (int) quantize.invokeExact(arena.allocateFrom(in.toString()), arena.allocateFrom(out.toString()),
                     params);
             if (rc != 0) throw new IllegalStateException("llama_model_quantize(" + in + ", " + out + ", ftype " + ftype
@@ -99,16 +106,27 @@ final class LlamaCppQuantizer {
         }
     }
 
-    /**
-     * {@code blocks} blocks of ggml type {@code type} (Q8_0 or Q4_0) at {@code data} dequantized by
-     * ggml's {@code dequantize_row_q8_0} / {@code dequantize_row_q4_0}.
-     */
-    static float[] dequantize(int type, MemorySegment data, int elements) {
-        String name = switch (type) {
-            case GGML_TYPE_Q8_0 -> "dequantize_row_q8_0";
-            case GGML_TYPE_Q4_0 -> "dequantize_row_q4_0";
-            default -> throw new IllegalArgumentException("no dequantizer bound for ggml type " + type);
+    /** ggml.h's number of a quantized {@link DType} (ggml names them alike). */
+    static int ggmlType(DType dtype) {
+        return switch (dtype) {
+            case Q4_0 -> 2;
+            case Q4_1 -> 3;
+            case Q5_0 -> 6;
+            case Q5_1 -> 7;
+            case Q8_0 -> 8;
+            case Q4_K -> 12;
+            case Q5_K -> 13;
+            case Q6_K -> 14;
+            default -> throw new IllegalArgumentException(dtype + " is not a quantized type");
         };
+    }
+
+    /**
+     * {@code elements} elements of quantized type {@code dtype} at {@code data} dequantized by ggml's
+     * {@code dequantize_row_<type>} (ggml-quants.c).
+     */
+    static float[] dequantize(DType dtype, MemorySegment data, int elements) {
+        String name = "dequantize_row_" + dtype.name().toLowerCase(java.util.Locale.ROOT).replace("_k", "_K");
         MethodHandle h = function(library("libggml-base"), name, FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
                 ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
         try (Arena arena = Arena.ofConfined()) {
