@@ -13,8 +13,11 @@ import dev.gemma4j.engine.Batcher;
 import dev.gemma4j.engine.Forward;
 import dev.gemma4j.engine.KvCache;
 import dev.gemma4j.engine.Sampler;
+import dev.gemma4j.model.BlockQuantizer;
 import dev.gemma4j.model.Checkpoint;
+import dev.gemma4j.model.DType;
 import dev.gemma4j.model.GemmaConfig;
+import dev.gemma4j.model.Tensor;
 import dev.gemma4j.model.WeightSource;
 import dev.gemma4j.testmodels.TestModels;
 import dev.gemma4j.tokenizer.ChatMessage;
@@ -26,6 +29,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -141,6 +145,7 @@ public final class Gemma implements AutoCloseable {
         WeightSource weights = WeightSource.open(dir, options.mappedWeights());
         Backend backend = null;
         try {
+            if (options.quantize().isPresent()) weights = quantize(weights, options.quantize().get(), monitor);
             GemmaTokenizer tokenizer = weights.tokenizer();
             int padding = weights.config().vocabSize() - tokenizer.vocabSize();
             if (padding > 0) {
@@ -167,6 +172,29 @@ public final class Gemma implements AutoCloseable {
             weights.close();
             throw e;
         }
+    }
+
+    /**
+     * {@code weights} with their matrices quantized to {@code type} in memory ({@link BlockQuantizer}), a
+     * notice saying how many, in what time and at what size; the result owns and closes {@code weights}.
+     *
+     * @throws dev.gemma4j.model.ModelFormatException naming the tensor when a matrix is already quantized
+     *     or not whole blocks; {@code weights} are then left open
+     */
+    public static WeightSource quantize(WeightSource weights, DType type, LoadMonitor monitor) {
+        long t0 = System.nanoTime();
+        long before = 0, after = 0;
+        int matrices = 0;
+        WeightSource q = BlockQuantizer.quantized(weights, type);
+        for (Map.Entry<String, Tensor> e : q.tensors().entrySet()) {
+            if (e.getValue().rank() != 2) continue;
+            matrices++;
+            before += weights.tensor(e.getKey()).data().byteSize();
+            after += e.getValue().data().byteSize();
+        }
+        monitor.notice(String.format(Locale.ROOT, "quantize: %d matrices to %s in %.1f s: %,d MB -> %,d MB", matrices, type,
+                (System.nanoTime() - t0) / 1e9, before >> 20, after >> 20));
+        return q;
     }
 
     /** AUTO becomes CUDA when a driver and a GPU are found, else CPU with a notice saying why. */

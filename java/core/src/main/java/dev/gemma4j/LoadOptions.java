@@ -2,6 +2,8 @@ package dev.gemma4j;
 
 import dev.gemma4j.cuda.Compute;
 import dev.gemma4j.cuda.DeviceBudget;
+import dev.gemma4j.model.BlockQuantizer;
+import dev.gemma4j.model.DType;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -30,7 +32,7 @@ public final class LoadOptions {
 
     private static final LoadOptions DEFAULTS =
             new LoadOptions(Device.AUTO, 0, OptionalInt.empty(), Optional.empty(), DEFAULT_MAX_BATCH_TOKENS, 1, true,
-                    Optional.empty(), false, Compute.FP16);
+                    Optional.empty(), false, Compute.FP16, Optional.empty());
 
     private final Device device;
     private final int cudaDevice;
@@ -42,10 +44,12 @@ public final class LoadOptions {
     private final Optional<String> memory;
     private final boolean batchInvariant;
     private final Compute compute;
+    private final Optional<DType> quantize;
 
     private LoadOptions(Device device, int cudaDevice, OptionalInt contextLength, Optional<String> gpuMemory, int maxBatchTokens,
                         int maxSequences, boolean mappedWeights, Optional<String> memory, boolean batchInvariant,
-                        Compute compute) {
+                        Compute compute, Optional<DType> quantize) {
+        this.quantize = quantize;
         this.compute = compute;
         this.batchInvariant = batchInvariant;
         this.memory = memory;
@@ -71,7 +75,7 @@ public final class LoadOptions {
     /** Which backend computes the model. */
     public LoadOptions withDevice(Device d) {
         Objects.requireNonNull(d, "no device given (AUTO, CUDA or CPU)");
-        return new LoadOptions(d, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant, compute);
+        return new LoadOptions(d, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant, compute, quantize);
     }
 
     /**
@@ -80,13 +84,13 @@ public final class LoadOptions {
      */
     public LoadOptions withCudaDevice(int ordinal) {
         if (ordinal < 0) throw new IllegalArgumentException("CUDA device ordinal must be >= 0, found " + ordinal);
-        return new LoadOptions(device, ordinal, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant, compute);
+        return new LoadOptions(device, ordinal, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant, compute, quantize);
     }
 
     /** Tokens per sequence (prompt + new), at least 2 and at most the model's max_position_embeddings. */
     public LoadOptions withContextLength(int tokens) {
         if (tokens < 2) throw new IllegalArgumentException("context length must be >= 2 tokens, found " + tokens);
-        return new LoadOptions(device, cudaDevice, OptionalInt.of(tokens), gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant, compute);
+        return new LoadOptions(device, cudaDevice, OptionalInt.of(tokens), gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant, compute, quantize);
     }
 
     /**
@@ -95,13 +99,13 @@ public final class LoadOptions {
      */
     public LoadOptions withGpuMemory(String size) {
         if (size == null || size.isBlank()) throw new IllegalArgumentException("no GPU memory size given, e.g. 18GiB");
-        return new LoadOptions(device, cudaDevice, contextLength, Optional.of(size), maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant, compute);
+        return new LoadOptions(device, cudaDevice, contextLength, Optional.of(size), maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant, compute, quantize);
     }
 
     /** The most prompt tokens one forward step processes on the GPU; longer prompts run in chunks of this size. */
     public LoadOptions withMaxBatchTokens(int tokens) {
         if (tokens < 1) throw new IllegalArgumentException("max batch tokens must be >= 1, found " + tokens);
-        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, tokens, maxSequences, mappedWeights, memory, batchInvariant, compute);
+        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, tokens, maxSequences, mappedWeights, memory, batchInvariant, compute, quantize);
     }
 
     /**
@@ -110,7 +114,7 @@ public final class LoadOptions {
      */
     public LoadOptions withMaxSequences(int sequences) {
         if (sequences < 1) throw new IllegalArgumentException("max sequences must be >= 1, found " + sequences);
-        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, sequences, mappedWeights, memory, batchInvariant, compute);
+        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, sequences, mappedWeights, memory, batchInvariant, compute, quantize);
     }
 
     /**
@@ -121,7 +125,7 @@ public final class LoadOptions {
      * copies the weights to the device either way.
      */
     public LoadOptions withMappedWeights(boolean mapped) {
-        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mapped, memory, batchInvariant, compute);
+        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mapped, memory, batchInvariant, compute, quantize);
     }
 
     /**
@@ -133,7 +137,7 @@ public final class LoadOptions {
         if (size == null || size.isBlank()) throw new IllegalArgumentException("no memory size given, e.g. 8GiB, or all");
         DeviceBudget.parse(size);
         return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights,
-                Optional.of(size), batchInvariant, compute);
+                Optional.of(size), batchInvariant, compute, quantize);
     }
 
     /**
@@ -145,7 +149,7 @@ public final class LoadOptions {
      */
     public LoadOptions withBatchInvariance(boolean invariant) {
         return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights,
-                memory, invariant, compute);
+                memory, invariant, compute, quantize);
     }
 
     public boolean batchInvariant() {
@@ -161,11 +165,29 @@ public final class LoadOptions {
     public LoadOptions withCompute(Compute type) {
         Objects.requireNonNull(type, "no compute type given (fp16 or bf16)");
         return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights,
-                memory, batchInvariant, type);
+                memory, batchInvariant, type, quantize);
     }
 
     public Compute compute() {
         return compute;
+    }
+
+    /**
+     * Quantizes the matrices (the embedding and every projection) of a float checkpoint to {@code type}
+     * in memory at load, as llama.cpp's quantizer would write them ({@link BlockQuantizer#TYPES}: bit for
+     * bit as ggml's reference quantizers); the norms stay as they are. Quantized weights run on the
+     * CPU. A checkpoint that is already quantized is refused at load, naming its tensor and type.
+     */
+    public LoadOptions withQuantize(DType type) {
+        Objects.requireNonNull(type, "no quantized type given");
+        BlockQuantizer.check(type);
+        return new LoadOptions(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights,
+                memory, batchInvariant, compute, Optional.of(type));
+    }
+
+    /** The type the matrices are quantized to at load, or empty to keep them as stored. */
+    public Optional<DType> quantize() {
+        return quantize;
     }
 
     public Optional<String> memory() {
@@ -208,13 +230,13 @@ public final class LoadOptions {
         return o instanceof LoadOptions l && device == l.device && cudaDevice == l.cudaDevice && contextLength.equals(l.contextLength)
                 && gpuMemory.equals(l.gpuMemory) && maxBatchTokens == l.maxBatchTokens && maxSequences == l.maxSequences
                 && mappedWeights == l.mappedWeights && memory.equals(l.memory) && batchInvariant == l.batchInvariant
-                && compute == l.compute;
+                && compute == l.compute && quantize.equals(l.quantize);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(device, cudaDevice, contextLength, gpuMemory, maxBatchTokens, maxSequences, mappedWeights, memory, batchInvariant,
-                compute);
+                compute, quantize);
     }
 
     @Override
@@ -223,6 +245,7 @@ public final class LoadOptions {
                 + (contextLength.isPresent() ? contextLength.getAsInt() : "model's") + ", gpuMemory="
                 + gpuMemory.orElse("all free") + ", maxBatchTokens=" + maxBatchTokens + ", maxSequences=" + maxSequences
                 + ", mappedWeights=" + mappedWeights + ", memory=" + memory.orElse("what the machine can give")
-                + ", batchInvariant=" + batchInvariant + ", compute=" + compute.label() + "]";
+                + ", batchInvariant=" + batchInvariant + ", compute=" + compute.label()
+                + ", quantize=" + quantize.map(DType::name).orElse("no") + "]";
     }
 }

@@ -7,6 +7,7 @@ import dev.gemma4j.cuda.Compute;
 import dev.gemma4j.cuda.CudaBackend;
 import dev.gemma4j.cuda.DeviceBudget;
 import dev.gemma4j.engine.Backend;
+import dev.gemma4j.model.BlockQuantizer;
 import dev.gemma4j.model.DType;
 import dev.gemma4j.model.GemmaConfig;
 import dev.gemma4j.model.ModelFormatException;
@@ -17,6 +18,7 @@ import dev.gemma4j.tokenizer.GemmaTokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -24,7 +26,8 @@ import picocli.CommandLine.Option;
 
 /**
  * Everything a loading command shares: {@code --model}, {@code --device}, {@code --gpu-memory}, {@code --context},
- * {@code --max-batch}, {@code --max-sequences}, {@code --memory}, {@code --no-mmap} and {@code --batch-invariant}.
+ * {@code --max-batch}, {@code --max-sequences}, {@code --memory}, {@code --no-mmap}, {@code --quantize} and
+ * {@code --batch-invariant}.
  */
 final class ModelOption {
     /** The seed of synthetic-2b / synthetic-7b weights, the same as bench's default. */
@@ -62,6 +65,11 @@ final class ModelOption {
                     + " replaced or rewritten while the model runs (CPU; the GPU copies them to the device anyway).")
     boolean noMmap;
 
+    @Option(names = "--quantize", paramLabel = "q8_0|q4_0",
+            description = "Quantize the matrices of a float checkpoint (safetensors, an F32/F16/BF16 GGUF, a synthetic"
+                    + " model) in memory at load, as llama.cpp's quantizer writes them; quantized weights run on the CPU.")
+    String quantize;
+
     @Option(names = "--batch-invariant",
             description = "A seeded request gives the same tokens whatever other requests share its decode steps. The CPU"
                     + " always does; on CUDA each sequence of a step then runs on its own, so B sequences decode at the"
@@ -87,6 +95,13 @@ final class ModelOption {
         LoadOptions options = deviceOptions.device.applyTo(LoadOptions.defaults()).withGpuMemory(deviceOptions.gpuMemory)
                 .withMaxBatchTokens(maxBatch).withMaxSequences(maxSequences).withMappedWeights(!noMmap).withMemory(memory)
                 .withBatchInvariance(batchInvariant).withCompute(parseCompute(compute));
+        if (quantize != null) {
+            try {
+                options = options.withQuantize(BlockQuantizer.parse(quantize));
+            } catch (IllegalArgumentException e) {
+                throw new OptionValueException("--quantize: " + e.getMessage());
+            }
+        }
         return context != null ? options.withContextLength(context) : options;
     }
 
@@ -137,12 +152,17 @@ final class ModelOption {
      * filled on the device for CUDA (the host then holds only the configuration).
      */
     private static Gemma loadSynthetic(String name, LoadOptions options, Gemma.LoadMonitor monitor) {
-        boolean cpu = Gemma.chooseDevice(options.device(), monitor) == LoadOptions.Device.CPU;
+        Optional<DType> quantize = options.quantize();
+        if (quantize.isPresent() && options.device() == LoadOptions.Device.CUDA) {
+            throw new OptionValueException("--quantize: quantized weights run on the CPU only; leave out --device cuda");
+        }
+        boolean cpu = quantize.isPresent() || Gemma.chooseDevice(options.device(), monitor) == LoadOptions.Device.CPU;
         GemmaConfig config = SyntheticWeights.config(name, 0, cpu ? DType.BF16 : DType.F16);
         int context = options.contextLength().orElse(config.maxPositionEmbeddings());
         WeightSource weights = cpu ? SyntheticWeights.create(name, 0, DType.BF16, SYNTHETIC_SEED) : new ConfigOnly(config);
         Backend backend = null;
         try {
+            if (quantize.isPresent()) weights = Gemma.quantize(weights, quantize.get(), monitor);
             GemmaTokenizer tokenizer = GemmaTokenizer.load(weights.tokenizerJson());
             backend = cpu ? new CpuBackend(weights) : CudaBackend.openSynthetic(config, SYNTHETIC_SEED,
                     CudaBackend.Settings.of(DeviceBudget.parse(options.gpuMemory().orElse("all")),

@@ -127,6 +127,27 @@ class CliTest {
         assertEquals(a.out, copied.out, "weights read into memory give the same text as mapped ones");
     }
 
+    /**
+     * --quantize: the model runs with its matrices quantized at load (the notice says how many, to
+     * what), greedy text the same on repeated runs; an unknown type and a CUDA device are refused
+     * naming what is accepted, exit 2.
+     */
+    @Test
+    void quantizeAtLoadRunsOnTheCpuAndRefusesBadValues() {
+        Run a = run("generate", "-m", "tiny-mqa", "--prompt", "Once", "--max-tokens", "8", "--quantize", "q8_0");
+        assertEquals(0, a.exit, a.err);
+        assertTrue(a.err.contains("quantize: 15 matrices to Q8_0"), a.err);
+        assertTrue(a.err.contains("backend: cpu"), a.err);
+        Run b = run("generate", "-m", "tiny-mqa", "--prompt", "Once", "--max-tokens", "8", "--quantize", "Q8_0");
+        assertEquals(a.out, b.out, "the same quantized model gives the same greedy text");
+        Run bad = run("generate", "--prompt", "Once", "--quantize", "q4_k");
+        assertEquals(2, bad.exit);
+        assertFails(bad, "--quantize", "'q4_k'", "q8_0", "q4_0");
+        Run cuda = run("generate", "-m", "synthetic-2b", "--prompt", "Once", "--quantize", "q4_0", "--device", "cuda");
+        assertEquals(2, cuda.exit);
+        assertFails(cuda, "--quantize", "CPU only");
+    }
+
     /** A request whose KV cache the CPU budget cannot hold is refused with the numbers, before it runs. */
     @Test
     void aCacheBeyondTheMemoryBudgetIsRefused() {

@@ -141,4 +141,25 @@ final class LlamaCppQuantizer {
             throw new IllegalStateException("calling ggml's " + name, e);
         }
     }
+
+    /**
+     * {@code x} (a whole number of 32-element blocks) quantized by ggml's reference quantizer
+     * {@code quantize_row_<type>_ref} (ggml-quants.c), the one llama.cpp's quantizer runs for Q8_0 and
+     * Q4_0 tensors: the blocks' bytes.
+     */
+    static byte[] quantizeReference(DType dtype, float[] x) {
+        String name = "quantize_row_" + dtype.name().toLowerCase(java.util.Locale.ROOT).replace("_k", "_K") + "_ref";
+        MethodHandle h = function(library("libggml-base"), name, FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
+                ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
+            MemorySegment out = arena.allocate(dtype.byteSize(x.length), 64);
+            h.invokeExact(in, out, (long) x.length);
+            return out.toArray(ValueLayout.JAVA_BYTE);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("calling ggml's " + name, e);
+        }
+    }
 }
