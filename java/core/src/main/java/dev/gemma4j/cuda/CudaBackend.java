@@ -465,7 +465,7 @@ public final class CudaBackend implements Backend {
             long q = act(a.qkv);
             launch(Kernels.attentionPrefill(prefillAttention, q, qkvWidth, keys(layer), values(layer),
                     act(a.attention), c.queryDim(), kv.slot, startPos, n, heads, kvHeads, headDim, slotUsed.length,
-                    plan.contextTokens(), attentionScale));
+                    plan.cacheRows(layer), attentionScale));
             enqueueOutputProjection(layer, n);
         }
     }
@@ -750,7 +750,7 @@ public final class CudaBackend implements Backend {
         if (gemv(rows)) {
             launch(Kernels.gemvRmsnormRope(act(a.residual), weight(w.inputNorm(layer)), eps, weight(w.qkv(layer)), rows,
                     hidden, act(a.qkv), qkvWidth, keys(layer), values(layer), act(a.slots), act(a.positions), heads,
-                    kvHeads, headDim, slotUsed.length, plan.contextTokens(), ropeTheta));
+                    kvHeads, headDim, slotUsed.length, plan.cacheRows(layer), ropeTheta));
             return;
         }
         launch(Kernels.rmsnorm(act(a.residual), weight(w.inputNorm(layer)), act(a.normed), rows, hidden, eps, range(),
@@ -761,7 +761,7 @@ public final class CudaBackend implements Backend {
         long k = q + 2L * c.queryDim();
         long v = k + 2L * c.kvDim();
         launch(Kernels.ropeAndCache(q, qkvWidth, k, qkvWidth, v, qkvWidth, keys(layer), values(layer), act(a.slots),
-                act(a.positions), rows, heads, kvHeads, headDim, slotUsed.length, plan.contextTokens(), ropeTheta, range(), layer));
+                act(a.positions), rows, heads, kvHeads, headDim, slotUsed.length, plan.cacheRows(layer), ropeTheta, range(), layer));
     }
 
     /** The attention block of {@code rows} decode rows (one token per sequence; inputs on the device). */
@@ -770,7 +770,7 @@ public final class CudaBackend implements Backend {
         long q = act(a.qkv);
         launch(Kernels.attentionDecodePartial(split, rows, q, qkvWidth, keys(layer), values(layer), act(a.slots),
                 act(a.lengths), act(a.partialMax), act(a.partialSum), act(a.partialOut), heads, kvHeads, headDim,
-                slotUsed.length, plan.contextTokens(), attentionScale));
+                slotUsed.length, plan.cacheRows(layer), attentionScale));
         launch(Kernels.attentionDecodeCombine(split, rows, act(a.partialMax), act(a.partialSum), act(a.partialOut),
                 act(a.slots), act(a.lengths), act(a.attention), c.queryDim(), heads, headDim, slotUsed.length,
                 plan.contextTokens()));
@@ -922,17 +922,16 @@ public final class CudaBackend implements Backend {
         uploadedPositions = positions;
     }
 
-    /** Keys of every slot of {@code layer}: [slots, kvHeads, contextTokens, headDim] fp16. */
+    /**
+     * Keys of every slot of {@code layer}: [slots, kvHeads, cacheRows(layer), headDim] fp16, where
+     * cacheRows is the context on a full layer and a ring on a sliding one ({@link MemoryPlan#cacheRows(int)}).
+     */
     private long keys(int layer) {
-        return pool.address(2L * layer * poolLayerBytes(), poolLayerBytes());
+        return pool.address(plan.layerOffset(layer), plan.layerBytes(layer));
     }
 
     private long values(int layer) {
-        return pool.address((2L * layer + 1) * poolLayerBytes(), poolLayerBytes());
-    }
-
-    private long poolLayerBytes() {
-        return 2L * slotUsed.length * kvHeads * plan.contextTokens() * headDim;
+        return pool.address(plan.layerOffset(layer) + plan.layerBytes(layer), plan.layerBytes(layer));
     }
 
     /** Launches {@code launch}'s kernel for this backend's compute type. */
