@@ -1,0 +1,169 @@
+package dev.gemma4j.cuda;
+
+import static dev.gemma4j.cuda.GpuFixture.relativeError;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemma4j.GenerationOptions;
+import dev.gemma4j.cpu.CpuBackend;
+import dev.gemma4j.engine.Forward;
+import dev.gemma4j.engine.KvCache;
+import dev.gemma4j.engine.LayerPlan;
+import dev.gemma4j.engine.Sampler;
+import dev.gemma4j.model.Checkpoint;
+import dev.gemma4j.model.WeightSource;
+import dev.gemma4j.testmodels.TestModels;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Gemma 2 and Gemma 3 on the CUDA backend against the CPU backend, on the tiny models: a sliding
+ * layer (window 4) then a full one; Gemma 2's sandwich norms and soft-caps (scores 50, logits 30),
+ * Gemma 3's q/k norms, RoPE bases per layer kind and linear scaling. Chunks of at most 8 tokens make
+ * the sliding layer's cache a ring of 4 + 8 - 1 = 11 rows in a 40-token context, so the prompt
+ * (19 tokens: chunks of 8, 8, 3) and the decode steps after it wrap the ring.
+ */
+@Tag("gpu")
+class CudaGemma23GpuTest {
+    private static CudaContext probe;
+    /** Chunks of 8 tokens, a context of 40, two KV slots (the fused decode step runs both). */
+    private static final CudaBackend.Settings SETTINGS = CudaBackend.Settings.of(DeviceBudget.parse("2GiB"), 8, 40)
+            .withMaxSequences(2);
+    private static final int PROMPT = 19;
+    private static final int STEPS = 6;
+    /**
+     * Whole-model logits, as {@code CudaBackendGpuTest}: fp16 weights (2^-12 relative each), fp16 GEMM
+     * inputs, q/k/v and attention outputs, fp32 elsewhere, give about 2e-3 on the tiny models; the
+     * soft-caps only shrink the logits and scores, and the q/k norms bound q and k, so Gemma 2 and 3 add
+     * no error source of their own. 1e-2 still catches a wrong window, ring row, norm or cap (errors
+     * of order 1/sqrt(positions) and above).
+     */
+    private static final double LOGITS_TOLERANCE = 1e-2;
+    /** One position's logits: a peaked softmax row amplifies fp16 q and k, as in {@code CudaBackendGpuTest}. */
+    private static final double POSITION_TOLERANCE = 3e-2;
+
+    @BeforeAll
+    static void open() {
+        probe = GpuFixture.openContextOrSkip();
+    }
+
+    @AfterAll
+    static void close() {
+        if (probe != null) probe.close();
+    }
+
+    private static int[] prompt(SplittableRandom random, int n, int vocab) {
+        int[] t = new int[n];
+        t[0] = 2;
+        for (int i = 1; i < n; i++) t[i] = random.nextInt(vocab);
+        return t;
+    }
+
+    private static float[] row(float[] logits, int row, int vocab) {
+        return Arrays.copyOfRange(logits, row * vocab, (row + 1) * vocab);
+    }
+
+    /**
+     * A 19-token prefill in chunks of 8 (every position's logits) and 6 decode steps fed the CPU's
+     * greedy tokens, through the backend's separate steps; then both sequences decoded together as
+     * fused steps (the CUDA graph path, logits soft-capped before the device samples), the device's
+     * greedy pick checked against the argmax of the logits it sampled from.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-gemma2", "tiny-gemma3"})
+    void forwardMatchesTheCpuBackendAcrossTheRing(String model) {
+        long seed = System.nanoTime();
+        System.out.println("CudaGemma23GpuTest " + model + " seed " + seed);
+        try (WeightSource w = Checkpoint.open(TestModels.resolve(model));
+             CpuBackend cpu = new CpuBackend(w);
+             CudaBackend gpu = CudaBackend.open(w, SETTINGS, LoadListener.NONE)) {
+            int vocab = w.config().vocabSize();
+            LayerPlan layers = LayerPlan.of(w.config());
+            assertTrue(layers.layer(0).sliding() && !layers.layer(1).sliding(), model + ": a sliding layer, a full one");
+            assertEquals(11, gpu.plan().cacheRows(0), "the sliding layer's ring: window 4 + chunk 8 - 1");
+            assertEquals(40, gpu.plan().cacheRows(1), "the full layer holds the context");
+            SplittableRandom random = new SplittableRandom(seed);
+            int[][] prompts = {prompt(random, PROMPT, vocab), prompt(random, PROMPT - 4, vocab)};
+            Forward fc = new Forward(cpu), fg = new Forward(gpu);
+            KvCache[] cc = {cpu.newCache(40), cpu.newCache(40)};
+            KvCache[] gc = {gpu.newCache(40), gpu.newCache(40)};
+            try {
+                float[] lc = fc.run(prompts[0], cc[0], 0, PROMPT);
+                float[] lg = fg.run(prompts[0], gc[0], 0, PROMPT);
+                for (int t = 0; t < PROMPT; t++) {
+                    double rel = relativeError(row(lg, t, vocab), row(lc, t, vocab));
+                    System.out.printf("  prefill position %2d logits relative error %.2e%n", t, rel);
+                    assertTrue(rel <= POSITION_TOLERANCE, model + " prefill position " + t + ": " + rel);
+                }
+                double prefill = relativeError(lg, lc);
+                System.out.printf("  %s prefill of %d tokens in chunks of 8: logits relative error %.2e%n", model,
+                        PROMPT, prefill);
+                assertTrue(prefill <= LOGITS_TOLERANCE, model + " prefill logits: " + prefill);
+
+                // Decode steps through the backend's blocks, teacher-forced with the CPU's greedy tokens.
+                float[] cpuLogits = row(lc, PROMPT - 1, vocab), gpuLogits;
+                double difference = 0, norm = 0;
+                for (int i = 0; i < STEPS; i++) {
+                    int next = Sampler.argmax(cpuLogits, 0, vocab);
+                    cpuLogits = fc.run(new int[] {next}, cc[0], PROMPT + i, 1);
+                    gpuLogits = fg.run(new int[] {next}, gc[0], PROMPT + i, 1);
+                    double rel = relativeError(gpuLogits, cpuLogits);
+                    System.out.printf("  decode position %d logits relative error %.2e%n", PROMPT + i, rel);
+                    assertTrue(rel <= POSITION_TOLERANCE, model + " decode position " + (PROMPT + i) + ": " + rel);
+                    for (int v = 0; v < vocab; v++) {
+                        difference += ((double) gpuLogits[v] - cpuLogits[v]) * ((double) gpuLogits[v] - cpuLogits[v]);
+                        norm += (double) cpuLogits[v] * cpuLogits[v];
+                    }
+                }
+                double decode = Math.sqrt(difference / norm);
+                System.out.printf("  %s decode, %d steps: logits relative error %.2e%n", model, STEPS, decode);
+                assertTrue(decode <= LOGITS_TOLERANCE, model + " decode logits: " + decode);
+
+                // Both sequences in fused decode steps: the second one's prompt first, then steps of two rows.
+                float[] second = fc.run(prompts[1], cc[1], 0, 1);
+                fg.run(prompts[1], gc[1], 0, 1);
+                int[] tokens = {Sampler.argmax(cpuLogits, 0, vocab), Sampler.argmax(second, 0, vocab)};
+                int[] positions = {PROMPT + STEPS, prompts[1].length};
+                Sampler[] greedy = {new Sampler(GenerationOptions.greedy(STEPS)), new Sampler(GenerationOptions.greedy(STEPS))};
+                difference = 0;
+                norm = 0;
+                for (int step = 0; step < 3; step++) {
+                    float[] want = fc.decode(tokens, cc, positions, null);
+                    int[] picked = gpu.decodeStep(tokens, gc, positions, greedy);
+                    float[] graph = gpu.decodeLogits(2);
+                    for (int b = 0; b < 2; b++) {
+                        float[] f = row(graph, b, vocab), c = row(want, b, vocab);
+                        double rel = relativeError(f, c);
+                        System.out.printf("  fused step %d row %d (position %d) logits relative error %.2e%n", step, b,
+                                positions[b], rel);
+                        assertTrue(rel <= POSITION_TOLERANCE, model + " fused step " + step + " row " + b + ": " + rel);
+                        assertEquals(Sampler.argmax(f, 0, vocab), picked[b], model + " fused step " + step + " row " + b
+                                + ": the device's greedy pick against the argmax of its logits");
+                        for (int v = 0; v < vocab; v++) {
+                            difference += ((double) f[v] - c[v]) * ((double) f[v] - c[v]);
+                            norm += (double) c[v] * c[v];
+                        }
+                        tokens[b] = Sampler.argmax(want, b * vocab, vocab);
+                        positions[b]++;
+                    }
+                }
+                double fused = Math.sqrt(difference / norm);
+                System.out.printf("  %s fused decode, 3 steps of 2 sequences: logits relative error %.2e%n", model, fused);
+                assertTrue(fused <= LOGITS_TOLERANCE, model + " fused decode logits: " + fused);
+                if (layers.finalLogitSoftcap() > 0) {
+                    float cap = layers.finalLogitSoftcap();
+                    float[] graph = gpu.decodeLogits(2);
+                    for (float x : graph) assertTrue(Math.abs(x) <= cap, model + ": a logit " + x + " beyond the cap " + cap);
+                }
+            } finally {
+                for (KvCache k : cc) k.close();
+                for (KvCache k : gc) k.close();
+            }
+        }
+    }
+}
