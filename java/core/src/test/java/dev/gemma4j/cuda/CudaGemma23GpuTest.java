@@ -57,6 +57,47 @@ class CudaGemma23GpuTest {
         if (probe != null) probe.close();
     }
 
+    /**
+     * {@code --compute bf16}: bf16 weights, KV rings and activations (rope_and_cache_bf16 with the q/k
+     * norms, rmsnorm_add_f32_bf16). The bound is {@code CudaBf16GpuTest}'s, 8e-2: bf16's 8 significant
+     * bits round each 16-bit tensor that feeds a GEMM to about 1.7e-3 rms, eight times fp16's; the
+     * sandwich norms add none (o_proj's and down_proj's outputs stay fp32), nor do the q/k norms (their
+     * output is rotated before the one rounding q and k had already).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-gemma2-bf16", "tiny-gemma3-bf16"})
+    void bf16ComputeMatchesTheCpuBackend(String model) {
+        double tolerance = 8e-2;
+        long seed = System.nanoTime();
+        System.out.println("CudaGemma23GpuTest bf16 " + model + " seed " + seed);
+        try (WeightSource w = Checkpoint.open(TestModels.resolve(model));
+             CpuBackend cpu = new CpuBackend(w);
+             CudaBackend gpu = CudaBackend.open(w, SETTINGS.withCompute(Compute.BF16), LoadListener.NONE)) {
+            int vocab = w.config().vocabSize();
+            int[] tokens = prompt(new SplittableRandom(seed), PROMPT, vocab);
+            Forward fc = new Forward(cpu), fg = new Forward(gpu);
+            try (KvCache cc = cpu.newCache(40); KvCache gc = gpu.newCache(40)) {
+                float[] lc = fc.run(tokens, cc, 0, PROMPT);
+                float[] lg = fg.run(tokens, gc, 0, PROMPT);
+                double prefill = relativeError(lg, lc);
+                System.out.printf("  %s bf16 prefill of %d tokens: logits relative error %.2e (tolerance %.0e)%n", model,
+                        PROMPT, prefill, tolerance);
+                assertTrue(prefill <= tolerance, model + " bf16 prefill logits: " + prefill);
+                int token = Sampler.argmax(lc, (PROMPT - 1) * vocab, vocab);
+                for (int step = 0; step < 3; step++) {
+                    int[] one = {token};
+                    int[] at = {PROMPT + step};
+                    float[] dc = fc.decode(one, new KvCache[] {cc}, at, null);
+                    float[] dg = fg.decode(one, new KvCache[] {gc}, at, null);
+                    double rel = relativeError(dg, dc);
+                    System.out.printf("  bf16 decode position %d logits relative error %.2e%n", PROMPT + step, rel);
+                    assertTrue(rel <= tolerance, model + " bf16 decode position " + (PROMPT + step) + ": " + rel);
+                    token = Sampler.argmax(dc, 0, vocab);
+                }
+            }
+        }
+    }
+
     private static int[] prompt(SplittableRandom random, int n, int vocab) {
         int[] t = new int[n];
         t[0] = 2;
