@@ -72,6 +72,8 @@ class InfoGemma3PlanTest {
         assertTrue(fits.out().contains("vision tensors        2 skipped"), fits.out());
         assertTrue(fits.out().contains("layer kinds           29 sliding (window 1024), 5 full"), fits.out());
         assertTrue(fits.out().contains("1 x 131,072 tokens, 29 rings of 1,535 rows"), fits.out());
+        assertTrue(fits.out().contains("KV cache per token    139,264 bytes at fp16 (CUDA), 278,528 at fp32 (CPU) in every "
+                + "layer; sliding layers keep rings"), fits.out());
         assertTrue(fits.out().contains("1 x context of 131,072 tokens: fits"), fits.out());
 
         CliTest.Run refused = CliTest.run("info", "-m", dir.toString(), "--gpu-memory", "9GiB");
