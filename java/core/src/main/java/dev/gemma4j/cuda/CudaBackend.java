@@ -810,7 +810,7 @@ public final class CudaBackend implements Backend {
     /**
      * {@code h += o_proj(attention)} for {@code rows} rows; with Gemma 2 and 3's norms
      * {@code h += post_attention_layernorm(o_proj(attention))}, o_proj's fp32 output held in the gate/up
-     * buffer (free between blocks; 2 x intermediate exceeds hidden).
+     * buffer (free between blocks, and at least hidden wide: {@link ActivationLayout}).
      */
     private void enqueueOutputProjection(int layer, int rows) {
         if (gemv(rows)) {
