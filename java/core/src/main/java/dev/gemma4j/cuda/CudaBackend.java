@@ -144,13 +144,15 @@ public final class CudaBackend implements Backend {
     private final boolean ownGemv;
     /** Which decode attention kernels run ({@link CudaSwitches#decodeAttention()}, read at open). */
     private final CudaSwitches.DecodeAttention decodeAttention = CudaSwitches.decodeAttention();
-    private final java.util.Map<Long, CudaGraph> graphs = new java.util.HashMap<>();
+    private final java.util.Map<GraphKey, CudaGraph> graphs = new java.util.HashMap<>();
     private final Gemm gemm;
     private final List<Fp16Overflow> overflows;
     private final int hidden, heads, kvHeads, headDim, inter, vocab, qkvWidth;
     private final float eps, embeddingScale;
     /** Gemma 2 and 3's extra norms, used by every layer when set: post-attention and pre/post-feedforward. */
     private final boolean sandwichNorms;
+    /** The sliding layers' window (Gemma 2 and 3), 0 when every layer is full. */
+    private final int slidingWindow;
     private final CudaSwitches.PrefillAttention prefillAttention = CudaSwitches.prefillAttention();
     private final SequencedSet<CudaKvCache> caches = new LinkedHashSet<>();
 
@@ -196,6 +198,7 @@ public final class CudaBackend implements Backend {
         eps = (float) c.rmsNormEps();
         embeddingScale = c.embeddingScale();
         sandwichNorms = layerPlan.layers().stream().anyMatch(LayerPlan.Layer::sandwichNorms);
+        slidingWindow = layerPlan.layers().stream().mapToInt(LayerPlan.Layer::window).max().orElse(0);
         ownGemv = CudaSwitches.decodeGemv() == CudaSwitches.DecodeGemv.OWN
                 && Kernels.gemvFits(1, hidden) && Kernels.gemvFits(1, c.queryDim()) && Kernels.gemvFits(1, inter);
     }
@@ -511,24 +514,41 @@ public final class CudaBackend implements Backend {
         return slots;
     }
 
-    /** The decode split of {@code rows} rows attending up to {@code positions[b] + 1} keys each. */
-    private Kernels.DecodeSplit decodeSplit(int rows, int[] positions) {
+    /**
+     * How a decode step cuts the keys of its full layers and of its sliding ones: a sliding layer's
+     * rows attend at most its window, so it takes the split of {@code min(longest, window)} keys and
+     * keeps the grid filled at long contexts, where the full layers' long splits would leave its
+     * window to a block or two per kv head. Without sliding layers both are the same.
+     */
+    record DecodeSplits(Kernels.DecodeSplit full, Kernels.DecodeSplit sliding) {
+        Kernels.DecodeSplit of(LayerPlan.Layer layer) {
+            return layer.sliding() ? sliding : full;
+        }
+    }
+
+    /** The decode splits of {@code rows} rows attending up to {@code positions[b] + 1} keys each. */
+    private DecodeSplits decodeSplit(int rows, int[] positions) {
         int maxLength = Arrays.stream(positions).max().orElse(0) + 1;
-        return Kernels.decodeSplit(decodeAttention, rows, maxLength, heads, kvHeads, ctx.info().multiprocessors(),
-                a.partialUnits);
+        Kernels.DecodeSplit full = Kernels.decodeSplit(decodeAttention, rows, maxLength, heads, kvHeads,
+                ctx.info().multiprocessors(), a.partialUnits);
+        if (slidingWindow == 0 || maxLength <= slidingWindow) return new DecodeSplits(full, full);
+        return new DecodeSplits(full, Kernels.decodeSplit(decodeAttention, rows, slidingWindow, heads, kvHeads,
+                ctx.info().multiprocessors(), a.partialUnits));
     }
 
     /**
-     * Decode steps captured as CUDA graphs so far, by (rows bucket, split size); for tests and
+     * Decode steps captured as CUDA graphs so far, by (rows bucket, split sizes); for tests and
      * benchmarks.
      */
     public int capturedGraphs() {
         return graphs.size();
     }
 
-    /** The graph a decode step of {@code bucket} rows cut into {@code split} replays. */
-    private static long graphKey(int bucket, Kernels.DecodeSplit split) {
-        return ((long) bucket << 32) | split.splitTokens();
+    /** The graph a decode step of {@code bucket} rows replays: by its full and sliding layers' split sizes. */
+    private record GraphKey(int bucket, int fullSplitTokens, int slidingSplitTokens) {
+        GraphKey(int bucket, DecodeSplits split) {
+            this(bucket, split.full().splitTokens(), split.sliding().splitTokens());
+        }
     }
 
     /** Where the decode split size, and with it the graph a step replays, changes over the range. */
@@ -537,10 +557,10 @@ public final class CudaBackend implements Backend {
         DecodeBatch.checkPositionRange(rows, maxDecodeBatch(), first, last);
         int bucket = decodeBucket(rows, maxDecodeBatch());
         List<Integer> starts = new ArrayList<>();
-        long previous = -1;
+        GraphKey previous = null;
         for (int p = first; p <= last; p++) {
-            long key = graphKey(bucket, decodeSplit(bucket, new int[] {p}));
-            if (key != previous) starts.add(p);
+            GraphKey key = new GraphKey(bucket, decodeSplit(bucket, new int[] {p}));
+            if (!key.equals(previous)) starts.add(p);
             previous = key;
         }
         return starts.stream().mapToInt(Integer::intValue).toArray();
@@ -595,7 +615,7 @@ public final class CudaBackend implements Backend {
             onHost[b] = samplers[b].options().topK() > a.sampleK || samplers[b].needsHostLogits()
                     || samplers[b].sampleable() < vocab;
         }
-        Kernels.DecodeSplit split = decodeSplit(bucket, positions);
+        DecodeSplits split = decodeSplit(bucket, positions);
         ctx.makeCurrent();
         inputs.begin();
         for (int b = 0; b < bucket; b++) {
@@ -618,10 +638,12 @@ public final class CudaBackend implements Backend {
         inputs.copy(0, a.inputBytes, act(a.inputs), "the decode step's inputs");
         inputs.end();
         if (useGraphs && !ctx.profiling()) {
-            long key = graphKey(bucket, split);
+            GraphKey key = new GraphKey(bucket, split);
             CudaGraph graph = graphs.get(key);
             if (graph == null) {
-                String what = "a decode step of " + bucket + " rows, splits of " + split.splitTokens() + " keys";
+                String what = "a decode step of " + bucket + " rows, splits of " + split.full().splitTokens() + " keys"
+                        + (split.sliding() == split.full() ? ""
+                                : " (sliding layers: " + split.sliding().splitTokens() + ")");
                 graph = CudaGraph.capture(ctx, what, () -> enqueueDecodeStep(bucket, split));
                 graphs.put(key, graph);
             }
@@ -707,7 +729,7 @@ public final class CudaBackend implements Backend {
      * over the same launches as the backend's separate steps (embedding, every layer, the final norm
      * and the logits GEMM), then the sampling kernels, which write the tokens.
      */
-    private void enqueueDecodeStep(int rows, Kernels.DecodeSplit split) {
+    private void enqueueDecodeStep(int rows, DecodeSplits split) {
         prefillSlot = -1;
         Forward.pass(layerPlan, new Forward.Steps() {
             @Override
@@ -794,10 +816,11 @@ public final class CudaBackend implements Backend {
     }
 
     /** The attention block of {@code rows} decode rows (one token per sequence; inputs on the device). */
-    private void enqueueAttention(int layer, int rows, Kernels.DecodeSplit split) {
+    private void enqueueAttention(int layer, int rows, DecodeSplits splits) {
         enqueueAttentionInput(layer, rows);
         long q = act(a.qkv);
         LayerPlan.Layer p = layerPlan.layer(layer);
+        Kernels.DecodeSplit split = splits.of(p);
         launch(Kernels.attentionDecodePartial(split, rows, q, qkvWidth, keys(layer), values(layer), act(a.slots),
                 act(a.lengths), act(a.partialMax), act(a.partialSum), act(a.partialOut), heads, kvHeads, headDim,
                 slotUsed.length, plan.cacheRows(layer), p.queryScale(), p.window(), p.attentionSoftcap()));

@@ -132,6 +132,55 @@ class CudaGemma23GpuTest {
         }
     }
 
+    /**
+     * Past 192 keys the full layer's decode split grows (the stand-in's 3 SMs give 3 splits: 64 keys
+     * each up to 192, then 128), while the sliding layer keeps splits of 64 over its window of 4: a
+     * step at position 200 runs each layer on its own split, eagerly and as a graph, and both match
+     * the CPU (the full layer on the sliding layer's split would miss keys, and come out NaN).
+     */
+    @Test
+    void fullAndSlidingLayersDecodeOnTheirOwnSplits() {
+        long seed = System.nanoTime();
+        System.out.println("CudaGemma23GpuTest splits seed " + seed);
+        int n = 200;
+        try (WeightSource w = Checkpoint.open(TestModels.resolve("tiny-gemma3"));
+             CpuBackend cpu = new CpuBackend(w);
+             CudaBackend gpu = CudaBackend.open(w, CudaBackend.Settings.of(DeviceBudget.parse("2GiB"), 8, 256)
+                     .withMaxSequences(2), LoadListener.NONE)) {
+            int vocab = w.config().vocabSize();
+            int[] tokens = prompt(new SplittableRandom(seed), n, vocab);
+            // Graph changes: where the full layer's split grows (the sliding split stays at 64 past the window).
+            int[] warmUp = gpu.decodeWarmUpPositions(1, 1, 250);
+            System.out.println("  warm-up positions " + Arrays.toString(warmUp) + " on "
+                    + gpu.device().multiprocessors() + " SMs");
+            Forward fc = new Forward(cpu), fg = new Forward(gpu);
+            try (KvCache cc = cpu.newCache(256); KvCache gc = gpu.newCache(256); KvCache fused = gpu.newCache(256)) {
+                float[] want = fc.run(tokens, cc, 0, 1);
+                float[] got = fg.run(tokens, gc, 0, 1);
+                fg.run(tokens, fused, 0, 1);
+                double prefill = relativeError(got, want);
+                System.out.printf("  200-token prefill, last position: logits relative error %.2e%n", prefill);
+                assertTrue(prefill <= POSITION_TOLERANCE, "prefill " + prefill);
+                Sampler[] greedy = {new Sampler(GenerationOptions.greedy(4))};
+                int token = Sampler.argmax(want, 0, vocab);
+                for (int step = 0; step < 2; step++) {
+                    int[] one = {token};
+                    int[] at = {n + step};
+                    float[] c = fc.decode(one, new KvCache[] {cc}, at, null);
+                    float[] e = fg.decode(one, new KvCache[] {gc}, at, null);
+                    int[] picked = gpu.decodeStep(one, new KvCache[] {fused}, at, greedy);
+                    float[] g = gpu.decodeLogits(1);
+                    double eager = relativeError(e, c), graph = relativeError(g, c);
+                    System.out.printf("  decode position %d: eager %.2e, graph %.2e%n", n + step, eager, graph);
+                    assertTrue(eager <= POSITION_TOLERANCE && graph <= POSITION_TOLERANCE,
+                            "position " + (n + step) + ": eager " + eager + ", graph " + graph);
+                    assertEquals(Sampler.argmax(g, 0, vocab), picked[0], "the device's greedy pick");
+                    token = Sampler.argmax(c, 0, vocab);
+                }
+            }
+        }
+    }
+
     private static int[] prompt(SplittableRandom random, int n, int vocab) {
         int[] t = new int[n];
         t[0] = 2;
