@@ -7,6 +7,11 @@
 // group, sequence) writes an unnormalised partial result, and a combine kernel merges the splits.
 // Prefill (n prompt tokens of one sequence) is tiled over query rows and keys with an online
 // softmax; every product is fp32 on CUDA cores.
+//
+// Gemma 2 and 3: a sliding layer (window > 0) lets the query at position i see key j only when
+// i - j < window, and its cache is a ring: position p sits in row p % max_tokens, max_tokens being
+// that layer's rows per slot (a full layer's context; the positions then never wrap). A soft-cap
+// (softcap > 0, Gemma 2) turns each scaled score s into softcap * tanh(s / softcap) before the mask.
 #include "common.cuh"
 
 constexpr int ATTENTION_MAX_HEAD_DIM = 256;
@@ -34,10 +39,40 @@ static_assert(DECODE_THREADS >= ATTENTION_MAX_HEAD_DIM, "one thread per output d
 static_assert(PREFILL_THREADS == (PREFILL_ROWS / PREFILL_ROWS_PER_THREAD) * PREFILL_COLS, "thread grid");
 static_assert(PREFILL_THREADS == ATTENTION_MAX_HEAD_DIM, "one thread per staged value dim");
 
+namespace gemma4j {
+
+// The first key a query at position pos - 1 of a sequence of `length` keys sees: 0, or the
+// oldest of its window.
+__device__ __forceinline__ int first_visible_key(int length, int window) {
+    return window > 0 && length > window ? length - window : 0;
+}
+
+// Gemma 2's soft-cap of a scaled score: cap * tanh(s / cap) in fp32; none for cap <= 0. `inv_cap`
+// is 1 / cap (fp32, computed once per kernel). tanh(x) is sign(x) (1 - e) / (1 + e) with
+// e = expf(-2|x|), the quotient by __fdividef (1 + e lies in [1, 2], where it is within 2 ulp): all
+// within about 3e-7 of tanh (absolute; a score moves by under cap * 3e-7, 1.5e-5 at cap 50). tanhf
+// and IEEE divisions keep a slow-path call in the prefill's key loop, whose saved registers spilled.
+__device__ __forceinline__ float soft_cap(float s, float cap, float inv_cap) {
+    if (!(cap > 0.0f)) return s;
+    const float x = s * inv_cap;
+    const float e = expf(-2.0f * fabsf(x));
+    return copysignf(cap * __fdividef(1.0f - e, 1.0f + e), x);
+}
+
+// The ring row of key position `row0_key + t`, given `row0` = row0_key % max_tokens and 0 <= t < max_tokens.
+__device__ __forceinline__ int ring_next(int row0, int t, int max_tokens) {
+    const int r = row0 + t;
+    return r >= max_tokens ? r - max_tokens : r;
+}
+
+}  // namespace gemma4j
+
 // One block of a flash-decoding grid (max_splits, kv_heads * ceil(group / heads_per_block), batch):
-// which sequence, split, kv head and query heads it serves and which keys it reads. A sequence whose
-// slot is outside [0, num_slots), whose length is outside [1, max_tokens] or needs more than
-// max_splits splits is counted once in bad_entries (when not null) and has no keys.
+// which sequence, split, kv head and query heads it serves and which keys it reads. The keys of a
+// sequence of length L are [first, L), first = max(0, L - window) on a sliding layer, else 0; the
+// splits cut that range. A sequence whose slot is outside [0, num_slots), whose length is below 1,
+// whose L - first keys exceed max_tokens (its layer's rows) or need more than max_splits splits is
+// counted once in bad_entries (when not null) and has no keys.
 struct DecodeBlock {
     int b, split, max_splits, kv_head, first_head, block_heads, slot, key_begin, key_end;
     bool has_keys;  // false: the block returns at once (rejected sequence, or a split past its end)
@@ -46,7 +81,7 @@ struct DecodeBlock {
 __device__ __forceinline__ DecodeBlock decode_block(int heads_per_block, int heads, int kv_heads,
                                                     const int* __restrict__ slots, const int* __restrict__ lengths,
                                                     int num_slots, int max_tokens, int split_tokens,
-                                                    int* __restrict__ bad_entries) {
+                                                    int window, int* __restrict__ bad_entries) {
     DecodeBlock d;
     d.b = blockIdx.z;
     d.split = blockIdx.x;
@@ -58,10 +93,12 @@ __device__ __forceinline__ DecodeBlock decode_block(int heads_per_block, int hea
     d.block_heads = min(heads_per_block, d.kv_head * group + group - d.first_head);
     d.slot = slots[d.b];
     const int length = lengths[d.b];
-    d.key_begin = d.split * split_tokens;
+    const int first = gemma4j::first_visible_key(length, window);
+    const int span = length - first;
+    d.key_begin = first + d.split * split_tokens;
     d.key_end = min(length, d.key_begin + split_tokens);
-    if (d.slot < 0 || d.slot >= num_slots || length < 1 || length > max_tokens ||
-        (length + split_tokens - 1) / split_tokens > d.max_splits) {
+    if (d.slot < 0 || d.slot >= num_slots || length < 1 || span > max_tokens ||
+        (span + split_tokens - 1) / split_tokens > d.max_splits) {
         if (d.split == 0 && blockIdx.y == 0 && threadIdx.x == 0 && bad_entries != nullptr) {
             atomicAdd(bad_entries, 1);
         }
@@ -75,16 +112,20 @@ __device__ __forceinline__ DecodeBlock decode_block(int heads_per_block, int hea
 // Decode, step 1: partial attention of one split.
 //
 // q        fp16, sequence b's query heads at q + b*q_row_stride, [heads, head_dim]
-// k_cache, v_cache  fp16, one layer, [num_slots, kv_heads, max_tokens, head_dim]
-// slots    int32 [batch], lengths int32 [batch]: sequence b attends keys [0, lengths[b]) of slot
-//          slots[b] (its new token included: rope_and_cache runs first)
+// k_cache, v_cache  fp16, one layer, [num_slots, kv_heads, max_tokens, head_dim]; position p in row
+//          p % max_tokens (the identity on a full layer, whose positions stay below max_tokens)
+// slots    int32 [batch], lengths int32 [batch]: sequence b attends keys [first, lengths[b]) of slot
+//          slots[b] (its new token included: rope_and_cache runs first), first = max(0, lengths[b] -
+//          window) when window > 0, else 0
 // partial_max, partial_sum  fp32 [batch, heads, max_splits]; partial_out fp32 [batch, heads,
 //          max_splits, head_dim]: per split, the maximum score m, sum of exp(score - m) and
 //          sum of exp(score - m) * v. max_splits = gridDim.x.
-// scale    multiplies q.k (1/sqrt(head_dim))
+// scale    multiplies q.k (query_pre_attn_scalar^-0.5; 1/sqrt(head_dim) for Gemma 1)
+// window   sliding layers: the keys a query sees (0: all, a full layer)
+// softcap  scores become softcap * tanh(score / softcap) (0: none)
 // bad_entries  int32 counter or null: +1 per sequence whose slot is outside [0, num_slots), whose
-//          length is outside [1, max_tokens] or needs more than max_splits splits; that sequence's
-//          partials are not written and attention_decode_combine writes NaN for it.
+//          length is below 1, whose keys exceed max_tokens or need more than max_splits splits; that
+//          sequence's partials are not written and attention_decode_combine writes NaN for it.
 // grid (max_splits, kv_heads * ceil(group / 8), batch), block (DECODE_THREADS).
 template <typename T>
 __device__ __forceinline__ void attention_decode_partial_impl(const T* __restrict__ q, long long q_row_stride,
@@ -92,8 +133,8 @@ __device__ __forceinline__ void attention_decode_partial_impl(const T* __restric
                          const int* __restrict__ slots, const int* __restrict__ lengths,
                          float* __restrict__ partial_max, float* __restrict__ partial_sum,
                          float* __restrict__ partial_out, int heads, int kv_heads, int head_dim,
-                         int num_slots, int max_tokens, int split_tokens, float scale,
-                         int* __restrict__ bad_entries) {
+                         int num_slots, int max_tokens, int split_tokens, float scale, int window,
+                         float softcap, int* __restrict__ bad_entries) {
     __shared__ __align__(16) float q_shared[DECODE_HEADS][ATTENTION_MAX_HEAD_DIM];
     __shared__ float scores[DECODE_HEADS][DECODE_KEY_TILE];  // scores, then exp(score - max)
     __shared__ float running_max[DECODE_HEADS];
@@ -101,8 +142,9 @@ __device__ __forceinline__ void attention_decode_partial_impl(const T* __restric
     __shared__ float rescale[DECODE_HEADS];
 
     const DecodeBlock blk = decode_block(DECODE_HEADS, heads, kv_heads, slots, lengths, num_slots, max_tokens,
-                                         split_tokens, bad_entries);
+                                         split_tokens, window, bad_entries);
     if (!blk.has_keys) return;
+    const float inv_softcap = softcap > 0.0f ? 1.0f / softcap : 0.0f;
     const int b = blk.b, split = blk.split, max_splits = blk.max_splits, kv_head = blk.kv_head;
     const int first_head = blk.first_head, block_heads = blk.block_heads, slot = blk.slot;
     const int key_begin = blk.key_begin, key_end = blk.key_end;
@@ -136,6 +178,7 @@ __device__ __forceinline__ void attention_decode_partial_impl(const T* __restric
 
     for (int tile = key_begin; tile < key_end; tile += DECODE_KEY_TILE) {
         const int tile_len = min(DECODE_KEY_TILE, key_end - tile);
+        const int tile_row = tile % max_tokens;  // the ring row of key `tile`; the tile may wrap once
 
         // Scores: warp w takes keys w, w + 8, ...; its lanes split head_dim 8 dims each.
         uint4 k_raw[DECODE_KEYS_PER_WARP];
@@ -143,7 +186,8 @@ __device__ __forceinline__ void attention_decode_partial_impl(const T* __restric
         for (int r = 0; r < DECODE_KEYS_PER_WARP; ++r) {
             const int t = warp + r * DECODE_WARPS;
             if (t < tile_len && lane_active) {
-                k_raw[r] = *reinterpret_cast<const uint4*>(keys + (long long)(tile + t) * head_dim + lane_dim);
+                k_raw[r] = *reinterpret_cast<const uint4*>(
+                    keys + (long long)gemma4j::ring_next(tile_row, t, max_tokens) * head_dim + lane_dim);
             } else {
                 k_raw[r] = make_uint4(0u, 0u, 0u, 0u);
             }
@@ -164,7 +208,7 @@ __device__ __forceinline__ void attention_decode_partial_impl(const T* __restric
                         float dot = qa.x * kf[0] + qa.y * kf[1] + qa.z * kf[2] + qa.w * kf[3];
                         dot += qb.x * kf[4] + qb.y * kf[5] + qb.z * kf[6] + qb.w * kf[7];
                         dot = gemma4j::warp_sum(dot);
-                        if (lane == 0) scores[j][t] = dot * scale;
+                        if (lane == 0) scores[j][t] = gemma4j::soft_cap(dot * scale, softcap, inv_softcap);
                     }
                 }
             }
@@ -199,7 +243,8 @@ __device__ __forceinline__ void attention_decode_partial_impl(const T* __restric
                 if (j < block_heads) acc[j] *= rescale[j];
             }
             for (int t = 0; t < tile_len; ++t) {
-                const float v = gemma4j::to_float(values[(long long)(tile + t) * head_dim + out_dim]);
+                const float v = gemma4j::to_float(
+                    values[(long long)gemma4j::ring_next(tile_row, t, max_tokens) * head_dim + out_dim]);
 #pragma unroll
                 for (int j = 0; j < DECODE_HEADS; ++j) {
                     if (j < block_heads) acc[j] += scores[j][t] * v;
@@ -228,11 +273,11 @@ attention_decode_partial(const __half* __restrict__ q, long long q_row_stride,
                          const int* __restrict__ slots, const int* __restrict__ lengths,
                          float* __restrict__ partial_max, float* __restrict__ partial_sum,
                          float* __restrict__ partial_out, int heads, int kv_heads, int head_dim,
-                         int num_slots, int max_tokens, int split_tokens, float scale,
-                         int* __restrict__ bad_entries) {
+                         int num_slots, int max_tokens, int split_tokens, float scale, int window,
+                         float softcap, int* __restrict__ bad_entries) {
     attention_decode_partial_impl<__half>(
         q, q_row_stride, k_cache, v_cache, slots, lengths, partial_max, partial_sum, partial_out, heads,
-        kv_heads, head_dim, num_slots, max_tokens, split_tokens, scale, bad_entries);
+        kv_heads, head_dim, num_slots, max_tokens, split_tokens, scale, window, softcap, bad_entries);
 }
 
 // bf16 q and caches (--compute bf16), otherwise as attention_decode_partial.
@@ -242,16 +287,16 @@ attention_decode_partial_bf16(const __nv_bfloat16* __restrict__ q, long long q_r
                               const int* __restrict__ slots, const int* __restrict__ lengths,
                               float* __restrict__ partial_max, float* __restrict__ partial_sum,
                               float* __restrict__ partial_out, int heads, int kv_heads, int head_dim,
-                              int num_slots, int max_tokens, int split_tokens, float scale,
-                              int* __restrict__ bad_entries) {
+                              int num_slots, int max_tokens, int split_tokens, float scale, int window,
+                              float softcap, int* __restrict__ bad_entries) {
     attention_decode_partial_impl<__nv_bfloat16>(
         q, q_row_stride, k_cache, v_cache, slots, lengths, partial_max, partial_sum, partial_out, heads,
-        kv_heads, head_dim, num_slots, max_tokens, split_tokens, scale, bad_entries);
+        kv_heads, head_dim, num_slots, max_tokens, split_tokens, scale, window, softcap, bad_entries);
 }
 
 // Decode, step 2: merges the splits of attention_decode_partial.
 //
-// partial_*, slots, lengths  as in attention_decode_partial (same max_splits, split_tokens)
+// partial_*, slots, lengths  as in attention_decode_partial (same max_splits, split_tokens, window)
 // out      fp16, sequence b's heads at out + b*out_row_stride, [heads, head_dim], written:
 //          sum_s exp(m_s - M) * acc_s / sum_s exp(m_s - M) * l_s, saturated; NaN for a sequence
 //          that attention_decode_partial rejected.
@@ -261,14 +306,15 @@ __device__ __forceinline__ void attention_decode_combine_impl(const float* __res
                          const float* __restrict__ partial_out, const int* __restrict__ slots,
                          const int* __restrict__ lengths, T* __restrict__ out,
                          long long out_row_stride, int heads, int head_dim, int num_slots,
-                         int max_tokens, int max_splits, int split_tokens) {
+                         int max_tokens, int max_splits, int split_tokens, int window) {
     const int h = blockIdx.x;
     const int b = blockIdx.y;
     T* o = out + b * out_row_stride + (long long)h * head_dim;
     const int slot = slots[b];
     const int length = lengths[b];
-    const int splits = length >= 1 ? (length + split_tokens - 1) / split_tokens : 0;
-    if (slot < 0 || slot >= num_slots || length < 1 || length > max_tokens || splits > max_splits) {
+    const int span = length - gemma4j::first_visible_key(length, window);
+    const int splits = length >= 1 ? (span + split_tokens - 1) / split_tokens : 0;
+    if (slot < 0 || slot >= num_slots || length < 1 || span > max_tokens || splits > max_splits) {
         for (int d = threadIdx.x; d < head_dim; d += blockDim.x) o[d] = gemma4j::store_saturated<T>(nanf(""));
         return;
     }
@@ -293,10 +339,10 @@ attention_decode_combine(const float* __restrict__ partial_max, const float* __r
                          const float* __restrict__ partial_out, const int* __restrict__ slots,
                          const int* __restrict__ lengths, __half* __restrict__ out,
                          long long out_row_stride, int heads, int head_dim, int num_slots,
-                         int max_tokens, int max_splits, int split_tokens) {
+                         int max_tokens, int max_splits, int split_tokens, int window) {
     attention_decode_combine_impl<__half>(
         partial_max, partial_sum, partial_out, slots, lengths, out, out_row_stride, heads, head_dim,
-        num_slots, max_tokens, max_splits, split_tokens);
+        num_slots, max_tokens, max_splits, split_tokens, window);
 }
 
 // bf16 output (--compute bf16), otherwise as attention_decode_combine.
@@ -305,22 +351,26 @@ attention_decode_combine_bf16(const float* __restrict__ partial_max, const float
                               const float* __restrict__ partial_out, const int* __restrict__ slots,
                               const int* __restrict__ lengths, __nv_bfloat16* __restrict__ out,
                               long long out_row_stride, int heads, int head_dim, int num_slots,
-                              int max_tokens, int max_splits, int split_tokens) {
+                              int max_tokens, int max_splits, int split_tokens, int window) {
     attention_decode_combine_impl<__nv_bfloat16>(
         partial_max, partial_sum, partial_out, slots, lengths, out, out_row_stride, heads, head_dim,
-        num_slots, max_tokens, max_splits, split_tokens);
+        num_slots, max_tokens, max_splits, split_tokens, window);
 }
 
 // Prefill: n query tokens of one sequence at positions start_pos .. start_pos + n - 1; query
-// token i attends cache keys [0, start_pos + i] of `slot` (its own and earlier prompt tokens are
-// already in the cache: rope_and_cache runs first).
+// token i attends cache keys [0, start_pos + i] of `slot`, on a sliding layer only the last
+// `window` of them (its own and earlier prompt tokens are already in the cache: rope_and_cache
+// runs first).
 //
 // q        fp16, token i's query heads at q + i*q_row_stride, [heads, head_dim]
 // k_cache, v_cache  fp16, one layer, [num_slots, kv_heads, max_tokens, head_dim]
 // out      fp16, token i's heads at out + i*out_row_stride, [heads, head_dim], written (saturated)
-// scale    multiplies q.k (1/sqrt(head_dim))
-// The host guarantees 0 <= slot < num_slots and 0 <= start_pos, start_pos + n <= max_tokens; the
-// kernel writes NaN to its rows otherwise.
+// scale    multiplies q.k (query_pre_attn_scalar^-0.5; 1/sqrt(head_dim) for Gemma 1)
+// window, softcap  as in attention_decode_partial
+// The host guarantees 0 <= slot < num_slots, 0 <= start_pos, and that the ring holds every key the
+// chunk attends: start_pos + n <= max_tokens (no position wraps), or on a sliding layer
+// n + window - 1 <= max_tokens (the chunk's keys, written first, overwrite none of the window before
+// it); the kernel writes NaN to its rows otherwise.
 // grid (ceil(n * group / PREFILL_ROWS), kv_heads), block (PREFILL_THREADS); thread (ty = tid / 16,
 // tx = tid % 16) owns query rows 2ty and 2ty + 1 of the tile, key columns tx + 16c and output dims
 // tx + 16c. Two rows per thread keep it within 128 registers (two blocks per SM) without spilling.
@@ -329,7 +379,7 @@ __device__ __forceinline__ void attention_prefill_impl(const T* __restrict__ q, 
                   const T* __restrict__ k_cache, const T* __restrict__ v_cache,
                   T* __restrict__ out, long long out_row_stride, int slot, int start_pos,
                   int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
-                  float scale) {
+                  float scale, int window, float softcap) {
     // Staging area: q and k chunks while scoring, then value rows while accumulating.
     constexpr int kQkStride = PREFILL_DIM_CHUNK + 1;  // +1: conflict-free column reads
     constexpr int kStageFloats = PREFILL_V_KEYS * ATTENTION_MAX_HEAD_DIM;
@@ -356,7 +406,8 @@ __device__ __forceinline__ void attention_prefill_impl(const T* __restrict__ q, 
     for (int i = 0; i < PREFILL_ROWS_PER_THREAD; ++i) {
         row_pos[i] = start_pos + min(row0 + ty * PREFILL_ROWS_PER_THREAD + i, rows - 1) / group;
     }
-    if (slot < 0 || slot >= num_slots || start_pos < 0 || start_pos + n > max_tokens) {
+    const bool ring_holds_keys = start_pos + n <= max_tokens || (window > 0 && n + window - 1 <= max_tokens);
+    if (slot < 0 || slot >= num_slots || start_pos < 0 || !ring_holds_keys) {
         for (int e = tid; e < PREFILL_ROWS * head_dim; e += PREFILL_THREADS) {
             const int row = row0 + e / head_dim;
             if (row >= rows) continue;
@@ -370,7 +421,9 @@ __device__ __forceinline__ void attention_prefill_impl(const T* __restrict__ q, 
     const T* keys = k_cache + head_offset;
     const T* values = v_cache + head_offset;
     const int last_row = min(row0 + PREFILL_ROWS, rows) - 1;
-    const int key_end = start_pos + last_row / group + 1;  // keys [0, key_end) are visible to some row
+    const int key_end = start_pos + last_row / group + 1;  // keys [key_begin, key_end) are visible to some row
+    const int key_begin = gemma4j::first_visible_key(start_pos + row0 / group + 1, window);
+    const float inv_softcap = softcap > 0.0f ? 1.0f / softcap : 0.0f;
 
     float row_max[PREFILL_ROWS_PER_THREAD];
     float row_sum[PREFILL_ROWS_PER_THREAD];
@@ -383,7 +436,8 @@ __device__ __forceinline__ void attention_prefill_impl(const T* __restrict__ q, 
         for (int c = 0; c < PREFILL_DIMS_PER_THREAD; ++c) acc[i][c] = 0.0f;
     }
 
-    for (int key0 = 0; key0 < key_end; key0 += PREFILL_KEYS) {
+    for (int key0 = key_begin; key0 < key_end; key0 += PREFILL_KEYS) {
+        const int tile_row = key0 % max_tokens;  // the ring row of key0; the tile may wrap once
         float s[PREFILL_ROWS_PER_THREAD][PREFILL_KEYS_PER_THREAD];
 #pragma unroll
         for (int i = 0; i < PREFILL_ROWS_PER_THREAD; ++i) {
@@ -411,7 +465,10 @@ __device__ __forceinline__ void attention_prefill_impl(const T* __restrict__ q, 
                 const int dd = e % PREFILL_DIM_CHUNK;
                 const int d = d0 + dd;
                 k_tile[(e / PREFILL_DIM_CHUNK) * kQkStride + dd] =
-                    (key < key_end && d < head_dim) ? gemma4j::to_float(keys[(long long)key * head_dim + d]) : 0.0f;
+                    (key < key_end && d < head_dim)
+                        ? gemma4j::to_float(
+                              keys[(long long)gemma4j::ring_next(tile_row, key - key0, max_tokens) * head_dim + d])
+                        : 0.0f;
             }
             __syncthreads();
 #pragma unroll 8
@@ -435,20 +492,24 @@ __device__ __forceinline__ void attention_prefill_impl(const T* __restrict__ q, 
             __syncthreads();
         }
 
-        // Causal mask and online softmax; a row's 64 scores live in the 16 lanes sharing its ty.
+        // Soft-cap, causal and window mask, online softmax; a row's 64 scores live in the 16 lanes
+        // sharing its ty.
 #pragma unroll
         for (int i = 0; i < PREFILL_ROWS_PER_THREAD; ++i) {
             float tile_max = -INFINITY;
 #pragma unroll
             for (int c = 0; c < PREFILL_KEYS_PER_THREAD; ++c) {
                 const int key = key0 + tx + PREFILL_COLS * c;
-                s[i][c] = (key <= row_pos[i]) ? s[i][c] * scale : -INFINITY;
+                const bool visible = key <= row_pos[i] && (window <= 0 || row_pos[i] - key < window);
+                s[i][c] = visible ? gemma4j::soft_cap(s[i][c] * scale, softcap, inv_softcap) : -INFINITY;
                 tile_max = fmaxf(tile_max, s[i][c]);
             }
             for (int offset = PREFILL_COLS / 2; offset > 0; offset >>= 1) {
                 tile_max = fmaxf(tile_max, __shfl_xor_sync(gemma4j::kFullMask, tile_max, offset));
             }
-            // Key 0 is in the first tile and visible to every row, so new_max is finite.
+            // Every row sees a key of the first tile, so new_max is finite: the tile starts at the
+            // first row's first visible key, and a later row (at most 31 positions on) sees its own
+            // first visible key, at most 31 keys further and no earlier.
             const float new_max = fmaxf(row_max[i], tile_max);
             const float alpha = expf(row_max[i] - new_max);
             float tile_sum = 0.0f;
@@ -475,7 +536,10 @@ __device__ __forceinline__ void attention_prefill_impl(const T* __restrict__ q, 
             for (int t = 0; t < PREFILL_V_KEYS; ++t) {
                 const int key = key0 + v0 + t;
                 v_tile[t * ATTENTION_MAX_HEAD_DIM + tid] =
-                    (key < key_end && tid < head_dim) ? gemma4j::to_float(values[(long long)key * head_dim + tid]) : 0.0f;
+                    (key < key_end && tid < head_dim)
+                        ? gemma4j::to_float(
+                              values[(long long)gemma4j::ring_next(tile_row, key - key0, max_tokens) * head_dim + tid])
+                        : 0.0f;
             }
             __syncthreads();
 #pragma unroll 4
@@ -513,10 +577,10 @@ attention_prefill(const __half* __restrict__ q, long long q_row_stride,
                   const __half* __restrict__ k_cache, const __half* __restrict__ v_cache,
                   __half* __restrict__ out, long long out_row_stride, int slot, int start_pos,
                   int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
-                  float scale) {
+                  float scale, int window, float softcap) {
     attention_prefill_impl<__half>(
         q, q_row_stride, k_cache, v_cache, out, out_row_stride, slot, start_pos, n, heads, kv_heads, head_dim,
-        num_slots, max_tokens, scale);
+        num_slots, max_tokens, scale, window, softcap);
 }
 
 // bf16 q, caches and output (--compute bf16), otherwise as attention_prefill.
@@ -525,8 +589,8 @@ attention_prefill_bf16(const __nv_bfloat16* __restrict__ q, long long q_row_stri
                        const __nv_bfloat16* __restrict__ k_cache, const __nv_bfloat16* __restrict__ v_cache,
                        __nv_bfloat16* __restrict__ out, long long out_row_stride, int slot, int start_pos,
                        int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
-                       float scale) {
+                       float scale, int window, float softcap) {
     attention_prefill_impl<__nv_bfloat16>(
         q, q_row_stride, k_cache, v_cache, out, out_row_stride, slot, start_pos, n, heads, kv_heads, head_dim,
-        num_slots, max_tokens, scale);
+        num_slots, max_tokens, scale, window, softcap);
 }

@@ -96,8 +96,9 @@ __device__ __forceinline__ void decode_vector_partial(
     constexpr int MERGE_HEADS = H < DECODE_VECTOR_MERGE_HEADS ? H : DECODE_VECTOR_MERGE_HEADS;
     static_assert(VALUES <= 32 && 32 % VALUES == 0, "a step's dots fold onto the warp's lanes");
 
+    // Full attention only (window 0): the backend runs sliding layers on attention_decode_partial.
     const DecodeBlock blk = decode_block(H, heads, kv_heads, slots, lengths, num_slots, max_tokens, split_tokens,
-                                         bad_entries);
+                                         0, bad_entries);
     if (!blk.has_keys) return;
     const int b = blk.b, split = blk.split, max_splits = blk.max_splits;
     const int first_head = blk.first_head, block_heads = blk.block_heads;

@@ -11,3 +11,4 @@
 #include "sampling.cu"
 #include "synthetic.cu"
 #include "gemv.cu"
+#include "softcap.cu"

@@ -52,3 +52,47 @@ rmsnorm_bf16(const float* __restrict__ x, const __nv_bfloat16* __restrict__ weig
              int n, int hidden, float eps, unsigned* __restrict__ range, int range_stride, int site) {
     gemma4j::rmsnorm(x, weight, y, n, hidden, eps, range, range_stride, site);
 }
+
+// Gemma 2 and 3's norms of a block's output: residual += (x * inv_rms) * (1 + w) per row, x the
+// fp32 output of o_proj (post_attention_layernorm) or down_proj (post_feedforward_layernorm); the
+// normed row is added in fp32 and never rounded to 16 bits.
+//
+// x         fp32 [n, hidden], read
+// weight    fp16 [hidden], the checkpoint's w (offset from 1)
+// residual  fp32 [n, hidden], accumulated
+// A row of x holding inf or NaN makes its residual row NaN, which the next rmsnorm_f16 flags.
+// grid (n), block (RMSNORM_THREADS); one block reduces one row.
+namespace gemma4j {
+
+template <typename T>
+__device__ __forceinline__ void rmsnorm_add(const float* __restrict__ x, const T* __restrict__ weight,
+                                            float* __restrict__ residual, int n, int hidden, float eps) {
+    __shared__ float scratch[32];
+    const int row = blockIdx.x;
+    if (row >= n) return;
+    const float* xr = x + (long long)row * hidden;
+    float* hr = residual + (long long)row * hidden;
+    float squares = 0.0f;
+    for (int d = threadIdx.x; d < hidden; d += blockDim.x) squares += xr[d] * xr[d];
+    const float total = block_sum(squares, scratch);
+    const float inv_rms = 1.0f / sqrtf(total / (float)hidden + eps);
+    for (int d = threadIdx.x; d < hidden; d += blockDim.x) {
+        const float normed = __fmul_rn(xr[d], inv_rms);
+        hr[d] = __fadd_rn(hr[d], __fmul_rn(normed, 1.0f + to_float(weight[d])));
+    }
+}
+
+}  // namespace gemma4j
+
+extern "C" __global__ void __launch_bounds__(RMSNORM_THREADS)
+rmsnorm_add_f32(const float* __restrict__ x, const __half* __restrict__ weight, float* __restrict__ residual,
+                int n, int hidden, float eps) {
+    gemma4j::rmsnorm_add(x, weight, residual, n, hidden, eps);
+}
+
+// bf16 weight (--compute bf16), otherwise as rmsnorm_add_f32.
+extern "C" __global__ void __launch_bounds__(RMSNORM_THREADS)
+rmsnorm_add_f32_bf16(const float* __restrict__ x, const __nv_bfloat16* __restrict__ weight,
+                     float* __restrict__ residual, int n, int hidden, float eps) {
+    gemma4j::rmsnorm_add(x, weight, residual, n, hidden, eps);
+}

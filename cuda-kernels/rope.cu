@@ -9,6 +9,9 @@
 #include "common.cuh"
 
 constexpr int ROPE_THREADS = 128;
+constexpr int ROPE_WARPS = ROPE_THREADS / 32;
+// Most heads + kv_heads with q/k norms: their inverse RMS live in shared memory (Gemma 3 27B: 48).
+constexpr int ROPE_MAX_NORM_HEADS = 256;
 
 namespace gemma4j {
 
@@ -26,33 +29,39 @@ __device__ __forceinline__ float rope_inv_freq(int i, int head_dim, float theta)
 // q        fp16, token t's heads at q + t*q_row_stride, [heads, head_dim]; rotated in place
 // k, v     fp16, token t at k + t*k_row_stride (v + t*v_row_stride), [kv_heads, head_dim]; read only
 // k_cache, v_cache  fp16 caches of one layer, layout above; the rotated k and the v of token t are
-//          written at (slots[t], h, positions[t], :)
+//          written at (slots[t], h, positions[t], :), or on a ring (ring != 0: a sliding layer of
+//          Gemma 2 and 3) at row positions[t] % max_tokens
 // slots, positions  int32 [n]: each token's sequence slot and position (0-based)
-// theta    RoPE base (10000 for Gemma)
+// theta    RoPE base (10000 for Gemma; per layer kind for Gemma 3)
+// factor   linear RoPE scaling: inv_freq[i] / factor in fp32, i.e. positions divided by it (1: none)
+// q_norm, k_norm  fp16 [head_dim] or both null: Gemma 3's per-head RMSNorm of q and k before RoPE,
+//          x * (1 / sqrtf(mean over head_dim of x^2 + eps)) * (1 + w) in fp32 (as rmsnorm_f16)
+// eps      their epsilon (rms_norm_eps)
 // bad_entries  int32 counter or null: +1 per token whose slot is outside [0, num_slots) or whose
-//          position is outside [0, max_tokens); such a token is left untouched (q not rotated,
-//          nothing written to the cache).
+//          position is negative or, off a ring, not below max_tokens; such a token is left
+//          untouched (q not rotated, nothing written to the cache).
 // angle = float(position) * inv_freq[i] (fp32 product); cos and sin are evaluated in double and
 // rounded to fp32, then out_i = x_i*cos - x_{i+half}*sin, out_{i+half} = x_{i+half}*cos + x_i*sin in
 // fp32 with no fused multiply-add, saturated to fp16.
 // range, range_stride, site  range flags (common.cuh) or null, site = layer * 8 + kRangeQkv: q, k
 //          and v values that are inf or NaN as read (the q/k/v GEMM's fp16 output overflowed) are
 //          noted at `site`, rotated q and k that saturate at site + 1 (kRangeRope).
-// head_dim must be even. grid (n), block (ROPE_THREADS).
+// head_dim must be even; with norms heads + kv_heads <= ROPE_MAX_NORM_HEADS. grid (n), block (ROPE_THREADS).
 template <typename T>
 __device__ __forceinline__ void rope_and_cache_impl(T* __restrict__ q, long long q_row_stride,
                const T* __restrict__ k, long long k_row_stride,
                const T* __restrict__ v, long long v_row_stride,
                T* __restrict__ k_cache, T* __restrict__ v_cache,
                const int* __restrict__ slots, const int* __restrict__ positions,
-               int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
-               float theta, int* __restrict__ bad_entries, unsigned* __restrict__ range,
-               int range_stride, int site) {
+               int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens, int ring,
+               float theta, float factor, const T* __restrict__ q_norm, const T* __restrict__ k_norm, float eps,
+               int* __restrict__ bad_entries, unsigned* __restrict__ range, int range_stride, int site) {
+    __shared__ float inv_rms[ROPE_MAX_NORM_HEADS];
     const int t = blockIdx.x;
     if (t >= n) return;
     const int slot = slots[t];
     const int pos = positions[t];
-    if (slot < 0 || slot >= num_slots || pos < 0 || pos >= max_tokens) {
+    if (slot < 0 || slot >= num_slots || pos < 0 || (ring == 0 && pos >= max_tokens)) {
         if (threadIdx.x == 0 && bad_entries != nullptr) atomicAdd(bad_entries, 1);
         return;
     }
@@ -61,19 +70,47 @@ __device__ __forceinline__ void rope_and_cache_impl(T* __restrict__ q, long long
     const T* kt = k + t * k_row_stride;
     const T* vt = v + t * v_row_stride;
     const long long cache_head_stride = (long long)max_tokens * head_dim;
-    const long long cache_row = ((long long)slot * kv_heads * max_tokens + pos) * head_dim;
+    const int row = ring != 0 ? pos % max_tokens : pos;
+    const long long cache_row = ((long long)slot * kv_heads * max_tokens + row) * head_dim;
+    const bool norms = q_norm != nullptr;  // uniform across the block
+    if (norms) {
+        // Warp w reduces heads w, w + 4, ... (q heads, then k heads) over head_dim.
+        const int lane = threadIdx.x & 31;
+        for (int h = threadIdx.x >> 5; h < heads + kv_heads; h += ROPE_WARPS) {
+            const T* x = h < heads ? qt + (long long)h * head_dim : kt + (long long)(h - heads) * head_dim;
+            float squares = 0.0f;
+            for (int d = lane; d < head_dim; d += 32) {
+                const float xv = gemma4j::to_float(x[d]);
+                squares += xv * xv;
+            }
+            squares = gemma4j::warp_sum(squares);
+            if (lane == 0) inv_rms[h] = 1.0f / sqrtf(squares / (float)head_dim + eps);
+        }
+        __syncthreads();
+    }
     unsigned read = 0u, rotated = 0u;
     for (int i = threadIdx.x; i < half; i += blockDim.x) {
-        const float angle = (float)pos * gemma4j::rope_inv_freq(i, head_dim, theta);
+        float inv_freq = gemma4j::rope_inv_freq(i, head_dim, theta);
+        if (factor != 1.0f) inv_freq = inv_freq / factor;
+        const float angle = (float)pos * inv_freq;
+        // (1 + w) of the two dims this thread rotates, for q and for k.
+        const float qw1 = norms ? 1.0f + gemma4j::to_float(q_norm[i]) : 1.0f;
+        const float qw2 = norms ? 1.0f + gemma4j::to_float(q_norm[i + half]) : 1.0f;
+        const float kw1 = norms ? 1.0f + gemma4j::to_float(k_norm[i]) : 1.0f;
+        const float kw2 = norms ? 1.0f + gemma4j::to_float(k_norm[i + half]) : 1.0f;
         double sin_d, cos_d;
         sincos((double)angle, &sin_d, &cos_d);
         const float c = (float)cos_d;
         const float s = (float)sin_d;
         for (int h = 0; h < heads; ++h) {
             T* x = qt + (long long)h * head_dim;
-            const float x1 = gemma4j::to_float(x[i]);
-            const float x2 = gemma4j::to_float(x[i + half]);
+            float x1 = gemma4j::to_float(x[i]);
+            float x2 = gemma4j::to_float(x[i + half]);
             read |= gemma4j::range_kind<T>(x1) | gemma4j::range_kind<T>(x2);
+            if (norms) {
+                x1 = __fmul_rn(__fmul_rn(x1, inv_rms[h]), qw1);
+                x2 = __fmul_rn(__fmul_rn(x2, inv_rms[h]), qw2);
+            }
             const float r1 = __fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, s));
             const float r2 = __fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s));
             rotated |= gemma4j::range_kind<T>(r1) | gemma4j::range_kind<T>(r2);
@@ -82,9 +119,13 @@ __device__ __forceinline__ void rope_and_cache_impl(T* __restrict__ q, long long
         }
         for (int h = 0; h < kv_heads; ++h) {
             const T* x = kt + (long long)h * head_dim;
-            const float x1 = gemma4j::to_float(x[i]);
-            const float x2 = gemma4j::to_float(x[i + half]);
+            float x1 = gemma4j::to_float(x[i]);
+            float x2 = gemma4j::to_float(x[i + half]);
             read |= gemma4j::range_kind<T>(x1) | gemma4j::range_kind<T>(x2);
+            if (norms) {
+                x1 = __fmul_rn(__fmul_rn(x1, inv_rms[heads + h]), kw1);
+                x2 = __fmul_rn(__fmul_rn(x2, inv_rms[heads + h]), kw2);
+            }
             const float r1 = __fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, s));
             const float r2 = __fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s));
             rotated |= gemma4j::range_kind<T>(r1) | gemma4j::range_kind<T>(r2);
@@ -109,12 +150,13 @@ rope_and_cache(__half* __restrict__ q, long long q_row_stride,
                const __half* __restrict__ v, long long v_row_stride,
                __half* __restrict__ k_cache, __half* __restrict__ v_cache,
                const int* __restrict__ slots, const int* __restrict__ positions,
-               int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
-               float theta, int* __restrict__ bad_entries, unsigned* __restrict__ range,
-               int range_stride, int site) {
+               int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens, int ring,
+               float theta, float factor, const __half* __restrict__ q_norm, const __half* __restrict__ k_norm,
+               float eps, int* __restrict__ bad_entries, unsigned* __restrict__ range, int range_stride, int site) {
     rope_and_cache_impl<__half>(
         q, q_row_stride, k, k_row_stride, v, v_row_stride, k_cache, v_cache, slots, positions, n, heads,
-        kv_heads, head_dim, num_slots, max_tokens, theta, bad_entries, range, range_stride, site);
+        kv_heads, head_dim, num_slots, max_tokens, ring, theta, factor, q_norm, k_norm, eps, bad_entries, range,
+        range_stride, site);
 }
 
 // bf16 q, k, v and caches (--compute bf16), otherwise as rope_and_cache.
@@ -124,10 +166,12 @@ rope_and_cache_bf16(__nv_bfloat16* __restrict__ q, long long q_row_stride,
                     const __nv_bfloat16* __restrict__ v, long long v_row_stride,
                     __nv_bfloat16* __restrict__ k_cache, __nv_bfloat16* __restrict__ v_cache,
                     const int* __restrict__ slots, const int* __restrict__ positions,
-                    int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens,
-                    float theta, int* __restrict__ bad_entries, unsigned* __restrict__ range,
-                    int range_stride, int site) {
+                    int n, int heads, int kv_heads, int head_dim, int num_slots, int max_tokens, int ring,
+                    float theta, float factor, const __nv_bfloat16* __restrict__ q_norm,
+                    const __nv_bfloat16* __restrict__ k_norm, float eps, int* __restrict__ bad_entries,
+                    unsigned* __restrict__ range, int range_stride, int site) {
     rope_and_cache_impl<__nv_bfloat16>(
         q, q_row_stride, k, k_row_stride, v, v_row_stride, k_cache, v_cache, slots, positions, n, heads,
-        kv_heads, head_dim, num_slots, max_tokens, theta, bad_entries, range, range_stride, site);
+        kv_heads, head_dim, num_slots, max_tokens, ring, theta, factor, q_norm, k_norm, eps, bad_entries, range,
+        range_stride, site);
 }

@@ -39,7 +39,8 @@
 #   prefill-2b x2 (attn)     8 s   one 1,024-token prompt
 #   prefill-7b x2 (attn)    12 s
 #   ctx4096-2b x2 (attn)    10 s   4,096-token prompt, 32 new tokens
-#   tests-backend           45 s   CudaBackendGpuTest, CudaDecodeStepGpuTest, BatchInvarianceGpuTest, CudaBf16GpuTest
+#   tests-backend           45 s   CudaBackendGpuTest, CudaDecodeStepGpuTest, BatchInvarianceGpuTest, CudaBf16GpuTest,
+#                                  CudaGemma23GpuTest
 #   batches-2b / -7b     15/20 s   batch 1, 8, 32, 64
 #   parity x4        5/5/25/15 s   tiny-mqa, tiny-mha, synthetic-2b, synthetic-7b (2 layers); the CPU side dominates
 #   budget-7b-18gib         15 s   2,048 + 256 tokens in 18 GiB, prefill in 512-token chunks
@@ -320,7 +321,8 @@ else
   budget=(--gpu-memory 18GiB --prompt-tokens 2048 --new-tokens 256 --max-batch 512) ltrun=(--prompt-tokens 128 --new-tokens 4)
   kernel_tests=(--select-class dev.gemma4j.cuda.KernelsGpuTest --select-class dev.gemma4j.cuda.CudaBindingsGpuTest)
   backend_tests=(--select-class dev.gemma4j.cuda.CudaBackendGpuTest --select-class dev.gemma4j.cuda.CudaDecodeStepGpuTest
-                 --select-class dev.gemma4j.cuda.BatchInvarianceGpuTest --select-class dev.gemma4j.cuda.CudaBf16GpuTest)
+                 --select-class dev.gemma4j.cuda.BatchInvarianceGpuTest --select-class dev.gemma4j.cuda.CudaBf16GpuTest
+                 --select-class dev.gemma4j.cuda.CudaGemma23GpuTest)
   parity_models=(tiny-mqa tiny-mha synthetic-2b synthetic-7b) parity=() hf_shapes=(synthetic-2b synthetic-7b)
 fi
 # Each step's two numbers: expected and own time limit in seconds on the device (see the header).

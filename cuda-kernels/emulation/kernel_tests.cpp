@@ -166,8 +166,8 @@ void test_rope(Random& rnd) {
     __half* q = qkv.data();
     emulation::launch(rope_and_cache, dim3(n), dim3(ROPE_THREADS), q, row, (const __half*)(q + heads * head_dim), row,
                       (const __half*)(q + (heads + kv_heads) * head_dim), row, k_cache.data(), v_cache.data(),
-                      slots.data(), positions.data(), n, heads, kv_heads, head_dim, num_slots, max_tokens, theta, &bad,
-                      range.data(), 2, site);
+                      slots.data(), positions.data(), n, heads, kv_heads, head_dim, num_slots, max_tokens, 0, theta,
+                      1.0f, (const __half*)nullptr, (const __half*)nullptr, 1e-6f, &bad, range.data(), 2, site);
     std::vector<double> got, want;
     bool v_exact = true;
     const int half = head_dim / 2;
@@ -341,11 +341,11 @@ void test_attention_decode(Random& rnd, AttentionShape s) {
     emulation::launch(attention_decode_partial, dim3(max_splits, s.kv_heads * head_blocks, batch), dim3(DECODE_THREADS),
                       q.data(), q_row, k_cache.data(), v_cache.data(), slots.data(), lengths.data(), partial_max.data(),
                       partial_sum.data(), partial_out.data(), s.heads, s.kv_heads, s.head_dim, num_slots, max_tokens,
-                      split_tokens, scale, &bad);
+                      split_tokens, scale, 0, 0.0f, &bad);
     emulation::launch(attention_decode_combine, dim3(s.heads, batch), dim3(COMBINE_THREADS), partial_max.data(),
                       partial_sum.data(), partial_out.data(), slots.data(), lengths.data(), out.data(),
                       (long long)s.heads * s.head_dim, s.heads, s.head_dim, num_slots, max_tokens, max_splits,
-                      split_tokens);
+                      split_tokens, 0);
     // Relative error per sequence: the length-1 sequence's output is v itself and would dominate
     // one norm over all three.
     double worst = 0;
@@ -407,8 +407,16 @@ double prefill_error(Random& rnd, AttentionShape s, Kernel kernel, int threads, 
     return padding_untouched ? relative_error(got, want) : INFINITY;
 }
 
+// attention_prefill of a full layer without a soft-cap (Gemma 1), with attention_prefill_mma's parameters.
+void attention_prefill_full(const __half* q, long long q_row_stride, const __half* k_cache, const __half* v_cache,
+                            __half* out, long long out_row_stride, int slot, int start_pos, int n, int heads,
+                            int kv_heads, int head_dim, int num_slots, int max_tokens, float scale) {
+    attention_prefill(q, q_row_stride, k_cache, v_cache, out, out_row_stride, slot, start_pos, n, heads, kv_heads,
+                      head_dim, num_slots, max_tokens, scale, 0, 0.0f);
+}
+
 void test_attention_prefill(Random& rnd, AttentionShape s) {
-    const double err = prefill_error(rnd, s, attention_prefill, PREFILL_THREADS, PREFILL_ROWS, 70, 30);
+    const double err = prefill_error(rnd, s, attention_prefill_full, PREFILL_THREADS, PREFILL_ROWS, 70, 30);
     // fp16 output (about 2.1e-4 rms relative rounding); fp32 scores and sums add about 1e-6.
     check(err < 5e-4, "attention_prefill (heads %d, kv %d, head_dim %d; 70 tokens after 30 cached): relative error "
           "%.3g (tolerance 5e-4: fp16 output)", s.heads, s.kv_heads, s.head_dim, err);
@@ -467,10 +475,10 @@ void test_attention_long(Random& rnd) {
     emulation::launch(attention_decode_partial, dim3(max_splits, 1, 1), dim3(DECODE_THREADS), q.data(), q_row,
                       k_cache.data(), v_cache.data(), slots.data(), lengths.data(), partial_max.data(),
                       partial_sum.data(), partial_out.data(), heads, kv_heads, head_dim, num_slots, max_tokens,
-                      split_tokens, scale, (int*)nullptr);
+                      split_tokens, scale, 0, 0.0f, (int*)nullptr);
     emulation::launch(attention_decode_combine, dim3(heads, 1), dim3(COMBINE_THREADS), partial_max.data(),
                       partial_sum.data(), partial_out.data(), slots.data(), lengths.data(), out.data(), q_row, heads,
-                      head_dim, num_slots, max_tokens, max_splits, split_tokens);
+                      head_dim, num_slots, max_tokens, max_splits, split_tokens, 0);
     std::vector<double> got, want;
     for (int h = 0; h < heads; ++h) {
         const auto ref = reference_attention(q.data() + h * head_dim, k_cache, v_cache, 0, 0, kv_heads, max_tokens,
@@ -487,7 +495,7 @@ void test_attention_long(Random& rnd) {
     std::vector<__half> outp((size_t)n * q_row);
     emulation::launch(attention_prefill, dim3((n * heads + PREFILL_ROWS - 1) / PREFILL_ROWS, kv_heads),
                       dim3(PREFILL_THREADS), qp.data(), q_row, k_cache.data(), v_cache.data(), outp.data(), q_row, 0,
-                      start_pos, n, heads, kv_heads, head_dim, num_slots, max_tokens, scale);
+                      start_pos, n, heads, kv_heads, head_dim, num_slots, max_tokens, scale, 0, 0.0f);
     got.clear();
     want.clear();
     for (int i = 0; i < n; ++i) {
@@ -1083,7 +1091,8 @@ void test_bf16(Random& rnd) {
         emulation::launch(rope_and_cache_bf16, dim3(n), dim3(ROPE_THREADS), qkv.data(), row,
                           (const __nv_bfloat16*)qkv.data() + heads * head_dim, row,
                           (const __nv_bfloat16*)qkv.data() + (heads + kv_heads) * head_dim, row, kc.data(), vc.data(),
-                          slots.data(), positions.data(), n, heads, kv_heads, head_dim, num_slots, max_tokens, 10000.0f,
+                          slots.data(), positions.data(), n, heads, kv_heads, head_dim, num_slots, max_tokens, 0,
+                          10000.0f, 1.0f, (const __nv_bfloat16*)nullptr, (const __nv_bfloat16*)nullptr, 1e-6f,
                           (int*)nullptr, (unsigned*)nullptr, 0, 0);
         std::vector<double> got, want;
         bool v_exact = true;
@@ -1125,10 +1134,11 @@ void test_bf16(Random& rnd) {
         const float scale = 1.0f / std::sqrt((float)head_dim);
         emulation::launch(attention_decode_partial_bf16, dim3(max_splits, kv_heads, batch), dim3(DECODE_THREADS),
                           q.data(), q_row, kc.data(), vc.data(), slots.data(), lengths.data(), pm.data(), ps.data(),
-                          po.data(), heads, kv_heads, head_dim, num_slots, max_tokens, split, scale, (int*)nullptr);
+                          po.data(), heads, kv_heads, head_dim, num_slots, max_tokens, split, scale, 0, 0.0f,
+                          (int*)nullptr);
         emulation::launch(attention_decode_combine_bf16, dim3(heads, batch), dim3(COMBINE_THREADS), pm.data(), ps.data(),
                           po.data(), slots.data(), lengths.data(), out.data(), q_row, heads, head_dim, num_slots,
-                          max_tokens, max_splits, split);
+                          max_tokens, max_splits, split, 0);
         // The float64 reference over the bf16 values, as reference_attention does over fp16 ones.
         auto reference = [&](const __nv_bfloat16* qh, int slot, int kv_head, int length) {
             const size_t base = ((size_t)slot * kv_heads + kv_head) * max_tokens * head_dim;
@@ -1164,7 +1174,7 @@ void test_bf16(Random& rnd) {
         std::vector<__nv_bfloat16> pout((size_t)n * q_row);
         emulation::launch(attention_prefill_bf16, dim3((n * 2 + PREFILL_ROWS - 1) / PREFILL_ROWS, kv_heads),
                           dim3(PREFILL_THREADS), pq.data(), pq_row, kc.data(), vc.data(), pout.data(), q_row, slot,
-                          start_pos, n, heads, kv_heads, head_dim, num_slots, max_tokens, scale);
+                          start_pos, n, heads, kv_heads, head_dim, num_slots, max_tokens, scale, 0, 0.0f);
         std::vector<double> got, want;
         for (int i = 0; i < n; ++i) {
             for (int h = 0; h < heads; ++h) {
@@ -1179,6 +1189,263 @@ void test_bf16(Random& rnd) {
         check(err < kBf16Tolerance, "attention_prefill_bf16 (40 tokens after 25 cached): relative error %.3g "
               "(tolerance %.0e: bf16 output)", err, kBf16Tolerance);
     }
+}
+
+// ---- Gemma 2 and 3: rings, windows, soft-caps, q/k norms, linear RoPE, the extra norms ----
+
+// Float64 attention of one query row over key positions [first, last] of (slot, kv head), position p
+// in ring row p % rows; scores scaled, then soft-capped (cap > 0) as Gemma 2 does.
+std::vector<double> reference_window_attention(const __half* q, const std::vector<__half>& k_cache,
+                                               const std::vector<__half>& v_cache, int slot, int kv_head, int kv_heads,
+                                               int rows, int head_dim, int first, int last, double scale, double cap) {
+    const size_t base = ((size_t)slot * kv_heads + kv_head) * rows * head_dim;
+    std::vector<double> score(last - first + 1);
+    double m = -INFINITY;
+    for (int p = first; p <= last; ++p) {
+        const size_t r = base + (size_t)(p % rows) * head_dim;
+        double dot = 0;
+        for (int d = 0; d < head_dim; ++d) dot += f(q[d]) * f(k_cache[r + d]);
+        double sc = dot * scale;
+        if (cap > 0) sc = cap * std::tanh(sc / cap);
+        score[p - first] = sc;
+        m = std::max(m, sc);
+    }
+    double sum = 0;
+    for (auto& sc : score) sum += (sc = std::exp(sc - m));
+    std::vector<double> out(head_dim, 0.0);
+    for (int p = first; p <= last; ++p) {
+        const size_t r = base + (size_t)(p % rows) * head_dim;
+        for (int d = 0; d < head_dim; ++d) out[d] += score[p - first] / sum * f(v_cache[r + d]);
+    }
+    return out;
+}
+
+// rope_and_cache with Gemma 3's q/k norms, linear scaling (factor 8, base 1e6) and a ring of 12 rows:
+// positions 3, 30 and 1000 land in rows 3, 6 and 4.
+void test_rope_qk_norm_ring(Random& rnd) {
+    const int heads = 4, kv_heads = 2, head_dim = 64, n = 3, num_slots = 2, rows = 12;
+    const float theta = 1000000.0f, factor = 8.0f, eps = 1e-6f;
+    const long long row = (long long)(heads + 2 * kv_heads) * head_dim;
+    const auto qkv0 = to_half(rnd.normal((size_t)n * row, 2.0));
+    auto qkv = qkv0;
+    const auto q_norm = to_half(rnd.normal(head_dim, 0.3));
+    const auto k_norm = to_half(rnd.normal(head_dim, 0.3));
+    const std::vector<int> slots = {0, 1, 0}, positions = {3, 30, 1000};
+    const size_t cache_size = (size_t)num_slots * kv_heads * rows * head_dim;
+    const __half sentinel = __float2half_rn(7.0f);
+    std::vector<__half> k_cache(cache_size, sentinel), v_cache(cache_size, sentinel);
+    int bad = 0;
+    __half* q = qkv.data();
+    emulation::launch(rope_and_cache, dim3(n), dim3(ROPE_THREADS), q, row, (const __half*)(q + heads * head_dim), row,
+                      (const __half*)(q + (heads + kv_heads) * head_dim), row, k_cache.data(), v_cache.data(),
+                      slots.data(), positions.data(), n, heads, kv_heads, head_dim, num_slots, rows, 1, theta, factor,
+                      (const __half*)q_norm.data(), (const __half*)k_norm.data(), eps, &bad, (unsigned*)nullptr, 0, 0);
+    const int half = head_dim / 2;
+    std::vector<double> got, want;
+    bool v_exact = true;
+    for (int t = 0; t < n; ++t) {
+        for (int h = 0; h < heads + kv_heads; ++h) {
+            const __half* x = qkv0.data() + t * row + h * head_dim;
+            const auto& w = h < heads ? q_norm : k_norm;
+            double ss = 0;
+            for (int d = 0; d < head_dim; ++d) ss += f(x[d]) * f(x[d]);
+            const double inv = 1.0 / std::sqrt(ss / head_dim + eps);
+            const size_t at = (((size_t)slots[t] * kv_heads + (h - heads)) * rows + positions[t] % rows) * head_dim;
+            for (int i = 0; i < half; ++i) {
+                const double a = f(x[i]) * inv * (1.0 + f(w[i])), b = f(x[i + half]) * inv * (1.0 + f(w[i + half]));
+                const double angle = positions[t] * std::pow((double)theta, -(2.0 * i) / head_dim) / factor;
+                want.push_back(a * std::cos(angle) - b * std::sin(angle));
+                want.push_back(b * std::cos(angle) + a * std::sin(angle));
+                const __half* o = h < heads ? qkv.data() + t * row + h * head_dim : k_cache.data() + at;
+                got.push_back(f(o[i]));
+                got.push_back(f(o[i + half]));
+            }
+            if (h >= heads) {
+                const __half* v = qkv0.data() + t * row + (heads + kv_heads + h - heads) * head_dim;
+                for (int d = 0; d < head_dim; ++d) v_exact = v_exact && f(v_cache[at + d]) == f(v[d]);
+            }
+        }
+    }
+    size_t written = 0;
+    for (size_t e = 0; e < cache_size; ++e) written += (f(k_cache[e]) != 7.0) + (f(v_cache[e]) != 7.0);
+    const double err = relative_error(got, want);
+    // fp16 outputs (about 2.1e-4 rms); the norm's fp32 sums and the fp32 angle add about 1e-6.
+    check(err < 5e-4, "rope_and_cache with q/k norms, factor 8, a 12-row ring (positions 3, 30, 1000): relative "
+          "error %.3g vs float64 (tolerance 5e-4: fp16 output)", err);
+    check(v_exact && bad == 0 && written == (size_t)n * 2 * kv_heads * head_dim,
+          "rope_and_cache on a ring: k and v at rows p %% 12, v exact (%d), %zu cache values written, none counted "
+          "bad (%d)", (int)v_exact, written, bad);
+}
+
+// Decode on a sliding layer: window 40 over a ring of 50 rows, soft-cap 1.5, splits of 16 keys.
+// Lengths 1, 30 (inside the window), 45 and 200 (the window wraps the ring); then a ring shorter
+// than the window, which is refused.
+void test_attention_decode_window(Random& rnd) {
+    const int heads = 4, kv_heads = 2, head_dim = 64, num_slots = 2, rows = 50, window = 40, split = 16, batch = 4;
+    const float softcap = 1.5f;
+    const size_t cache_size = (size_t)num_slots * kv_heads * rows * head_dim;
+    const auto k_cache = to_half(rnd.normal(cache_size, 1.0));
+    const auto v_cache = to_half(rnd.normal(cache_size, 1.0));
+    const std::vector<int> slots = {1, 0, 1, 0}, lengths = {1, 30, 45, 200};
+    const int max_splits = (window + split - 1) / split;
+    const long long q_row = (long long)heads * head_dim;
+    const auto q = to_half(rnd.normal((size_t)batch * q_row, 1.5));
+    std::vector<float> pm((size_t)batch * heads * max_splits), ps(pm.size()), po(pm.size() * head_dim);
+    std::vector<__half> out((size_t)batch * q_row);
+    const float scale = 1.0f / std::sqrt((float)head_dim);
+    int bad = 0;
+    emulation::launch(attention_decode_partial, dim3(max_splits, kv_heads, batch), dim3(DECODE_THREADS), q.data(),
+                      q_row, k_cache.data(), v_cache.data(), slots.data(), lengths.data(), pm.data(), ps.data(),
+                      po.data(), heads, kv_heads, head_dim, num_slots, rows, split, scale, window, softcap, &bad);
+    emulation::launch(attention_decode_combine, dim3(heads, batch), dim3(COMBINE_THREADS), pm.data(), ps.data(),
+                      po.data(), slots.data(), lengths.data(), out.data(), q_row, heads, head_dim, num_slots, rows,
+                      max_splits, split, window);
+    double worst = 0;
+    for (int b = 0; b < batch; ++b) {
+        std::vector<double> got, want;
+        for (int h = 0; h < heads; ++h) {
+            const int first = std::max(0, lengths[b] - window);
+            const auto ref = reference_window_attention(q.data() + b * q_row + h * head_dim, k_cache, v_cache, slots[b],
+                                                        h / 2, kv_heads, rows, head_dim, first, lengths[b] - 1, scale,
+                                                        softcap);
+            for (int d = 0; d < head_dim; ++d) {
+                want.push_back(ref[d]);
+                got.push_back(f(out[b * q_row + h * head_dim + d]));
+            }
+        }
+        worst = std::max(worst, relative_error(got, want));
+    }
+    // fp16 output (about 2.1e-4 rms); fp32 scores, tanhf and sums add about 1e-6.
+    check(worst < 5e-4 && bad == 0, "attention_decode, window 40 on a 50-row ring, soft-cap 1.5 (lengths 1, 30, 45, "
+          "200): worst relative error %.3g (tolerance 5e-4: fp16 output), bad %d", worst, bad);
+
+    // A ring of 30 rows cannot hold a window of 40: the row is counted and NaN.
+    const int short_rows = 30;
+    const std::vector<int> one_slot = {0}, one_length = {35};
+    std::vector<__half> nan_out((size_t)q_row);
+    int refused = 0;
+    emulation::launch(attention_decode_partial, dim3(max_splits, kv_heads, 1), dim3(DECODE_THREADS), q.data(), q_row,
+                      k_cache.data(), v_cache.data(), one_slot.data(), one_length.data(), pm.data(), ps.data(),
+                      po.data(), heads, kv_heads, head_dim, 1, short_rows, split, scale, window, softcap, &refused);
+    emulation::launch(attention_decode_combine, dim3(heads, 1), dim3(COMBINE_THREADS), pm.data(), ps.data(), po.data(),
+                      one_slot.data(), one_length.data(), nan_out.data(), q_row, heads, head_dim, 1, short_rows,
+                      max_splits, split, window);
+    bool all_nan = true;
+    for (const __half& h : nan_out) all_nan = all_nan && std::isnan(f(h));
+    check(refused == 1 && all_nan, "attention_decode: 35 keys of a window of 40 on a 30-row ring counted (%d) and NaN",
+          refused);
+}
+
+// Prefill on a sliding layer: the chunk's keys are already in the ring (rows p % rows), each query
+// sees the last `window` positions, scores soft-capped. Cases: a ring of exactly window + n - 1
+// rows, windows spanning several 64-key tiles with a wrap, a first chunk from position 0; then a
+// chunk too long for its ring, which is refused.
+void test_attention_prefill_window(Random& rnd) {
+    const int heads = 4, kv_heads = 2, head_dim = 64, num_slots = 2, slot = 1, group = heads / kv_heads;
+    struct Case { int n, start_pos, window, rows; float softcap; };
+    for (const Case c : {Case{20, 50, 16, 35, 1.5f}, Case{40, 300, 100, 139, 0.0f}, Case{40, 0, 100, 139, 2.0f},
+                         Case{33, 1000, 7, 39, 50.0f}}) {
+        const size_t cache_size = (size_t)num_slots * kv_heads * c.rows * head_dim;
+        const auto k_cache = to_half(rnd.normal(cache_size, 1.0));
+        const auto v_cache = to_half(rnd.normal(cache_size, 1.0));
+        const long long q_row = (long long)(heads + 2 * kv_heads) * head_dim, out_row = (long long)heads * head_dim;
+        const auto q = to_half(rnd.normal((size_t)c.n * q_row, 1.5));
+        std::vector<__half> out((size_t)c.n * out_row);
+        const float scale = 1.0f / std::sqrt((float)head_dim);
+        emulation::launch(attention_prefill, dim3((c.n * group + PREFILL_ROWS - 1) / PREFILL_ROWS, kv_heads),
+                          dim3(PREFILL_THREADS), q.data(), q_row, k_cache.data(), v_cache.data(), out.data(), out_row,
+                          slot, c.start_pos, c.n, heads, kv_heads, head_dim, num_slots, c.rows, scale, c.window,
+                          c.softcap);
+        std::vector<double> got, want;
+        for (int i = 0; i < c.n; ++i) {
+            const int pos = c.start_pos + i;
+            for (int h = 0; h < heads; ++h) {
+                const auto ref = reference_window_attention(q.data() + i * q_row + h * head_dim, k_cache, v_cache, slot,
+                                                            h / group, kv_heads, c.rows, head_dim,
+                                                            std::max(0, pos - c.window + 1), pos, scale, c.softcap);
+                for (int d = 0; d < head_dim; ++d) {
+                    want.push_back(ref[d]);
+                    got.push_back(f(out[i * out_row + h * head_dim + d]));
+                }
+            }
+        }
+        const double err = relative_error(got, want);
+        check(err < 5e-4, "attention_prefill, %d tokens from %d, window %d on a %d-row ring, soft-cap %.1f: relative "
+              "error %.3g (tolerance 5e-4: fp16 output)", c.n, c.start_pos, c.window, c.rows, c.softcap, err);
+    }
+    // 20 tokens from 50 with a window of 16 need 35 rows; a 34-row ring is refused: every row NaN.
+    const int rows = 34, n = 20;
+    const std::vector<__half> cache((size_t)num_slots * kv_heads * rows * head_dim, __float2half_rn(1.0f));
+    const long long q_row = (long long)heads * head_dim;
+    const std::vector<__half> q((size_t)n * q_row, __float2half_rn(0.5f));
+    std::vector<__half> out((size_t)n * q_row);
+    emulation::launch(attention_prefill, dim3((n * group + PREFILL_ROWS - 1) / PREFILL_ROWS, kv_heads),
+                      dim3(PREFILL_THREADS), q.data(), q_row, cache.data(), cache.data(), out.data(), q_row, slot, 50, n,
+                      heads, kv_heads, head_dim, num_slots, rows, 0.125f, 16, 0.0f);
+    int nan = 0;
+    for (const __half& h : out) nan += std::isnan(f(h));
+    check(nan == n * q_row, "attention_prefill: 20 tokens, window 16, on a 34-row ring: %d of %d outputs NaN", nan,
+          n * (int)q_row);
+}
+
+// rmsnorm_add_f32 (and its bf16-weight twin): residual += (x * inv_rms) * (1 + w) in fp32.
+void test_rmsnorm_add(Random& rnd) {
+    const int n = 3, hidden = 700;
+    const float eps = 1e-6f;
+    const auto x = rnd.normal((size_t)n * hidden, 40.0);
+    const auto residual0 = rnd.normal((size_t)n * hidden, 3.0);
+    const auto w32 = rnd.normal(hidden, 0.5);
+    const auto w16 = to_half(w32);
+    const auto wb16 = to_bf16(w32);
+    for (int bf16 = 0; bf16 < 2; ++bf16) {
+        auto residual = residual0;
+        if (bf16) {
+            emulation::launch(rmsnorm_add_f32_bf16, dim3(n), dim3(RMSNORM_THREADS), x.data(),
+                              (const __nv_bfloat16*)wb16.data(), residual.data(), n, hidden, eps);
+        } else {
+            emulation::launch(rmsnorm_add_f32, dim3(n), dim3(RMSNORM_THREADS), x.data(), (const __half*)w16.data(),
+                              residual.data(), n, hidden, eps);
+        }
+        std::vector<double> got, want;
+        for (int i = 0; i < n; ++i) {
+            double ss = 0;
+            for (int d = 0; d < hidden; ++d) ss += (double)x[i * hidden + d] * x[i * hidden + d];
+            const double inv = 1.0 / std::sqrt(ss / hidden + eps);
+            for (int d = 0; d < hidden; ++d) {
+                const double w = bf16 ? (double)__bfloat162float(wb16[d]) : f(w16[d]);
+                // The added part alone: residual - residual0 against the float64 norm.
+                want.push_back(x[i * hidden + d] * inv * (1.0 + w));
+                got.push_back((double)residual[i * hidden + d] - residual0[i * hidden + d]);
+            }
+        }
+        const double err = relative_error(got, want);
+        // fp32 throughout: a few roundings of 2^-24 each, and the fp32 sum of the residual (of about the
+        // added part's size) rounds the difference by about 6e-8 more.
+        check(err < 1e-6, "rmsnorm_add_f32%s: added norm within %.3g of float64 (tolerance 1e-6: fp32)",
+              bf16 ? "_bf16" : "", err);
+    }
+}
+
+// softcap_f32: cap * tanh(x / cap) in place; inf goes to +-cap, NaN stays NaN.
+void test_softcap(Random& rnd) {
+    const float cap = 30.0f;
+    auto x = rnd.normal(5000, 60.0);
+    x[10] = INFINITY;
+    x[11] = -INFINITY;
+    x[12] = NAN;
+    const auto before = x;
+    emulation::launch(softcap_f32, dim3(4), dim3(SOFTCAP_THREADS), x.data(), (long long)x.size(), cap);
+    std::vector<double> got, want;
+    for (size_t i = 0; i < x.size(); ++i) {
+        if (i >= 10 && i <= 12) continue;
+        got.push_back(x[i]);
+        want.push_back(cap * std::tanh((double)before[i] / cap));
+    }
+    const double err = relative_error(got, want);
+    // fp32: the division, tanhf (within 2 ulp) and the product: a few times 6e-8.
+    check(err < 1e-6 && x[10] == cap && x[11] == -cap && std::isnan(x[12]),
+          "softcap_f32 (cap 30, 5,000 values over a grid of 4 blocks): relative error %.3g (tolerance 1e-6: fp32), "
+          "inf -> %.1f, -inf -> %.1f, NaN kept", err, x[10], x[11]);
 }
 
 int main(int argc, char** argv) {
@@ -1256,6 +1523,11 @@ int main(int argc, char** argv) {
     // Gemma's head_dim 256 with one q head of 2B's eight (MQA), and a grouped shape with head_dim 64.
     timed("gemv rope", [&] { test_gemv_rope(rnd, RopeShape{3, 2048, 1, 1, 256}); });
     timed("gemv rope", [&] { test_gemv_rope(rnd, RopeShape{2, 3072, 4, 2, 64}); });
+    timed("gemma23 rope", [&] { test_rope_qk_norm_ring(rnd); });
+    timed("gemma23 attention decode", [&] { test_attention_decode_window(rnd); });
+    timed("gemma23 attention prefill", [&] { test_attention_prefill_window(rnd); });
+    timed("gemma23 rmsnorm add", [&] { test_rmsnorm_add(rnd); });
+    timed("gemma23 softcap", [&] { test_softcap(rnd); });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("%d failure(s), %.1f s\n", failures, seconds);
     return failures == 0 ? 0 : 1;

@@ -101,8 +101,9 @@ final class InfoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "parameters            %,d%n", c.parameterCount());
             tensorsPerDtype(weights).forEach((d, acc) -> out.printf(Locale.ROOT, "%-21s %d tensors, %,d bytes%n",
                     d.safetensorsName(), acc[0], acc[1]));
-            out.printf(Locale.ROOT, "KV cache per token    %,d bytes at %s (CUDA), %,d at fp32 (CPU)%n",
-                    MemoryPlan.kvBytesPerToken(c), cudaType, CpuMemoryPlan.kvBytesPerToken(c));
+            out.printf(Locale.ROOT, "KV cache per token    %,d bytes at %s (CUDA), %,d at fp32 (CPU)%s%n",
+                    MemoryPlan.kvBytesPerToken(c), cudaType, CpuMemoryPlan.kvBytesPerToken(c),
+                    f.slidingLayers() > 0 ? " in every layer; sliding layers keep rings (plans below)" : "");
             long cpuRows = layers.layers().stream().mapToLong(l -> l.cacheRows(c.maxPositionEmbeddings())).sum();
             out.printf(Locale.ROOT, "CPU KV cache          %,d bytes (fp32) for %,d tokens%s%n",
                     cpuRows * 2L * c.kvDim() * Float.BYTES, c.maxPositionEmbeddings(),

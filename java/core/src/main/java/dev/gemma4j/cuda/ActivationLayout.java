@@ -16,7 +16,9 @@ import java.util.List;
  *   normed        fp16  [B, hidden]                RMSNorm output, the GEMMs' x
  *   qkv           fp16  [B, queryDim + 2 kvDim]    q | k | v per token (q rotated in place)
  *   attention     fp16  [B, queryDim]              attention output, o_proj's x
- *   gateUp        fp32  [B, 2 intermediate]        gate | up per token
+ *   gateUp        fp32  [B, 2 intermediate]        gate | up per token; also o_proj's and down_proj's fp32
+ *                                                  [B, hidden] output before Gemma 2 and 3's norms (at
+ *                                                  least hidden wide)
  *   geglu         fp16  [B, intermediate]          gelu_tanh(gate) * up, saturated; down_proj's x
  *   partialMax    fp32  [U, heads]                 flash-decoding partials: [sequence, head, split]
  *   partialSum    fp32  [U, heads]                 with sequences x splits <= U
@@ -87,7 +89,7 @@ final class ActivationLayout {
         normed = region("normed", 2 * b * hidden);
         qkv = region("qkv", 2 * b * qkvWidth);
         attention = region("attention", 2 * b * c.queryDim());
-        gateUp = region("gateUp", 4 * b * 2 * inter);
+        gateUp = region("gateUp", 4 * b * Math.max(2 * inter, hidden));
         geglu = region("geglu", 2 * b * inter);
         partialMax = region("partialMax", 4 * heads * partialUnits);
         partialSum = region("partialSum", 4 * heads * partialUnits);

@@ -45,6 +45,14 @@ import java.util.SequencedSet;
  * MLP is {@code rmsnorm -> gate|up GEMM (fp32) -> geglu (fp32, times 2^-5, saturated to fp16) -> down_proj
  * GEMM (alpha = 2^5) into the residual (beta = 1)}.
  *
+ * <p>Gemma 2 and 3 run the same steps with each layer's values from its {@link LayerPlan}: RoPE base and
+ * linear factor, Gemma 3's q/k norms (in {@code rope_and_cache}), the window of a sliding layer, whose
+ * cache is a ring ({@link MemoryPlan#cacheRows(int)}), the {@code query_pre_attn_scalar} scale and Gemma 2's
+ * score soft-cap (in the attention kernels). Their sandwich norms send o_proj's and down_proj's fp32
+ * output through the gate/up buffer to {@code rmsnorm_add_f32}, which adds the normed row to the
+ * residual; the MLP's input norm is pre_feedforward_layernorm; Gemma 2's logits are soft-capped on the
+ * device before they are sampled or read back.
+ *
  * <p>fp16 range: the kernels that write fp16 activations flag values that saturated or were inf/NaN
  * ({@link Fp16Range}), per row in a decode step (read back with the sampled tokens in one copy; such a
  * row fails alone, see {@link DecodeRowFailure}) and per KV slot over a prompt's chunks (checked by
@@ -136,11 +144,15 @@ public final class CudaBackend implements Backend {
     private final boolean ownGemv;
     /** Which decode attention kernels run ({@link CudaSwitches#decodeAttention()}, read at open). */
     private final CudaSwitches.DecodeAttention decodeAttention = CudaSwitches.decodeAttention();
-    private final java.util.Map<Long, CudaGraph> graphs = new java.util.HashMap<>();
+    private final java.util.Map<GraphKey, CudaGraph> graphs = new java.util.HashMap<>();
     private final Gemm gemm;
     private final List<Fp16Overflow> overflows;
     private final int hidden, heads, kvHeads, headDim, inter, vocab, qkvWidth;
-    private final float eps, embeddingScale, attentionScale, ropeTheta;
+    private final float eps, embeddingScale;
+    /** Gemma 2 and 3's extra norms, used by every layer when set: post-attention and pre/post-feedforward. */
+    private final boolean sandwichNorms;
+    /** The sliding layers' window (Gemma 2 and 3), 0 when every layer is full. */
+    private final int slidingWindow;
     private final CudaSwitches.PrefillAttention prefillAttention = CudaSwitches.prefillAttention();
     private final SequencedSet<CudaKvCache> caches = new LinkedHashSet<>();
 
@@ -185,8 +197,8 @@ public final class CudaBackend implements Backend {
         qkvWidth = c.queryDim() + 2 * c.kvDim();
         eps = (float) c.rmsNormEps();
         embeddingScale = c.embeddingScale();
-        attentionScale = (float) (1.0 / Math.sqrt(headDim));
-        ropeTheta = (float) c.ropeTheta();
+        sandwichNorms = layerPlan.layers().stream().anyMatch(LayerPlan.Layer::sandwichNorms);
+        slidingWindow = layerPlan.layers().stream().mapToInt(LayerPlan.Layer::window).max().orElse(0);
         ownGemv = CudaSwitches.decodeGemv() == CudaSwitches.DecodeGemv.OWN
                 && Kernels.gemvFits(1, hidden) && Kernels.gemvFits(1, c.queryDim()) && Kernels.gemvFits(1, inter);
     }
@@ -233,14 +245,24 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Why this backend cannot run {@code config}, naming the operations it lacks, or null when it can:
-     * its kernels compute Gemma 1's layers only.
+     * Why this backend cannot run {@code config}, or null when it can: Gemma 1, 2 and 3 (text) run on
+     * its kernels, whose attention holds one head of at most 256 dims, and whose q/k norms hold the
+     * inverse RMS of at most 256 heads and kv heads.
      */
     public static String unsupported(GemmaConfig config) {
-        String needs = LayerPlan.of(config).beyondGemma1();
-        if (needs == null && config.family().isGemma1()) return null;
-        return "the CUDA backend runs Gemma 1 only; model_type \"" + config.family().modelType()
-                + "\" needs " + (needs == null ? "its own layers" : needs) + ", which it does not implement";
+        String family = config.family().modelType();
+        try {
+            Kernels.checkAttentionShape(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
+        } catch (IllegalArgumentException e) {
+            return "the CUDA backend cannot run this model_type \"" + family + "\": " + e.getMessage();
+        }
+        if (config.family().qkNorms()
+                && config.numAttentionHeads() + config.numKeyValueHeads() > Kernels.ROPE_MAX_NORM_HEADS) {
+            return "the CUDA backend's q/k norms take at most " + Kernels.ROPE_MAX_NORM_HEADS + " heads and kv heads"
+                    + " together; model_type \"" + family + "\" has " + config.numAttentionHeads() + " + "
+                    + config.numKeyValueHeads();
+        }
+        return null;
     }
 
     /**
@@ -268,6 +290,7 @@ public final class CudaBackend implements Backend {
         if (unsupported != null) throw new IllegalArgumentException(unsupported);
         Kernels.checkAttentionShape(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
         CudaSwitches.requireSupported(settings.compute());
+        CudaSwitches.requireSupported(LayerPlan.of(config).beyondGemma1());
         CudaContext ctx = CudaContext.open(settings.device());
         DeviceMemory memory = null;
         PinnedBlock inputs = null;
@@ -463,9 +486,10 @@ public final class CudaBackend implements Backend {
         } else {
             enqueueAttentionInput(layer, n);
             long q = act(a.qkv);
+            LayerPlan.Layer p = layerPlan.layer(layer);
             launch(Kernels.attentionPrefill(prefillAttention, q, qkvWidth, keys(layer), values(layer),
                     act(a.attention), c.queryDim(), kv.slot, startPos, n, heads, kvHeads, headDim, slotUsed.length,
-                    plan.contextTokens(), attentionScale));
+                    plan.cacheRows(layer), p.queryScale(), p.window(), p.attentionSoftcap()));
             enqueueOutputProjection(layer, n);
         }
     }
@@ -490,24 +514,41 @@ public final class CudaBackend implements Backend {
         return slots;
     }
 
-    /** The decode split of {@code rows} rows attending up to {@code positions[b] + 1} keys each. */
-    private Kernels.DecodeSplit decodeSplit(int rows, int[] positions) {
+    /**
+     * How a decode step cuts the keys of its full layers and of its sliding ones: a sliding layer's
+     * rows attend at most its window, so it takes the split of {@code min(longest, window)} keys and
+     * keeps the grid filled at long contexts, where the full layers' long splits would leave its
+     * window to a block or two per kv head. Without sliding layers both are the same.
+     */
+    record DecodeSplits(Kernels.DecodeSplit full, Kernels.DecodeSplit sliding) {
+        Kernels.DecodeSplit of(LayerPlan.Layer layer) {
+            return layer.sliding() ? sliding : full;
+        }
+    }
+
+    /** The decode splits of {@code rows} rows attending up to {@code positions[b] + 1} keys each. */
+    private DecodeSplits decodeSplit(int rows, int[] positions) {
         int maxLength = Arrays.stream(positions).max().orElse(0) + 1;
-        return Kernels.decodeSplit(decodeAttention, rows, maxLength, heads, kvHeads, ctx.info().multiprocessors(),
-                a.partialUnits);
+        Kernels.DecodeSplit full = Kernels.decodeSplit(decodeAttention, rows, maxLength, heads, kvHeads,
+                ctx.info().multiprocessors(), a.partialUnits);
+        if (slidingWindow == 0 || maxLength <= slidingWindow) return new DecodeSplits(full, full);
+        return new DecodeSplits(full, Kernels.decodeSplit(decodeAttention, rows, slidingWindow, heads, kvHeads,
+                ctx.info().multiprocessors(), a.partialUnits));
     }
 
     /**
-     * Decode steps captured as CUDA graphs so far, by (rows bucket, split size); for tests and
+     * Decode steps captured as CUDA graphs so far, by (rows bucket, split sizes); for tests and
      * benchmarks.
      */
     public int capturedGraphs() {
         return graphs.size();
     }
 
-    /** The graph a decode step of {@code bucket} rows cut into {@code split} replays. */
-    private static long graphKey(int bucket, Kernels.DecodeSplit split) {
-        return ((long) bucket << 32) | split.splitTokens();
+    /** The graph a decode step of {@code bucket} rows replays: by its full and sliding layers' split sizes. */
+    private record GraphKey(int bucket, int fullSplitTokens, int slidingSplitTokens) {
+        GraphKey(int bucket, DecodeSplits split) {
+            this(bucket, split.full().splitTokens(), split.sliding().splitTokens());
+        }
     }
 
     /** Where the decode split size, and with it the graph a step replays, changes over the range. */
@@ -516,10 +557,10 @@ public final class CudaBackend implements Backend {
         DecodeBatch.checkPositionRange(rows, maxDecodeBatch(), first, last);
         int bucket = decodeBucket(rows, maxDecodeBatch());
         List<Integer> starts = new ArrayList<>();
-        long previous = -1;
+        GraphKey previous = null;
         for (int p = first; p <= last; p++) {
-            long key = graphKey(bucket, decodeSplit(bucket, new int[] {p}));
-            if (key != previous) starts.add(p);
+            GraphKey key = new GraphKey(bucket, decodeSplit(bucket, new int[] {p}));
+            if (!key.equals(previous)) starts.add(p);
             previous = key;
         }
         return starts.stream().mapToInt(Integer::intValue).toArray();
@@ -574,7 +615,7 @@ public final class CudaBackend implements Backend {
             onHost[b] = samplers[b].options().topK() > a.sampleK || samplers[b].needsHostLogits()
                     || samplers[b].sampleable() < vocab;
         }
-        Kernels.DecodeSplit split = decodeSplit(bucket, positions);
+        DecodeSplits split = decodeSplit(bucket, positions);
         ctx.makeCurrent();
         inputs.begin();
         for (int b = 0; b < bucket; b++) {
@@ -597,10 +638,12 @@ public final class CudaBackend implements Backend {
         inputs.copy(0, a.inputBytes, act(a.inputs), "the decode step's inputs");
         inputs.end();
         if (useGraphs && !ctx.profiling()) {
-            long key = graphKey(bucket, split);
+            GraphKey key = new GraphKey(bucket, split);
             CudaGraph graph = graphs.get(key);
             if (graph == null) {
-                String what = "a decode step of " + bucket + " rows, splits of " + split.splitTokens() + " keys";
+                String what = "a decode step of " + bucket + " rows, splits of " + split.full().splitTokens() + " keys"
+                        + (split.sliding() == split.full() ? ""
+                                : " (sliding layers: " + split.sliding().splitTokens() + ")");
                 graph = CudaGraph.capture(ctx, what, () -> enqueueDecodeStep(bucket, split));
                 graphs.put(key, graph);
             }
@@ -686,7 +729,7 @@ public final class CudaBackend implements Backend {
      * over the same launches as the backend's separate steps (embedding, every layer, the final norm
      * and the logits GEMM), then the sampling kernels, which write the tokens.
      */
-    private void enqueueDecodeStep(int rows, Kernels.DecodeSplit split) {
+    private void enqueueDecodeStep(int rows, DecodeSplits split) {
         prefillSlot = -1;
         Forward.pass(layerPlan, new Forward.Steps() {
             @Override
@@ -734,6 +777,9 @@ public final class CudaBackend implements Backend {
                 finalNormSite()));
         gemm.project(act(a.normed), weight(w.embedding()), act(a.logits), rows, hidden, vocab, Gemm.Output.F32, false,
                 what);
+        if (layerPlan.finalLogitSoftcap() > 0) {
+            launch(Kernels.softcap(act(a.logits), (long) rows * vocab, layerPlan.finalLogitSoftcap()));
+        }
     }
 
     /**
@@ -747,10 +793,12 @@ public final class CudaBackend implements Backend {
 
     /** rmsnorm and the q/k/v GEMM of {@code rows} rows, RoPE applied and k, v written to the caches. */
     private void enqueueAttentionInput(int layer, int rows) {
+        LayerPlan.Layer p = layerPlan.layer(layer);
         if (gemv(rows)) {
+            // Gemma 1 only (CudaSwitches.requireSupported): plain RoPE, no ring.
             launch(Kernels.gemvRmsnormRope(act(a.residual), weight(w.inputNorm(layer)), eps, weight(w.qkv(layer)), rows,
                     hidden, act(a.qkv), qkvWidth, keys(layer), values(layer), act(a.slots), act(a.positions), heads,
-                    kvHeads, headDim, slotUsed.length, plan.contextTokens(), ropeTheta));
+                    kvHeads, headDim, slotUsed.length, plan.cacheRows(layer), (float) p.ropeTheta()));
             return;
         }
         launch(Kernels.rmsnorm(act(a.residual), weight(w.inputNorm(layer)), act(a.normed), rows, hidden, eps, range(),
@@ -760,35 +808,56 @@ public final class CudaBackend implements Backend {
         long q = act(a.qkv);
         long k = q + 2L * c.queryDim();
         long v = k + 2L * c.kvDim();
+        // fp32 base and factor, as the CPU's ropeInverseFrequencies rounds them.
         launch(Kernels.ropeAndCache(q, qkvWidth, k, qkvWidth, v, qkvWidth, keys(layer), values(layer), act(a.slots),
-                act(a.positions), rows, heads, kvHeads, headDim, slotUsed.length, plan.contextTokens(), ropeTheta, range(), layer));
+                act(a.positions), rows, heads, kvHeads, headDim, slotUsed.length, plan.cacheRows(layer), p.sliding(),
+                (float) p.ropeTheta(), (float) p.ropeFactor(), p.qkNorms() ? weight(w.qNorm(layer)) : 0,
+                p.qkNorms() ? weight(w.kNorm(layer)) : 0, eps, range(), layer));
     }
 
     /** The attention block of {@code rows} decode rows (one token per sequence; inputs on the device). */
-    private void enqueueAttention(int layer, int rows, Kernels.DecodeSplit split) {
+    private void enqueueAttention(int layer, int rows, DecodeSplits splits) {
         enqueueAttentionInput(layer, rows);
         long q = act(a.qkv);
+        LayerPlan.Layer p = layerPlan.layer(layer);
+        Kernels.DecodeSplit split = splits.of(p);
         launch(Kernels.attentionDecodePartial(split, rows, q, qkvWidth, keys(layer), values(layer), act(a.slots),
                 act(a.lengths), act(a.partialMax), act(a.partialSum), act(a.partialOut), heads, kvHeads, headDim,
-                slotUsed.length, plan.contextTokens(), attentionScale));
+                slotUsed.length, plan.cacheRows(layer), p.queryScale(), p.window(), p.attentionSoftcap()));
         launch(Kernels.attentionDecodeCombine(split, rows, act(a.partialMax), act(a.partialSum), act(a.partialOut),
                 act(a.slots), act(a.lengths), act(a.attention), c.queryDim(), heads, headDim, slotUsed.length,
-                plan.contextTokens()));
+                plan.cacheRows(layer), p.window()));
         enqueueOutputProjection(layer, rows);
     }
 
-    /** {@code h += o_proj(attention)} for {@code rows} rows. */
+    /**
+     * {@code h += o_proj(attention)} for {@code rows} rows; with Gemma 2 and 3's norms
+     * {@code h += post_attention_layernorm(o_proj(attention))}, o_proj's fp32 output held in the gate/up
+     * buffer (free between blocks, and at least hidden wide: {@link ActivationLayout}).
+     */
     private void enqueueOutputProjection(int layer, int rows) {
         if (gemv(rows)) {
             launch(Kernels.gemvAccumulate(act(a.attention), c.queryDim(), weight(w.o(layer)), act(a.residual), rows,
                     c.queryDim(), hidden));
             return;
         }
+        String what = "layer " + layer + " o_proj";
+        if (sandwichNorms) {
+            gemm.project(act(a.attention), weight(w.o(layer)), act(a.gateUp), rows, c.queryDim(), hidden,
+                    Gemm.Output.F32, false, what);
+            launch(Kernels.rmsnormAdd(act(a.gateUp), weight(w.postAttentionNorm(layer)), act(a.residual), rows, hidden,
+                    eps));
+            return;
+        }
         gemm.project(act(a.attention), weight(w.o(layer)), act(a.residual), rows, c.queryDim(), hidden, Gemm.Output.F32,
-                true, "layer " + layer + " o_proj");
+                true, what);
     }
 
-    /** The MLP block of {@code rows} rows: h += down(gelu_tanh(gate) · up) over post_attention_layernorm(h). */
+    /**
+     * The MLP block of {@code rows} rows: h += down(gelu_tanh(gate) · up) over post_attention_layernorm(h);
+     * with Gemma 2 and 3's norms h += post_feedforward_layernorm(down(...)) over pre_feedforward_layernorm(h),
+     * down's fp32 output in the gate/up buffer, which GeGLU has read by then.
+     */
     private void enqueueMlp(int layer, int rows) {
         if (gemv(rows)) {
             launch(Kernels.gemvRmsnormGeglu(act(a.residual), weight(w.postAttentionNorm(layer)), eps,
@@ -797,15 +866,24 @@ public final class CudaBackend implements Backend {
                     hidden));
             return;
         }
-        launch(Kernels.rmsnorm(act(a.residual), weight(w.postAttentionNorm(layer)), act(a.normed), rows, hidden, eps,
+        long inputNorm = sandwichNorms ? w.preFeedforwardNorm(layer) : w.postAttentionNorm(layer);
+        launch(Kernels.rmsnorm(act(a.residual), weight(inputNorm), act(a.normed), rows, hidden, eps,
                 range(), Fp16Range.site(layer, Fp16Range.POST_NORM)));
         gemm.project(act(a.normed), weight(w.gateUp(layer)), act(a.gateUp), rows, hidden, 2 * inter, Gemm.Output.F32,
                 false, "layer " + layer + " gate/up projection");
         launch(Kernels.geglu(act(a.gateUp), act(a.gateUp) + 4L * inter, 2L * inter, act(a.geglu), rows, inter,
                 range(), layer));
         // alpha = 2^s undoes geglu's 2^-s exactly.
+        float alpha = Math.scalb(1f, Kernels.GEGLU_SCALE_SHIFT);
+        if (sandwichNorms) {
+            gemm.run(Gemm.projection(act(a.geglu), weight(w.down(layer)), act(a.gateUp), rows, inter, hidden,
+                    Gemm.Output.F32, false, alpha), "layer " + layer + " down_proj");
+            launch(Kernels.rmsnormAdd(act(a.gateUp), weight(w.postFeedforwardNorm(layer)), act(a.residual), rows,
+                    hidden, eps));
+            return;
+        }
         gemm.run(Gemm.projection(act(a.geglu), weight(w.down(layer)), act(a.residual), rows, inter, hidden,
-                Gemm.Output.F32, true, Math.scalb(1f, Kernels.GEGLU_SCALE_SHIFT)), "layer " + layer + " down_proj");
+                Gemm.Output.F32, true, alpha), "layer " + layer + " down_proj");
     }
 
     @Override
@@ -922,17 +1000,16 @@ public final class CudaBackend implements Backend {
         uploadedPositions = positions;
     }
 
-    /** Keys of every slot of {@code layer}: [slots, kvHeads, contextTokens, headDim] fp16. */
+    /**
+     * Keys of every slot of {@code layer}: [slots, kvHeads, cacheRows(layer), headDim] fp16, where
+     * cacheRows is the context on a full layer and a ring on a sliding one ({@link MemoryPlan#cacheRows(int)}).
+     */
     private long keys(int layer) {
-        return pool.address(2L * layer * poolLayerBytes(), poolLayerBytes());
+        return pool.address(plan.layerOffset(layer), plan.layerBytes(layer));
     }
 
     private long values(int layer) {
-        return pool.address((2L * layer + 1) * poolLayerBytes(), poolLayerBytes());
-    }
-
-    private long poolLayerBytes() {
-        return 2L * slotUsed.length * kvHeads * plan.contextTokens() * headDim;
+        return pool.address(plan.layerOffset(layer) + plan.layerBytes(layer), plan.layerBytes(layer));
     }
 
     /** Launches {@code launch}'s kernel for this backend's compute type. */

@@ -56,6 +56,22 @@ public final class CudaSwitches {
         }
     }
 
+    /**
+     * Refuses the switches whose kernels compute Gemma 1's layers only (full, uncapped attention,
+     * no q/k norms) for a model that needs {@code needs} (a {@link dev.gemma4j.engine.LayerPlan#beyondGemma1()}
+     * list), naming the switch; nothing for a Gemma 1 model ({@code needs} null).
+     */
+    static void requireSupported(String needs) {
+        if (needs == null) return;
+        String refused = decodeGemv() == DecodeGemv.OWN ? DECODE_GEMV + "=own"
+                : prefillAttention() == PrefillAttention.WMMA ? PREFILL_ATTENTION + "=wmma"
+                : decodeAttention() == DecodeAttention.VECTOR ? DECODE_ATTENTION + "=vector" : null;
+        if (refused != null) {
+            throw new IllegalArgumentException("-D" + refused + " has kernels for Gemma 1's layers only; this model needs "
+                    + needs + ", which only the default kernels compute: drop the switch");
+        }
+    }
+
     /** The value of {@code property} (case-insensitive), {@code fallback} when unset. */
     static <E extends Enum<E>> E read(String property, Class<E> type, E fallback) {
         String value = System.getProperty(property);

@@ -31,7 +31,7 @@ final class Fp16Range {
         "q/k/v projection output",
         "rotated q/k",
         null,
-        "post_attention_layernorm output (gate/up's input)",
+        "MLP input norm output (post_attention_layernorm; pre_feedforward_layernorm in Gemma 2 and 3: gate/up's input)",
         "GeGLU output (down_proj's input)",
         "final norm output (the logits' input)",
     };

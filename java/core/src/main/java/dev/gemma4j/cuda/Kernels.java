@@ -63,18 +63,59 @@ final class Kernels {
                 range.rowStride(), site);
     }
 
+    /** rope.cu ROPE_MAX_NORM_HEADS: with q/k norms, heads + kv heads at most this (their inverse RMS in shared memory). */
+    static final int ROPE_MAX_NORM_HEADS = 256;
+
     /**
      * Rotates q in place and k into the cache, copies v into the cache; strides are in elements.
-     * grid (n).
+     * Gemma 1's layer: plain RoPE, every position in its own cache row. grid (n).
      */
     static KernelLaunch ropeAndCache(long q, long qRowStride, long k, long kRowStride, long v, long vRowStride,
                                      long kCache, long vCache, long slots, long positions, int n, int heads,
                                      int kvHeads, int headDim, int numSlots, int maxTokens, float theta,
                                      RangeFlags range, int layer) {
+        return ropeAndCache(q, qRowStride, k, kRowStride, v, vRowStride, kCache, vCache, slots, positions, n, heads,
+                kvHeads, headDim, numSlots, maxTokens, false, theta, 1f, NULL, NULL, 0f, range, layer);
+    }
+
+    /**
+     * As above for any layer of Gemma 1, 2 or 3: a ring cache ({@code ring}: position p in row p %
+     * maxTokens), linear RoPE scaling ({@code factor}: inverse frequencies divided by it), and q/k
+     * norms ({@code qNorm}, {@code kNorm}: [headDim] weights, or both 0 for none) with epsilon {@code eps}.
+     */
+    static KernelLaunch ropeAndCache(long q, long qRowStride, long k, long kRowStride, long v, long vRowStride,
+                                     long kCache, long vCache, long slots, long positions, int n, int heads,
+                                     int kvHeads, int headDim, int numSlots, int maxTokens, boolean ring, float theta,
+                                     float factor, long qNorm, long kNorm, float eps, RangeFlags range, int layer) {
         checkAttentionShape(heads, kvHeads, headDim);
+        if ((qNorm == NULL) != (kNorm == NULL)) {
+            throw new IllegalArgumentException("q and k norms come together: q_norm at " + qNorm + ", k_norm at " + kNorm);
+        }
+        if (qNorm != NULL && heads + kvHeads > ROPE_MAX_NORM_HEADS) {
+            throw new IllegalArgumentException("rope_and_cache with q/k norms takes at most " + ROPE_MAX_NORM_HEADS
+                    + " heads and kv heads together, found " + heads + " + " + kvHeads);
+        }
+        if (!(factor > 0) || !(theta > 0)) {
+            throw new IllegalArgumentException("RoPE base and factor must be positive, found " + theta + " and " + factor);
+        }
         return KernelLaunch.of(Kernel.ROPE_AND_CACHE, Dim3.of(n), q, qRowStride, k, kRowStride, v, vRowStride,
-                kCache, vCache, slots, positions, n, heads, kvHeads, headDim, numSlots, maxTokens, theta, NULL,
-                range.flags(), range.rowStride(), Fp16Range.site(layer, Fp16Range.QKV));
+                kCache, vCache, slots, positions, n, heads, kvHeads, headDim, numSlots, maxTokens, ring ? 1 : 0, theta,
+                factor, qNorm, kNorm, eps, NULL, range.flags(), range.rowStride(), Fp16Range.site(layer, Fp16Range.QKV));
+    }
+
+    /**
+     * Gemma 2 and 3's norm of a block's output added to the residual: {@code residual[r] += rmsnorm(x[r]) (1 + w)},
+     * fp32 x [n, hidden]; grid (n).
+     */
+    static KernelLaunch rmsnormAdd(long x, long weight, long residual, int n, int hidden, float eps) {
+        return KernelLaunch.of(Kernel.RMSNORM_ADD_F32, Dim3.of(n), x, weight, residual, n, hidden, eps);
+    }
+
+    /** Gemma 2's final-logit soft-cap in place: {@code x = cap tanh(x / cap)} over fp32 x [count]. */
+    static KernelLaunch softcap(long x, long count, float cap) {
+        if (!(cap > 0)) throw new IllegalArgumentException("a soft-cap must be positive, found " + cap);
+        return KernelLaunch.of(Kernel.SOFTCAP_F32, Dim3.of(gridStrideBlocks(count, Kernel.SOFTCAP_F32.threads)), x,
+                count, cap);
     }
 
     /**
@@ -155,15 +196,45 @@ final class Kernels {
                                                long vCache, long slots, long lengths, long partialMax,
                                                long partialSum, long partialOut, int heads, int kvHeads,
                                                int headDim, int numSlots, int maxTokens, float scale) {
+        return attentionDecodePartial(split, batch, q, qRowStride, kCache, vCache, slots, lengths, partialMax,
+                partialSum, partialOut, heads, kvHeads, headDim, numSlots, maxTokens, scale, 0, 0f);
+    }
+
+    /**
+     * As above on a layer with a sliding {@code window} (0: full attention; its cache a ring of
+     * {@code maxTokens} rows) and a score soft-cap {@code softcap} (0: none). Only the scalar kernel
+     * takes them.
+     */
+    static KernelLaunch attentionDecodePartial(DecodeSplit split, int batch, long q, long qRowStride, long kCache,
+                                               long vCache, long slots, long lengths, long partialMax,
+                                               long partialSum, long partialOut, int heads, int kvHeads,
+                                               int headDim, int numSlots, int maxTokens, float scale, int window,
+                                               float softcap) {
         checkAttentionShape(heads, kvHeads, headDim);
         checkSplit(split);
-        Kernel kernel = switch (split.path()) {
-            case SCALAR -> Kernel.ATTENTION_DECODE_PARTIAL;
-            case VECTOR -> Kernel.ATTENTION_DECODE_VECTOR_PARTIAL;
+        checkWindowAndCap(window, softcap, split.path() == CudaSwitches.DecodeAttention.SCALAR,
+                CudaSwitches.DECODE_ATTENTION + "=vector");
+        Dim3 grid = new Dim3(split.splits(), decodeBlocksPerSplit(heads, kvHeads), batch);
+        return switch (split.path()) {
+            case SCALAR -> KernelLaunch.of(Kernel.ATTENTION_DECODE_PARTIAL, grid, q, qRowStride, kCache, vCache, slots,
+                    lengths, partialMax, partialSum, partialOut, heads, kvHeads, headDim, numSlots, maxTokens,
+                    split.splitTokens(), scale, window, softcap, NULL);
+            case VECTOR -> KernelLaunch.of(Kernel.ATTENTION_DECODE_VECTOR_PARTIAL, grid, q, qRowStride, kCache, vCache,
+                    slots, lengths, partialMax, partialSum, partialOut, heads, kvHeads, headDim, numSlots, maxTokens,
+                    split.splitTokens(), scale, NULL);
         };
-        return KernelLaunch.of(kernel, new Dim3(split.splits(), decodeBlocksPerSplit(heads, kvHeads), batch),
-                q, qRowStride, kCache, vCache, slots, lengths, partialMax, partialSum, partialOut, heads, kvHeads,
-                headDim, numSlots, maxTokens, split.splitTokens(), scale, NULL);
+    }
+
+    /** Refuses a window or soft-cap for a kernel ({@code supported} false) that computes full, uncapped attention. */
+    private static void checkWindowAndCap(int window, float softcap, boolean supported, String path) {
+        if (window < 0 || softcap < 0) {
+            throw new IllegalArgumentException("window and soft-cap must be >= 0 (0: none), found " + window + " and "
+                    + softcap);
+        }
+        if (!supported && (window != 0 || softcap != 0)) {
+            throw new IllegalArgumentException(path + " computes full attention without a soft-cap; found window "
+                    + window + ", soft-cap " + softcap + " (Gemma 2 and 3 run on the default kernels)");
+        }
     }
 
     /** Decode, step 2: merges the splits into fp16 out, by the split's path; grid (heads, batch). */
@@ -171,13 +242,26 @@ final class Kernels {
                                                long partialOut, long slots, long lengths, long out,
                                                long outRowStride, int heads, int headDim, int numSlots,
                                                int maxTokens) {
+        return attentionDecodeCombine(split, batch, partialMax, partialSum, partialOut, slots, lengths, out,
+                outRowStride, heads, headDim, numSlots, maxTokens, 0);
+    }
+
+    /** As above for the partials of a layer with a sliding {@code window} (0: full attention). */
+    static KernelLaunch attentionDecodeCombine(DecodeSplit split, int batch, long partialMax, long partialSum,
+                                               long partialOut, long slots, long lengths, long out,
+                                               long outRowStride, int heads, int headDim, int numSlots,
+                                               int maxTokens, int window) {
         checkSplit(split);
-        Kernel kernel = switch (split.path()) {
-            case SCALAR -> Kernel.ATTENTION_DECODE_COMBINE;
-            case VECTOR -> Kernel.ATTENTION_DECODE_VECTOR_COMBINE;
+        checkWindowAndCap(window, 0f, split.path() == CudaSwitches.DecodeAttention.SCALAR,
+                CudaSwitches.DECODE_ATTENTION + "=vector");
+        return switch (split.path()) {
+            case SCALAR -> KernelLaunch.of(Kernel.ATTENTION_DECODE_COMBINE, Dim3.of(heads, batch), partialMax,
+                    partialSum, partialOut, slots, lengths, out, outRowStride, heads, headDim, numSlots, maxTokens,
+                    split.splits(), split.splitTokens(), window);
+            case VECTOR -> KernelLaunch.of(Kernel.ATTENTION_DECODE_VECTOR_COMBINE, Dim3.of(heads, batch), partialMax,
+                    partialSum, partialOut, slots, lengths, out, outRowStride, heads, headDim, numSlots, maxTokens,
+                    split.splits(), split.splitTokens());
         };
-        return KernelLaunch.of(kernel, Dim3.of(heads, batch), partialMax, partialSum, partialOut, slots, lengths, out,
-                outRowStride, heads, headDim, numSlots, maxTokens, split.splits(), split.splitTokens());
     }
 
     /** Prefill of n tokens of one sequence from {@code startPos}; grid (ceil(n x group / PREFILL_ROWS), kv heads). */
@@ -197,8 +281,22 @@ final class Kernels {
     static KernelLaunch attentionPrefill(PrefillAttention path, long q, long qRowStride, long kCache, long vCache,
                                          long out, long outRowStride, int slot, int startPos, int n, int heads,
                                          int kvHeads, int headDim, int numSlots, int maxTokens, float scale) {
+        return attentionPrefill(path, q, qRowStride, kCache, vCache, out, outRowStride, slot, startPos, n, heads,
+                kvHeads, headDim, numSlots, maxTokens, scale, 0, 0f);
+    }
+
+    /**
+     * As above on a layer with a sliding {@code window} (0: full attention; its cache a ring of
+     * {@code maxTokens} rows) and a score soft-cap {@code softcap} (0: none), which only
+     * {@code attention_prefill} takes.
+     */
+    static KernelLaunch attentionPrefill(PrefillAttention path, long q, long qRowStride, long kCache, long vCache,
+                                         long out, long outRowStride, int slot, int startPos, int n, int heads,
+                                         int kvHeads, int headDim, int numSlots, int maxTokens, float scale,
+                                         int window, float softcap) {
         checkAttentionShape(heads, kvHeads, headDim);
         boolean mma = path == PrefillAttention.WMMA;
+        checkWindowAndCap(window, softcap, !mma, CudaSwitches.PREFILL_ATTENTION + "=wmma");
         if (mma && (headDim % 16 != 0 || qRowStride % 8 != 0 || outRowStride % 8 != 0)) {
             throw new IllegalArgumentException("attention_prefill_mma takes head_dim a multiple of 16 and row strides"
                     + " multiples of 8 halves; found head_dim " + headDim + ", q row stride " + qRowStride
@@ -206,9 +304,14 @@ final class Kernels {
                     + " limit)");
         }
         int rows = Math.multiplyExact(n, heads / kvHeads);
-        return KernelLaunch.of(mma ? Kernel.ATTENTION_PREFILL_MMA : Kernel.ATTENTION_PREFILL,
-                Dim3.of(ceilDiv(rows, mma ? PREFILL_MMA_ROWS : PREFILL_ROWS), kvHeads), q, qRowStride, kCache, vCache,
-                out, outRowStride, slot, startPos, n, heads, kvHeads, headDim, numSlots, maxTokens, scale);
+        if (mma) {
+            return KernelLaunch.of(Kernel.ATTENTION_PREFILL_MMA, Dim3.of(ceilDiv(rows, PREFILL_MMA_ROWS), kvHeads), q,
+                    qRowStride, kCache, vCache, out, outRowStride, slot, startPos, n, heads, kvHeads, headDim, numSlots,
+                    maxTokens, scale);
+        }
+        return KernelLaunch.of(Kernel.ATTENTION_PREFILL, Dim3.of(ceilDiv(rows, PREFILL_ROWS), kvHeads), q, qRowStride,
+                kCache, vCache, out, outRowStride, slot, startPos, n, heads, kvHeads, headDim, numSlots, maxTokens,
+                scale, window, softcap);
     }
 
     /** gemv.cu GEMV_MAX_ROWS: the most rows the GEMV kernels take (their sums live in registers). */

@@ -1,5 +1,6 @@
 package dev.gemma4j.cuda;
 
+import dev.gemma4j.engine.LayerPlan;
 import dev.gemma4j.model.GemmaConfig;
 import java.util.Locale;
 
@@ -12,6 +13,14 @@ import java.util.Locale;
  *
  * <p>Gemma 7B in 18 GiB (DESIGN.md): 19.33 GB less 17.08 GB of weights leaves about 2.25 GB, about
  * 4,500 tokens at 458,752 KV bytes per token.
+ *
+ * <p>A sliding-window layer (Gemma 2 and 3) keeps a ring, not the whole context: position p in row
+ * {@code p % rows} of {@link #cacheRows(int)} = {@code min(contextTokens, window + maxBatchTokens - 1)}
+ * rows per slot. The ring holds the window and a whole prefill chunk besides: a chunk's keys are
+ * written to the cache before its queries attend, and the chunk's first query still needs the
+ * {@code window - 1} positions before the chunk, which a ring of the window alone would have let
+ * the chunk's own keys overwrite. Gemma 3 4B at 131,072 tokens: its 5 full layers hold 2.5 GiB, its
+ * 29 sliding layers 174 MiB (rings of 1,535 rows at a 512-token chunk) instead of 14.5 GiB.
  */
 public final class MemoryPlan {
     /** cuBLAS workspace: 32 MiB, what NVIDIA recommends for Hopper (smaller GPUs need less). */
@@ -29,6 +38,11 @@ public final class MemoryPlan {
     private final WeightLayout weights;
     private final ActivationLayout activations;
     private final long kvBytesPerToken;
+    /** Per layer: rows of one slot's cache, and where the layer's keys (then its values) start in the pool. */
+    private final int[] cacheRows;
+    private final long[] layerOffsets;
+    private final long kvPoolBytes;
+    private final boolean rings;
     private final long loadScratchBytes;
     private final long kvTokens;
 
@@ -43,9 +57,56 @@ public final class MemoryPlan {
         activations = new ActivationLayout(config, batch, sequences, Math.min(batch, Math.max(LOGIT_ROWS, sequences)),
                 Math.max(Kernels.MAX_DECODE_SPLITS, sequences));
         kvBytesPerToken = kvBytesPerToken(config);
+        LayerPlan layers = LayerPlan.of(config);
+        int count = layers.size();
+        cacheRows = new int[count];
+        layerOffsets = new long[count];
+        long offset = 0;
+        boolean ring = false;
+        for (int l = 0; l < count; l++) {
+            cacheRows[l] = cacheRows(layers.layer(l), contextTokens, this.maxBatchTokens);
+            ring |= cacheRows[l] < contextTokens;
+            layerOffsets[l] = offset;
+            offset = Math.addExact(offset, 2 * layerBytes(l));
+        }
+        rings = ring;
+        kvPoolBytes = offset;
         loadScratchBytes = loadScratchBytes(weights);
         long left = budgetBytes - fixedBytes();
-        kvTokens = left <= 0 ? 0 : Math.min(Integer.MAX_VALUE, left / kvBytesPerToken);
+        // With rings a slot's bytes are not proportional to its tokens: count tokens at the pool's
+        // average bytes per context token.
+        kvTokens = left <= 0 ? 0 : Math.min(Integer.MAX_VALUE, rings
+                ? (long) ((double) left * contextTokens * sequences / kvPoolBytes) : left / kvBytesPerToken);
+    }
+
+    /**
+     * Rows per slot of one layer's cache for a context of {@code contextTokens} and prefill chunks of
+     * at most {@code maxBatchTokens}: the context on a full layer, on a sliding layer a ring of
+     * {@code min(contextTokens, window + maxBatchTokens - 1)} (see the class comment).
+     */
+    public static int cacheRows(LayerPlan.Layer layer, int contextTokens, int maxBatchTokens) {
+        if (!layer.sliding()) return contextTokens;
+        return (int) Math.min(contextTokens, (long) layer.window() + maxBatchTokens - 1);
+    }
+
+    /** Rows per slot of layer {@code layer}'s cache: positions p sit in row {@code p % cacheRows(layer)}. */
+    public int cacheRows(int layer) {
+        return cacheRows[layer];
+    }
+
+    /** Whether any layer keeps a ring shorter than the context. */
+    public boolean hasRings() {
+        return rings;
+    }
+
+    /** Bytes of layer {@code layer}'s keys (and as many of its values): [sequences, kvHeads, cacheRows, headDim] at 2 bytes. */
+    public long layerBytes(int layer) {
+        return 2L * sequences * config.numKeyValueHeads() * cacheRows[layer] * config.headDim();
+    }
+
+    /** Offset in the pool of layer {@code layer}'s keys; its values follow them. */
+    public long layerOffset(int layer) {
+        return layerOffsets[layer];
     }
 
     /**
@@ -72,7 +133,10 @@ public final class MemoryPlan {
         return of(config, budgetBytes, maxBatchTokens, contextTokens, 1);
     }
 
-    /** KV cache bytes per token: keys and values of every layer, fp16: 2 x layers x kvHeads x headDim x 2. */
+    /**
+     * KV cache bytes per token: keys and values of every layer, fp16: 2 x layers x kvHeads x headDim x 2.
+     * A model with sliding layers holds less at long contexts ({@link #kvPoolBytes()}).
+     */
     public static long kvBytesPerToken(GemmaConfig c) {
         return 2L * c.numHiddenLayers() * c.numKeyValueHeads() * c.headDim() * 2;
     }
@@ -103,9 +167,12 @@ public final class MemoryPlan {
         return sequences;
     }
 
-    /** The KV pool: {@code sequences x contextTokens x kvBytesPerToken}. */
+    /**
+     * The KV pool: every layer's keys and values for {@code sequences} slots, {@code sequences x
+     * contextTokens x kvBytesPerToken} when no layer keeps a ring.
+     */
     public long kvPoolBytes() {
-        return (long) sequences * contextTokens * kvBytesPerToken;
+        return kvPoolBytes;
     }
 
     /** Rows of logits computed per GEMM. */
@@ -187,7 +254,8 @@ public final class MemoryPlan {
             s.append(", KV caches for ").append(sequences).append(sequences == 1 ? " sequence" : " sequences")
                     .append(" of ").append(String.format(Locale.ROOT, "%,d", contextTokens)).append(" tokens ")
                     .append(Bytes.format(kvPoolBytes()))
-                    .append(String.format(Locale.ROOT, " (%,d bytes per token)", kvBytesPerToken));
+                    .append(rings ? " (" + ringNote() + ")"
+                            : String.format(Locale.ROOT, " (%,d bytes per token)", kvBytesPerToken));
         } else {
             s.append(", the weight conversion scratch ").append(Bytes.format(loadScratchBytes));
         }
@@ -208,7 +276,8 @@ public final class MemoryPlan {
         line(s, "cuBLAS workspace", "", WORKSPACE_BYTES);
         line(s, "activations", String.format(Locale.ROOT, "batch of %,d tokens, logits of %d rows", maxBatchTokens,
                 activations.logitRows), activations.totalBytes());
-        line(s, "KV cache pool", String.format(Locale.ROOT, "%d x %,d tokens x %,d bytes", sequences, contextTokens,
+        line(s, "KV cache pool", rings ? String.format(Locale.ROOT, "%d x %,d tokens, %d rings of %,d rows", sequences,
+                contextTokens, ringLayers(), ringRows()) : String.format(Locale.ROOT, "%d x %,d tokens x %,d bytes", sequences, contextTokens,
                 kvBytesPerToken), kvPoolBytes());
         line(s, "unallocated", String.format(Locale.ROOT, "room for %,d more KV tokens",
                 Math.max(0, kvTokens - (long) sequences * contextTokens)),
@@ -217,6 +286,19 @@ public final class MemoryPlan {
         s.append(String.format(Locale.ROOT, "  %d x context of %,d tokens: %s%n", sequences, contextTokens,
                 fits() ? "fits" : "does not fit, " + Bytes.format(shortfallBytes()) + " short"));
         return s.toString();
+    }
+
+    /** "29 sliding layers in rings of 1,535 rows". */
+    private String ringNote() {
+        return String.format(Locale.ROOT, "%d sliding layers in rings of %,d rows", ringLayers(), ringRows());
+    }
+
+    private long ringLayers() {
+        return java.util.Arrays.stream(cacheRows).filter(r -> r < contextTokens).count();
+    }
+
+    private int ringRows() {
+        return java.util.Arrays.stream(cacheRows).filter(r -> r < contextTokens).max().orElse(0);
     }
 
     private static void line(StringBuilder s, String what, String detail, long bytes) {

@@ -12,8 +12,9 @@ import java.util.Map;
  * {@link GemmaTensorNames#expectedShapes} order, each group starting on a {@link #ALIGNMENT}-byte
  * boundary. k_proj and v_proj follow q_proj with no gap, so a layer's three projections form one
  * [queryDim + 2 kvDim, hidden] matrix and one GEMM computes q, k and v; up_proj follows gate_proj
- * the same way ([2 intermediate, hidden]). The embedding is held once: it is also the output
- * projection.
+ * the same way ([2 intermediate, hidden]). Gemma 3's q_norm and k_norm, listed between q_proj and
+ * k_proj, are placed after v_proj so as not to split that matrix. The embedding is held once: it is
+ * also the output projection.
  */
 final class WeightLayout {
     /** Byte alignment of every group (cuBLAS and the vectorised kernels want 16; 256 is what cuMemAlloc gives). */
@@ -43,14 +44,29 @@ final class WeightLayout {
         Map<String, Placement> m = new LinkedHashMap<>();
         long offset = 0;
         int k = 0;
+        java.util.List<Map.Entry<String, long[]>> deferred = new java.util.ArrayList<>();
+        java.util.List<Map.Entry<String, long[]>> ordered = new java.util.ArrayList<>();
         for (Map.Entry<String, long[]> e : GemmaTensorNames.expectedShapes(config).entrySet()) {
+            if (e.getKey().endsWith(GemmaTensorNames.Q_NORM) || e.getKey().endsWith(GemmaTensorNames.K_NORM)) {
+                deferred.add(e);
+                continue;
+            }
+            ordered.add(e);
+            if (e.getKey().endsWith(GemmaTensorNames.V_PROJ)) {
+                ordered.addAll(deferred);
+                deferred.clear();
+            }
+        }
+        Map<String, Integer> index = new java.util.HashMap<>();
+        for (String name : GemmaTensorNames.expectedShapes(config).keySet()) index.put(name, k++);
+        for (Map.Entry<String, long[]> e : ordered) {
             String name = e.getKey();
             boolean continuesGroup = name.endsWith(GemmaTensorNames.K_PROJ) || name.endsWith(GemmaTensorNames.V_PROJ)
                     || name.endsWith(GemmaTensorNames.UP_PROJ);
             if (!continuesGroup) offset = Bytes.alignUp(offset, ALIGNMENT);
             long elements = 1;
             for (long d : e.getValue()) elements = Math.multiplyExact(elements, d);
-            m.put(name, new Placement(name, k++, e.getValue(), offset, elements));
+            m.put(name, new Placement(name, index.get(name), e.getValue(), offset, elements));
             offset += elements * 2;
         }
         placements = Collections.unmodifiableMap(m);
@@ -66,7 +82,7 @@ final class WeightLayout {
         return totalBytes;
     }
 
-    /** Every tensor, in expectedShapes order. */
+    /** Every tensor, in buffer order (expectedShapes order but for q_norm and k_norm, after v_proj). */
     Collection<Placement> placements() {
         return placements.values();
     }
@@ -96,6 +112,26 @@ final class WeightLayout {
 
     long postAttentionNorm(int layer) {
         return offset(GemmaTensorNames.layer(layer, GemmaTensorNames.POST_ATTENTION_LAYERNORM));
+    }
+
+    /** Gemma 2 and 3: the MLP's input norm. */
+    long preFeedforwardNorm(int layer) {
+        return offset(GemmaTensorNames.layer(layer, GemmaTensorNames.PRE_FEEDFORWARD_LAYERNORM));
+    }
+
+    /** Gemma 2 and 3: the norm of the MLP's output. */
+    long postFeedforwardNorm(int layer) {
+        return offset(GemmaTensorNames.layer(layer, GemmaTensorNames.POST_FEEDFORWARD_LAYERNORM));
+    }
+
+    /** Gemma 3: [head_dim], the per-head norm of q. */
+    long qNorm(int layer) {
+        return offset(GemmaTensorNames.layer(layer, GemmaTensorNames.Q_NORM));
+    }
+
+    /** Gemma 3: [head_dim], the per-head norm of k. */
+    long kNorm(int layer) {
+        return offset(GemmaTensorNames.layer(layer, GemmaTensorNames.K_NORM));
     }
 
     /** [queryDim + 2 kvDim, hidden]: q_proj, k_proj, v_proj stacked. */

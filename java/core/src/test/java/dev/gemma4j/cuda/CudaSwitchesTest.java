@@ -57,4 +57,27 @@ class CudaSwitchesTest {
             }
         }
     }
+
+    /** Each Gemma 1-only switch is refused for a model that needs more, naming the switch and the need. */
+    @Test
+    void gemma1OnlySwitchesAreRefusedForGemma2And3() {
+        String[][] switches = {{CudaSwitches.DECODE_GEMV, "own"}, {CudaSwitches.PREFILL_ATTENTION, "wmma"},
+                {CudaSwitches.DECODE_ATTENTION, "vector"}};
+        String needs = "sliding-window attention, soft-capping";
+        CudaSwitches.requireSupported(needs);
+        for (String[] sw : switches) {
+            String before = System.getProperty(sw[0]);
+            System.setProperty(sw[0], sw[1]);
+            try {
+                CudaSwitches.requireSupported((String) null);
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> CudaSwitches.requireSupported(needs));
+                assertTrue(e.getMessage().contains("-D" + sw[0] + "=" + sw[1]) && e.getMessage().contains(needs),
+                        e.getMessage());
+            } finally {
+                if (before == null) System.clearProperty(sw[0]);
+                else System.setProperty(sw[0], before);
+            }
+        }
+    }
 }

@@ -137,8 +137,37 @@ class KernelsTest {
         KernelLaunch rope = Kernels.ropeAndCache(11, 384, 12, 385, 13, 386, 14, 15, 16, 17, 5, 8, 1, 256, 1, 100, 1e4f,
                 new Kernels.RangeFlags(18, 2), 3);
         // Site of layer 3's q/k/v output: 3 * 8 + 1.
-        assertEquals(List.<Object>of(11L, 384L, 12L, 385L, 13L, 386L, 14L, 15L, 16L, 17L, 5, 8, 1, 256, 1, 100, 1e4f, 0L,
-                18L, 2, 25), rope.args());
+        assertEquals(List.<Object>of(11L, 384L, 12L, 385L, 13L, 386L, 14L, 15L, 16L, 17L, 5, 8, 1, 256, 1, 100, 0, 1e4f,
+                1f, 0L, 0L, 0f, 0L, 18L, 2, 25), rope.args());
+        // Gemma 3's sliding layer: a ring, q/k norms, its own base; a full layer's linear factor.
+        KernelLaunch ring = Kernels.ropeAndCache(11, 384, 12, 385, 13, 386, 14, 15, 16, 17, 5, 8, 4, 256, 1, 1535, true,
+                1e4f, 8f, 40, 41, 1e-6f, Kernels.RangeFlags.NONE, 0);
+        assertEquals(List.<Object>of(11L, 384L, 12L, 385L, 13L, 386L, 14L, 15L, 16L, 17L, 5, 8, 4, 256, 1, 1535, 1, 1e4f,
+                8f, 40L, 41L, 1e-6f, 0L, 0L, 0, 1), ring.args());
+        assertThrows(IllegalArgumentException.class, () -> Kernels.ropeAndCache(11, 384, 12, 385, 13, 386, 14, 15, 16,
+                17, 5, 8, 4, 256, 1, 1535, true, 1e4f, 8f, 40, 0, 1e-6f, Kernels.RangeFlags.NONE, 0), "q norm without k norm");
+        KernelLaunch prefill = Kernels.attentionPrefill(CudaSwitches.PrefillAttention.SIMT, 1, 2, 3, 4, 5, 6, 0, 7, 20, 8,
+                4, 256, 1, 1535, 0.0625f, 1024, 50f);
+        assertEquals(List.<Object>of(1L, 2L, 3L, 4L, 5L, 6L, 0, 7, 20, 8, 4, 256, 1, 1535, 0.0625f, 1024, 50f),
+                prefill.args());
+        Kernels.DecodeSplit scalar = new Kernels.DecodeSplit(CudaSwitches.DecodeAttention.SCALAR, 64, 4);
+        KernelLaunch partial = Kernels.attentionDecodePartial(scalar, 2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 8, 4, 256, 1, 1535,
+                0.0625f, 1024, 50f);
+        assertEquals(List.<Object>of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 8, 4, 256, 1, 1535, 64, 0.0625f, 1024, 50f, 0L),
+                partial.args());
+        KernelLaunch combine = Kernels.attentionDecodeCombine(scalar, 2, 7, 8, 9, 5, 6, 10, 2048, 8, 256, 1, 1535, 1024);
+        assertEquals(List.<Object>of(7L, 8L, 9L, 5L, 6L, 10L, 2048L, 8, 256, 1, 1535, 4, 64, 1024), combine.args());
+        // The tensor-core prefill and the vector decode compute full, uncapped attention: a window is refused.
+        assertThrows(IllegalArgumentException.class, () -> Kernels.attentionPrefill(CudaSwitches.PrefillAttention.WMMA,
+                1, 2560, 3, 4, 5, 2048, 0, 0, 37, 8, 1, 256, 1, 64, 1f, 16, 0f));
+        Kernels.DecodeSplit vector = new Kernels.DecodeSplit(CudaSwitches.DecodeAttention.VECTOR, 32, 4);
+        assertThrows(IllegalArgumentException.class, () -> Kernels.attentionDecodePartial(vector, 2, 1, 2, 3, 4, 5, 6,
+                7, 8, 9, 8, 4, 256, 1, 1535, 0.0625f, 0, 50f));
+        KernelLaunch norm = Kernels.rmsnormAdd(1, 2, 3, 4, 2304, 1e-6f);
+        assertEquals(List.<Object>of(1L, 2L, 3L, 4, 2304, 1e-6f), norm.args());
+        KernelLaunch cap = Kernels.softcap(5, 2L * 256000, 30f);
+        assertEquals(Dim3.of(2000), cap.grid());
+        assertEquals(List.<Object>of(5L, 512000L, 30f), cap.args());
         KernelLaunch geglu = Kernels.geglu(1, 2, 3, 4, 5, 6, new Kernels.RangeFlags(7, 0), 2);
         assertEquals(List.<Object>of(1L, 2L, 3L, 4L, 5, 6, 1f / 32, 7L, 0, 21), geglu.args());
         KernelLaunch fill = Kernels.syntheticFill(21, 1000, -5L, 3, 0.5f, 2f);

@@ -169,6 +169,54 @@ class MemoryPlanTest {
         assertEquals(300, wide.logitRows());
     }
 
+    /**
+     * Gemma 3 4B (34 layers, 5 of them full, window 1,024, 4 kv heads of 256 dims) holds its whole
+     * 131,072-token context in 12 GiB with fp16 weights and KV: the full layers keep every token
+     * (5 x 131,072 x 4,096 bytes), the 29 sliding layers rings of window + chunk - 1 = 1,535 rows; 9 GiB
+     * is refused. Without rings the cache alone would take 17 GiB.
+     */
+    @Test
+    void gemma3FourBillionHoldsItsWholeContextIn12GiB() {
+        GemmaConfig c = dev.gemma4j.synthetic.SyntheticWeights.config("synthetic-gemma3-4b", 0, dev.gemma4j.model.DType.BF16);
+        int context = 131_072;
+        MemoryPlan plan = MemoryPlan.of(c, 12 * GIB, 512, context);
+        System.out.print(plan.describe());
+        long row = 2L * 4 * 256 * 2;                     // keys and values of one position, fp16
+        int full = 0;
+        for (int l = 0; l < 34; l++) {
+            boolean sliding = (l + 1) % 6 != 0;
+            assertEquals(sliding ? 1535 : context, plan.cacheRows(l), "layer " + l);
+            if (!sliding) full++;
+        }
+        assertEquals(5, full);
+        assertTrue(plan.hasRings());
+        assertEquals(5L * context * row + 29L * 1535 * row, plan.kvPoolBytes());
+        assertEquals(34L * context * row, (long) context * plan.kvBytesPerToken(), "every layer holding every token");
+        long fp16 = 2 * c.parameterCount();
+        assertTrue(plan.weightBytes() >= fp16 && plan.weightBytes() < fp16 + 256L * GemmaTensorNames.expectedShapes(c).size());
+        assertTrue(plan.fits(), plan.describe());
+        assertTrue(plan.describe().contains("1 x 131,072 tokens, 29 rings of 1,535 rows"), plan.describe());
+        // Layers follow each other in the pool, keys then values, each 16-byte aligned for the kernels.
+        long offset = 0;
+        for (int l = 0; l < 34; l++) {
+            assertEquals(offset, plan.layerOffset(l));
+            assertEquals(0, plan.layerOffset(l) % 16);
+            offset += 2 * plan.layerBytes(l);
+        }
+        assertEquals(offset, plan.kvPoolBytes());
+
+        MemoryPlan small = MemoryPlan.of(c, 9 * GIB, 512, context);
+        assertFalse(small.fits());
+        String refusal = small.refusal();
+        System.out.println(refusal);
+        assertTrue(refusal.contains("KV caches for 1 sequence of 131,072 tokens " + Bytes.format(plan.kvPoolBytes())
+                + " (29 sliding layers in rings of 1,535 rows)"), refusal);
+        // A context inside the window: every layer holds the whole context, no ring.
+        MemoryPlan shortContext = MemoryPlan.of(c, 12 * GIB, 512, 1000);
+        assertFalse(shortContext.hasRings());
+        assertEquals(1000L * plan.kvBytesPerToken(), shortContext.kvPoolBytes());
+    }
+
     @Test
     void loadScratchMustFitWhenTheContextIsSmall() {
         GemmaConfig c = GemmaConfig.of(256000, 64, 256, 2, 4, 1, 32, "float32");

@@ -18,7 +18,9 @@ class WeightLayoutTest {
         return List.of(GemmaConfig.gemma2B(), GemmaConfig.gemma7B(),
                 GemmaConfig.of(256000, 64, 256, 2, 4, 1, 32, "float32"),
                 // hidden 72 and intermediate 200 make q/k/v and gate/up sizes that are not multiples of 256 bytes.
-                GemmaConfig.of(1000, 72, 200, 3, 6, 2, 24, "bfloat16"));
+                GemmaConfig.of(1000, 72, 200, 3, 6, 2, 24, "bfloat16"),
+                // Gemma 3: q_norm and k_norm sit between q_proj and k_proj in the checkpoint's order.
+                dev.gemma4j.synthetic.SyntheticWeights.config("synthetic-gemma3-1b", 2, dev.gemma4j.model.DType.F16));
     }
 
     @ParameterizedTest
@@ -27,12 +29,26 @@ class WeightLayoutTest {
         WeightLayout layout = new WeightLayout(c);
         Map<String, long[]> shapes = GemmaTensorNames.expectedShapes(c);
         List<WeightLayout.Placement> placements = new ArrayList<>(layout.placements());
-        assertEquals(List.copyOf(shapes.keySet()), placements.stream().map(WeightLayout.Placement::name).toList());
+        List<String> names = List.copyOf(shapes.keySet());
+        // Buffer order is the checkpoint's, except that q_norm and k_norm follow v_proj.
+        List<String> expected = new ArrayList<>(), norms = new ArrayList<>();
+        for (String name : names) {
+            if (name.endsWith(GemmaTensorNames.Q_NORM) || name.endsWith(GemmaTensorNames.K_NORM)) {
+                norms.add(name);
+                continue;
+            }
+            expected.add(name);
+            if (name.endsWith(GemmaTensorNames.V_PROJ)) {
+                expected.addAll(norms);
+                norms.clear();
+            }
+        }
+        assertEquals(expected, placements.stream().map(WeightLayout.Placement::name).toList());
         long previousEnd = 0;
         long payload = 0;
         for (int i = 0; i < placements.size(); i++) {
             WeightLayout.Placement p = placements.get(i);
-            assertEquals(i, p.tensorIndex(), p.name());
+            assertEquals(names.indexOf(p.name()), p.tensorIndex(), p.name() + ": the synthetic weights' tensor number");
             assertTrue(Arrays.equals(shapes.get(p.name()), p.shape()), p.name());
             assertEquals(Arrays.stream(p.shape()).reduce(1, Math::multiplyExact), p.elements(), p.name());
             assertTrue(p.offset() >= previousEnd, p.name() + " overlaps the tensor before it");

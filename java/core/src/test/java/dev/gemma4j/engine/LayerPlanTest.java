@@ -65,15 +65,22 @@ class LayerPlanTest {
         assertEquals(5_611_978_752L, rings);
     }
 
-    /** The CUDA backend refuses Gemma 2 and 3, naming what it lacks, and device auto picks the CPU for them. */
+    /**
+     * The CUDA backend runs Gemma 3 4B; a head its attention kernels cannot hold (head_dim above 256) is
+     * refused naming the limit, and device auto then picks the CPU.
+     */
     @Test
-    void cudaRefusesGemma3AndAutoPicksTheCpu(@TempDir Path dir) throws IOException {
+    void cudaRunsGemma3AndRefusesHeadsItsKernelsCannotHold(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("config.json"), GEMMA3_4B);
-        GemmaConfig c = GemmaConfig.read(dir.resolve("config.json"));
-        String why = CudaBackend.unsupported(c);
-        assertTrue(why != null && why.contains("\"gemma3\"") && why.contains("sliding-window attention")
-                && why.contains("q/k norms") && why.contains("linear RoPE scaling"), why);
+        assertNull(CudaBackend.unsupported(GemmaConfig.read(dir.resolve("config.json"))));
         assertNull(CudaBackend.unsupported(GemmaConfig.gemma2B()));
+        Files.writeString(dir.resolve("config.json"), GEMMA3_4B.replace("\"num_hidden_layers\": 34,",
+                "\"num_hidden_layers\": 34, \"head_dim\": 512, \"query_pre_attn_scalar\": 512,"));
+        GemmaConfig c = GemmaConfig.read(dir.resolve("config.json"));
+        assertEquals(512, c.headDim());
+        String why = CudaBackend.unsupported(c);
+        assertTrue(why != null && why.contains("\"gemma3\"") && why.contains("head_dim a multiple of 8 in [8, 256]")
+                && why.contains("found 512"), why);
         List<String> notices = new ArrayList<>();
         Gemma.LoadMonitor monitor = new Gemma.LoadMonitor() {
             @Override
