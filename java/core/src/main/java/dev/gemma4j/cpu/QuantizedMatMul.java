@@ -15,11 +15,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link MatMul}'s kernels for block-quantized weights (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K,
- * Q6_K), dequantized in registers straight from storage: L integers at a time are unpacked from
- * their bytes with vector byte operations and widened to fp32; no widened copy of a matrix, nothing
- * allocated per call beyond the driver's. Q8_0 and Q4_0, whose blocks are one group with its scale
- * first, have kernels of their own with the chunk loop unrolled (twice the decode speed); the other
- * types share a kernel over groups, the type's unpacking chosen per chunk.
+ * Q6_K), dequantized straight from storage. Q8_0 and Q4_0, whose blocks are one group with its
+ * scale first, have kernels of their own that widen L integers at a time in registers. The other
+ * types share kernels over groups that read a span of 256 elements (a K-quant super-block, or 8
+ * blocks of 32) unpacked by the type's own method with vector byte operations into a per-thread
+ * buffer of 256 floats (in L1), with its groups' scales and offsets. No widened copy of a matrix,
+ * nothing allocated per call beyond the driver's.
  *
  * <p>Every output element is the same function of its row and its token's activations, whatever the
  * token count: per group g of {@link DType#groupSize()} elements (scale a_g, offset b_g: element =
@@ -66,7 +67,6 @@ final class QuantizedMatMul {
     private static final ValueLayout.OfShort SHORT_LE =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * L]);
 
     /** As {@link MatMul#matmul}, for a quantized weight (the caller checked the sizes). */
     static void matmul(Tensor w, float[] x, int n, float[] out, boolean accumulate) {
@@ -88,20 +88,21 @@ final class QuantizedMatMul {
         IntStream.range(0, rowTiles * tokenTiles).parallel().forEach(task -> {
             int r0 = (task % rowTiles) * TILE_ROWS, t0 = (task / rowTiles) * TILE_TOKENS;
             int r1 = Math.min(outDim, r0 + TILE_ROWS), t1 = Math.min(n, t0 + TILE_TOKENS);
-            float[] lanes = LANES.get();
+            Scratch s = SCRATCH.get();
+            float[] lanes = s.lanes;
             for (int r = r0; r < r1; r++) {
                 long row = r * rowBytes;
                 int t = t0;
                 for (; t + 4 <= t1; t += 4) {
                     if (q8) q8x4(data, row, blocks, x, t * inDim, inDim, lanes);
                     else if (q4) q4x4(data, row, blocks, x, t * inDim, inDim, lanes);
-                    else dot4(dtype, data, row, blocks, x, t * inDim, inDim, lanes);
+                    else dot4(dtype, data, row, blocks, x, t * inDim, inDim, s);
                     for (int k = 0; k < 4; k++) store(out, (t + k) * outDim + r, MatMul.laneSum(lanes, k * L), accumulate);
                 }
                 for (; t < t1; t++) {
                     if (q8) q8x1(data, row, blocks, x, t * inDim, lanes);
                     else if (q4) q4x1(data, row, blocks, x, t * inDim, lanes);
-                    else dot1(dtype, data, row, blocks, x, t * inDim, lanes);
+                    else dot1(dtype, data, row, blocks, x, t * inDim, s);
                     store(out, t * outDim + r, MatMul.laneSum(lanes, 0), accumulate);
                 }
             }
@@ -119,27 +120,90 @@ final class QuantizedMatMul {
         for (int i = 0; i < cols; i++) dst[off + i] = t.getFloat(base + i);
     }
 
-    /** Q5_0 / Q5_1: the nibbles at {@code qs} with bits e .. e + L − 1 of the uint32 at {@code qh} above them. */
-    private static ByteVector q5(MemorySegment w, long qs, long qh, int e) {
-        IntVector bits = IntVector.broadcast(I, w.get(INT_LE, qh)).lanewise(VectorOperators.LSHR, QH_SHIFTS[e / L])
-                .and(1).lanewise(VectorOperators.LSHL, 4);
-        return nibbles(w, qs + (e & 15), e < 16).or((ByteVector) bits.convertShape(VectorOperators.I2B, B, 0));
+    /** Elements unpacked at a time: one K-quant super-block, or 8 blocks of 32. */
+    private static final int SPAN = 256, MAX_GROUPS = 16;
+
+    /** Per-thread buffers: a span's integers as floats, its groups' scales and offsets, 4 tokens' lanes. */
+    private static final class Scratch {
+        final float[] q = new float[SPAN];
+        final float[] scale = new float[MAX_GROUPS];
+        final float[] offset = new float[MAX_GROUPS];
+        final float[] lanes = new float[4 * L];
     }
 
-    /** Q5_K: group g = e / 32's nibbles with bit g of qh[l] above them. */
-    private static ByteVector q5k(MemorySegment w, long block, int e) {
-        ByteVector high = ByteVector.fromMemorySegment(B, w, block + 16 + (e & 31), LE);
-        return nibbles(w, block + 48 + 32 * (e >>> 6) + (e & 31), (e & 32) == 0)
-                .or(high.lanewise(VectorOperators.LSHR, e >>> 5).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * The {@code nb} blocks at byte {@code at} (at most one span): their integers into {@code s.q},
+     * their groups' scales and offsets into {@code s.scale}, {@code s.offset}. Each type unpacks in a
+     * method of its own, so that the JIT compiles each for its type alone (a shared method would meet
+     * several types in one model, and the JIT would then call instead of inline the code that makes
+     * vectors, allocating each); the kernels read only the floats.
+     */
+    private static void unpack(DType dtype, MemorySegment w, long at, int nb, Scratch s) {
+        long bb = dtype.blockBytes();
+        for (int b = 0; b < nb; b++) {
+            long block = at + b * bb;
+            int e0 = b * dtype.blockSize();
+            switch (dtype) {
+                case Q4_1 -> q4_1(w, block, s.q, e0);
+                case Q5_0 -> q5(w, block + 6, block + 2, 16, s.q, e0);
+                case Q5_1 -> q5(w, block + 8, block + 4, 0, s.q, e0);
+                case Q4_K -> q4k(w, block, s.q);
+                case Q5_K -> q5k(w, block, s.q);
+                case Q6_K -> q6k(w, block, s.q);
+                default -> throw new IllegalStateException(dtype + " has no general kernel");
+            }
+        }
+        int gs = dtype.groupSize(), perBlock = dtype.blockSize() / gs;
+        for (int g = 0; g < nb * perBlock; g++) {
+            long block = at + (g / perBlock) * bb;
+            s.scale[g] = dtype.groupScale(w, block, g % perBlock);
+            s.offset[g] = dtype.groupOffset(w, block, g % perBlock);
+        }
     }
 
-    /** Q6_K, half h, quarter k: ql[64 h + 32 (k & 1) + l]'s low (k < 2) or high nibble, qh[32 h + l]'s bits 2k, 2k + 1 above. */
-    private static ByteVector q6k(MemorySegment w, long block, int e) {
-        int h = e >>> 7, k = (e >>> 5) & 3, l = e & 31;
-        ByteVector high = ByteVector.fromMemorySegment(B, w, block + 128 + 32 * h + l, LE);
-        return nibbles(w, block + 64 * h + 32 * (k & 1) + l, k < 2)
-                .or(high.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-                .sub((byte) 32);
+    private static void store(ByteVector q, float[] dst, int at) {
+        ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).intoArray(dst, at);
+    }
+
+    private static void q4_1(MemorySegment w, long block, float[] q, int e0) {
+        for (int e = 0; e < 32; e += L) store(nibbles(w, block + 4 + (e & 15), e < 16), q, e0 + e);
+    }
+
+    /** Q5_0 / Q5_1: the nibbles at {@code qs} with bit e of the uint32 at {@code qh} above element e, minus {@code bias}. */
+    private static void q5(MemorySegment w, long qs, long qh, int bias, float[] q, int e0) {
+        IntVector high = IntVector.broadcast(I, w.get(INT_LE, qh));
+        for (int e = 0; e < 32; e += L) {
+            IntVector bits = high.lanewise(VectorOperators.LSHR, QH_SHIFTS[e / L]).and(1).lanewise(VectorOperators.LSHL, 4);
+            ByteVector v = nibbles(w, qs + (e & 15), e < 16).or((ByteVector) bits.convertShape(VectorOperators.I2B, B, 0));
+            store(bias == 0 ? v : v.sub((byte) bias), q, e0 + e);
+        }
+    }
+
+    /** Q4_K: group g's element l is the low (g even) or high nibble of byte 32 · (g / 2) + l of qs. */
+    private static void q4k(MemorySegment w, long block, float[] q) {
+        for (int e = 0; e < 256; e += L) store(nibbles(w, block + 16 + 32 * (e >>> 6) + (e & 31), (e & 32) == 0), q, e);
+    }
+
+    /** Q5_K: Q4_K's nibbles with bit g of qh[l] above group g's element l. */
+    private static void q5k(MemorySegment w, long block, float[] q) {
+        for (int e = 0; e < 256; e += L) {
+            ByteVector high = ByteVector.fromMemorySegment(B, w, block + 16 + (e & 31), LE);
+            store(nibbles(w, block + 48 + 32 * (e >>> 6) + (e & 31), (e & 32) == 0)
+                    .or(high.lanewise(VectorOperators.LSHR, e >>> 5).and((byte) 1).lanewise(VectorOperators.LSHL, 4)), q, e);
+        }
+    }
+
+    /** Q6_K, half h, quarter k: ql[64 h + 32 (k & 1) + l]'s low (k < 2) or high nibble, qh[32 h + l]'s bits 2k, 2k + 1 above, minus 32. */
+    private static void q6k(MemorySegment w, long block, float[] q) {
+        for (int e = 0; e < 256; e += L) {
+            int h = e >>> 7, k = (e >>> 5) & 3, l = e & 31;
+            ByteVector high = ByteVector.fromMemorySegment(B, w, block + 128 + 32 * h + l, LE);
+            store(nibbles(w, block + 64 * h + 32 * (k & 1) + l, k < 2)
+                    .or(high.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                    .sub((byte) 32), q, e);
+        }
     }
 
     /** The low ({@code low}) or high nibbles of the L bytes at {@code at}. */
@@ -148,67 +212,49 @@ final class QuantizedMatMul {
         return low ? b.and((byte) 0x0f) : b.lanewise(VectorOperators.LSHR, 4);
     }
 
-    private static void dot1(DType dtype, MemorySegment w, long row, int blocks, float[] x, int x0, float[] lanes) {
-        int bs = dtype.blockSize(), gs = dtype.groupSize(), groups = bs / gs, chunks = gs / L;
+    private static void dot1(DType dtype, MemorySegment w, long row, int blocks, float[] x, int x0, Scratch s) {
+        int bs = dtype.blockSize(), gs = dtype.groupSize(), chunks = gs / L, perSpan = SPAN / bs;
         long bb = dtype.blockBytes();
         boolean offsets = dtype.hasOffsets();
+        float[] q = s.q;
         FloatVector z = FloatVector.zero(F);
         FloatVector acc = z;
-        for (int b = 0; b < blocks; b++) {
-            long block = row + b * bb;
-            for (int g = 0; g < groups; g++) {
+        for (int b = 0; b < blocks; b += perSpan) {
+            int nb = Math.min(perSpan, blocks - b), xs = x0 + b * bs;
+            unpack(dtype, w, row + b * bb, nb, s);
+            for (int g = 0; g < nb * bs / gs; g++) {
                 FloatVector p = z, sum = z;
                 for (int c = 0; c < chunks; c++) {
                     int i = g * gs + c * L;
-                    ByteVector qb = switch (dtype) {
-                        // In the kernel itself, each case a call of a small method: C2 inlines the one
-                        // that runs (a method over 325 bytecodes it would call instead, boxing its vectors).
-                        case Q4_1 -> nibbles(w, block + 4 + (i & 15), i < 16);
-                        case Q5_0 -> q5(w, block + 6, block + 2, i).sub((byte) 16);
-                        case Q5_1 -> q5(w, block + 8, block + 4, i);
-                        case Q4_K -> nibbles(w, block + 16 + 32 * (i >>> 6) + (i & 31), (i & 32) == 0);
-                        case Q5_K -> q5k(w, block, i);
-                        case Q6_K -> q6k(w, block, i);
-                        default -> throw new IllegalStateException(dtype + " has no general kernel");
-                    };
-                    FloatVector xv = FloatVector.fromArray(F, x, x0 + b * bs + i);
-                    p = ((FloatVector) qb.convertShape(VectorOperators.B2F, F, 0)).fma(xv, p);
+                    FloatVector xv = FloatVector.fromArray(F, x, xs + i);
+                    p = FloatVector.fromArray(F, q, i).fma(xv, p);
                     if (offsets) sum = sum.add(xv);
                 }
-                acc = p.fma(FloatVector.broadcast(F, dtype.groupScale(w, block, g)), acc);
-                if (offsets) acc = sum.fma(FloatVector.broadcast(F, dtype.groupOffset(w, block, g)), acc);
+                acc = p.fma(FloatVector.broadcast(F, s.scale[g]), acc);
+                if (offsets) acc = sum.fma(FloatVector.broadcast(F, s.offset[g]), acc);
             }
         }
-        acc.intoArray(lanes, 0);
+        acc.intoArray(s.lanes, 0);
     }
 
-    private static void dot4(DType dtype, MemorySegment w, long row, int blocks, float[] x, int x0, int inDim,
-                             float[] lanes) {
-        int bs = dtype.blockSize(), gs = dtype.groupSize(), groups = bs / gs, chunks = gs / L;
+    private static void dot4(DType dtype, MemorySegment w, long row, int blocks, float[] x, int x0, int inDim, Scratch s) {
+        int bs = dtype.blockSize(), gs = dtype.groupSize(), chunks = gs / L, perSpan = SPAN / bs;
         long bb = dtype.blockBytes();
         boolean offsets = dtype.hasOffsets();
-        int x1 = x0 + inDim, x2 = x1 + inDim, x3 = x2 + inDim;
+        float[] q = s.q;
         FloatVector z = FloatVector.zero(F);
         FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
-        for (int b = 0; b < blocks; b++) {
-            long block = row + b * bb;
-            for (int g = 0; g < groups; g++) {
+        for (int b = 0; b < blocks; b += perSpan) {
+            int nb = Math.min(perSpan, blocks - b), xs = x0 + b * bs;
+            unpack(dtype, w, row + b * bb, nb, s);
+            for (int g = 0; g < nb * bs / gs; g++) {
                 FloatVector p0 = z, p1 = z, p2 = z, p3 = z;
                 FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
                 for (int c = 0; c < chunks; c++) {
-                    int i = g * gs + c * L, xi = b * bs + i;
-                    ByteVector qb = switch (dtype) {
-                        case Q4_1 -> nibbles(w, block + 4 + (i & 15), i < 16);
-                        case Q5_0 -> q5(w, block + 6, block + 2, i).sub((byte) 16);
-                        case Q5_1 -> q5(w, block + 8, block + 4, i);
-                        case Q4_K -> nibbles(w, block + 16 + 32 * (i >>> 6) + (i & 31), (i & 32) == 0);
-                        case Q5_K -> q5k(w, block, i);
-                        case Q6_K -> q6k(w, block, i);
-                        default -> throw new IllegalStateException(dtype + " has no general kernel");
-                    };
-                    FloatVector qv = (FloatVector) qb.convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector v0 = FloatVector.fromArray(F, x, x0 + xi), v1 = FloatVector.fromArray(F, x, x1 + xi);
-                    FloatVector v2 = FloatVector.fromArray(F, x, x2 + xi), v3 = FloatVector.fromArray(F, x, x3 + xi);
+                    int i = g * gs + c * L, xi = xs + i;
+                    FloatVector qv = FloatVector.fromArray(F, q, i);
+                    FloatVector v0 = FloatVector.fromArray(F, x, xi), v1 = FloatVector.fromArray(F, x, xi + inDim);
+                    FloatVector v2 = FloatVector.fromArray(F, x, xi + 2 * inDim), v3 = FloatVector.fromArray(F, x, xi + 3 * inDim);
                     p0 = qv.fma(v0, p0);
                     p1 = qv.fma(v1, p1);
                     p2 = qv.fma(v2, p2);
@@ -220,13 +266,13 @@ final class QuantizedMatMul {
                         s3 = s3.add(v3);
                     }
                 }
-                FloatVector d = FloatVector.broadcast(F, dtype.groupScale(w, block, g));
+                FloatVector d = FloatVector.broadcast(F, s.scale[g]);
                 a0 = p0.fma(d, a0);
                 a1 = p1.fma(d, a1);
                 a2 = p2.fma(d, a2);
                 a3 = p3.fma(d, a3);
                 if (offsets) {
-                    FloatVector m = FloatVector.broadcast(F, dtype.groupOffset(w, block, g));
+                    FloatVector m = FloatVector.broadcast(F, s.offset[g]);
                     a0 = s0.fma(m, a0);
                     a1 = s1.fma(m, a1);
                     a2 = s2.fma(m, a2);
@@ -234,10 +280,10 @@ final class QuantizedMatMul {
                 }
             }
         }
-        a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, L);
-        a2.intoArray(lanes, 2 * L);
-        a3.intoArray(lanes, 3 * L);
+        a0.intoArray(s.lanes, 0);
+        a1.intoArray(s.lanes, L);
+        a2.intoArray(s.lanes, 2 * L);
+        a3.intoArray(s.lanes, 3 * L);
     }
 
     // ---- Q8_0 and Q4_0: the same arithmetic, each block's one scale read in place, the chunk loop unrolled ----
