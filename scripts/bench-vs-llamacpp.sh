@@ -2,7 +2,8 @@
 # gemma4j's CPU engine next to llama.cpp (node-llama-cpp 3.22.1's prebuilt CPU binary) on the same
 # 2B-shaped weights, the same prompts and the same thread count, with an F32 KV cache on both.
 #
-#   scripts/bench-vs-llamacpp.sh [--reps N] [--threads T] [--json FILE] [--dtypes bf16,f16,q8_0,q4_k_m] [--quick]
+#   scripts/bench-vs-llamacpp.sh [--reps N] [--threads T] [--json FILE] [--dtypes bf16,f16,q8_0,q4_k_m]
+#                                [--shape SHAPE] [--quick]
 #
 #   --reps N        repetitions of every figure (default 3): min / median / max are printed
 #   --threads T     threads of both engines (default: nproc). gemma4j runs with -XX:ActiveProcessorCount=T,
@@ -13,7 +14,10 @@
 #                   for gemma4j and GGUF files of the same bytes for llama.cpp; q8_0 and q4_k_m are the
 #                   bf16 GGUF quantized by llama.cpp's own quantizer (llama_model_quantize, as
 #                   llama-quantize makes Q8_0 and Q4_K_M files), the same file for both engines
-#   --quick         2 layers instead of 18, to check the script end to end in a few minutes
+#   --shape SHAPE   the model's shape: a bench shape of gemma4j (default synthetic-2b; also
+#                   synthetic-7b, synthetic-gemma2-2b, synthetic-gemma3-1b, synthetic-gemma3-4b), its
+#                   checkpoints under <home>/.cache/bench-<shape without "synthetic-">/
+#   --quick         2 layers instead of all of them, to check the script end to end in a few minutes
 #
 # What it does: builds gemma4j and its test classes, fetches the tokenizer and installs the oracle
 # when missing, writes each dtype's checkpoint once into <home>/.cache/bench-2b/ (BenchCheckpoints: a
@@ -42,21 +46,23 @@ reps=3
 threads="$(nproc)"
 json=""
 dtypes="bf16,f16"
-layers=18
+layers=all
+shape=synthetic-2b
 while (( $# > 0 )); do
   case "$1" in
-    --reps|--threads|--json|--dtypes)
+    --reps|--threads|--json|--dtypes|--shape)
       (( $# >= 2 )) || fail "$1 needs a value"
       case "$1" in
         --reps) reps="$2" ;;
         --threads) threads="$2" ;;
         --json) json="$(realpath -m -- "$2")" ;;
         --dtypes) dtypes="$2" ;;
+        --shape) shape="$2" ;;
       esac
       shift 2 ;;
     --quick) layers=2; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) fail "unknown argument '$1' (expected --reps N, --threads T, --json FILE, --dtypes bf16,f16, --quick)" ;;
+    *) fail "unknown argument '$1' (expected --reps N, --threads T, --json FILE, --dtypes bf16,f16, --shape SHAPE, --quick)" ;;
   esac
 done
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || fail "--reps takes an integer of at least 1, found '$reps'"
@@ -85,11 +91,15 @@ checkpoints() {
     -cp "$classpath" dev.gemma4j.oracle.BenchCheckpoints "$@"
 }
 
-cache="$home/.cache/bench-2b"
+case "$shape" in
+  synthetic-2b|synthetic-7b|synthetic-gemma2-2b|synthetic-gemma3-1b|synthetic-gemma3-4b) ;;
+  *) fail "--shape takes synthetic-2b, synthetic-7b, synthetic-gemma2-2b, synthetic-gemma3-1b or synthetic-gemma3-4b, found '$shape'" ;;
+esac
+cache="$home/.cache/bench-${shape#synthetic-}"
 work="$cache/runs/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$work"
-layer_args=()
-(( layers == 18 )) || layer_args=(--layers "$layers")
+layer_args=(--shape "$shape")
+[[ "$layers" == all ]] || layer_args+=(--layers "$layers")
 declare -A model_dir gemma4j_model
 for d in "${dtype_list[@]}"; do
   case "$d" in
@@ -137,9 +147,10 @@ for d in "${dtype_list[@]}"; do
   done
 done
 
+layer_count="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).num_hidden_layers)' "$prompt_config/config.json")"
 cpu="$(lscpu | sed -n 's/^Model name: *//p')"
 flags="$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx512|amx)' | tr '\n' ' ' || true)"
 echo >&2
 node "$root/scripts/oracle/bench-summary.mjs" --dir "$work" --dtypes "$dtypes" --reps "$reps" --threads "$threads" \
-  --layers "$layers" --cpu "${cpu:-unknown}" --flags "${flags:-no AVX-512 or AMX flags}" ${json:+--json "$json"}
+  --layers "$layer_count" --shape "$shape" --cpu "${cpu:-unknown}" --flags "${flags:-no AVX-512 or AMX flags}" ${json:+--json "$json"}
 echo "runs' JSON and logs: $work" >&2

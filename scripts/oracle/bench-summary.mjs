@@ -1,6 +1,6 @@
 // The table and JSON of scripts/bench-vs-llamacpp.sh, from the JSON each run left in its work folder.
 //
-//   node bench-summary.mjs --dir DIR --dtypes bf16,f16 --reps N --threads T --layers L --cpu NAME
+//   node bench-summary.mjs --dir DIR --dtypes bf16,f16 --reps N --threads T --layers L --shape SHAPE --cpu NAME
 //                          --flags "avx512f ..." [--json OUT]
 //       DIR/gemma4j-<dtype>-<figure>-<rep>.json: `gemma4j bench --json` (batch 1);
 //       DIR/llamacpp-<dtype>-<figure>-<rep>.json: bench.mjs; <figure> is "decode" (128-token prompt,
@@ -26,13 +26,13 @@ function fail(message) {
 
 function parseArgs(argv) {
     const args = {};
-    const keys = ["--dir", "--dtypes", "--reps", "--threads", "--layers", "--cpu", "--flags", "--json"];
+    const keys = ["--dir", "--dtypes", "--reps", "--threads", "--layers", "--shape", "--cpu", "--flags", "--json"];
     for (let i = 0; i < argv.length; i++) {
         if (!keys.includes(argv[i])) fail(`unknown argument '${argv[i]}' (expected ${keys.join(", ")})`);
         if (i + 1 >= argv.length) fail(`${argv[i]} needs a value`);
         args[argv[i].slice(2)] = argv[++i];
     }
-    for (const k of ["dir", "dtypes", "reps", "threads", "layers", "cpu", "flags"]) {
+    for (const k of ["dir", "dtypes", "reps", "threads", "layers", "shape", "cpu", "flags"]) {
         if (args[k] == null) fail(`--${k} is required`);
     }
     args.dtypes = args.dtypes.split(",");
@@ -144,7 +144,8 @@ const line = (row) => row.map((v, c) => (c === 0 ? v.padEnd(width[c]) : v.padSta
 const out = [];
 out.push(`gemma4j ${first.gemma4j.replace(/^gemma4j /, "")} vs ${llamaInfo.release} (node-llama-cpp), CPU, ${args.threads} threads each,`
     + ` ${args.reps} repetition(s), interleaved; F32 KV cache on both`);
-out.push(`model: Gemma 2B's shape, ${args.layers} layers, synthetic weights (the same bytes in safetensors and GGUF)`);
+out.push(`model: ${args.shape}'s shape, ${args.layers} layers, synthetic weights (the same bytes in safetensors and GGUF;`
+    + ` q8_0 and q4_k_m: the bf16 GGUF quantized by llama.cpp, one file for both engines)`);
 out.push(`machine: ${args.cpu}; ${args.flags}`);
 out.push(`llama.cpp CPU backend: ${llamaInfo.system_info.trim()}`);
 const range = (key, scale) => `${(Math.min(...measured.map((m) => m[key])) / scale).toFixed(1)}`
@@ -165,7 +166,7 @@ if (args.json) {
         java: first.java,
         llama_cpp: llamaInfo,
         machine: {cpu: args.cpu, flags: args.flags.split(/\s+/).filter((f) => f), threads: args.threads},
-        settings: {repetitions: args.reps, threads: args.threads, dtypes: args.dtypes, layers: args.layers,
+        settings: {repetitions: args.reps, threads: args.threads, dtypes: args.dtypes, layers: args.layers, shape: args.shape,
             seed: first.settings.seed, kv_cache: "F32 on both", order: "per dtype, per repetition: gemma4j decode,"
                 + " llama.cpp decode, gemma4j prefill512, llama.cpp prefill512"},
         limits: {...limits, taken: "the best of each over every gemma4j bench run of the script", runs: measured},

@@ -31,14 +31,16 @@ import java.util.stream.Stream;
  * {@code gemma4j bench} as token ids, so that both engines see the same tokens.
  *
  * <pre>
- * BenchCheckpoints checkpoint CACHE_DIR bf16|f16 [--layers N]
+ * BenchCheckpoints checkpoint CACHE_DIR bf16|f16 [--layers N] [--shape SHAPE]
  *     ensures CACHE_DIR/&lt;dtype&gt; (CACHE_DIR/&lt;dtype&gt;-&lt;N&gt;layers with --layers) and prints its path:
- *       hf/config.json, hf/model.safetensors, hf/tokenizer.json   Gemma 2B's shape (or its first N layers),
+ *       hf/config.json, hf/model.safetensors, hf/tokenizer.json   Gemma 2B's shape, or SHAPE's (a synthetic-*
+ *                                                                 bench shape, e.g. synthetic-gemma3-1b; give
+ *                                                                 each shape its own CACHE_DIR), or its first N layers,
  *                                                                 the weights of synthetic-2b at seed 1234
  *       model.gguf                                                the same matrices, byte for byte; norm
  *                                                                 weights F32 as 1 + w (GgufWriter)
  *       recipe.json                                               written last: what made the folder
- * BenchCheckpoints quantized CACHE_DIR q8_0|q4_k_m [--layers N]
+ * BenchCheckpoints quantized CACHE_DIR q8_0|q4_k_m [--layers N] [--shape SHAPE]
  *     ensures the bf16 folder above, then CACHE_DIR/&lt;type&gt;[-&lt;N&gt;layers]/model.gguf: its model.gguf
  *     quantized by llama.cpp's own quantizer ({@code llama_model_quantize}, the file type's defaults,
  *     the embedding's type chosen by llama.cpp as llama-quantize does), and prints the folder's path
@@ -59,7 +61,7 @@ public final class BenchCheckpoints {
     static final String GGUF = "model.gguf";
     /** synthetic-2b's weights at gemma4j bench's default seed: the checkpoint is what `bench -m synthetic-2b` builds. */
     static final long SEED = 1234;
-    private static final String SHAPE = "synthetic-2b";
+    private static final String DEFAULT_SHAPE = "synthetic-2b";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static void main(String[] args) {
@@ -68,21 +70,31 @@ public final class BenchCheckpoints {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        String usage = "usage: BenchCheckpoints checkpoint CACHE_DIR bf16|f16 [--layers N]"
-                + " | BenchCheckpoints quantized CACHE_DIR q8_0|q4_k_m [--layers N]"
+        String usage = "usage: BenchCheckpoints checkpoint CACHE_DIR bf16|f16 [--layers N] [--shape SHAPE]"
+                + " | BenchCheckpoints quantized CACHE_DIR q8_0|q4_k_m [--layers N] [--shape SHAPE]"
                 + " | BenchCheckpoints prompt MODEL_DIR TOKENS SEED OUT.json";
         try {
             if (args.length >= 3 && (args[0].equals("checkpoint") || args[0].equals("quantized"))) {
                 int layers = 0;
-                if (args.length == 5 && args[3].equals("--layers")) {
-                    layers = parseInt("--layers", args[4]);
-                } else if (args.length != 3) {
-                    throw new IllegalArgumentException(args[0] + " takes CACHE_DIR, a type and optionally --layers N, found "
-                            + List.of(args).subList(1, args.length));
+                String shape = DEFAULT_SHAPE;
+                for (int i = 3; i < args.length; i += 2) {
+                    if (i + 1 >= args.length) throw new IllegalArgumentException(args[i] + " needs a value");
+                    switch (args[i]) {
+                        case "--layers" -> layers = parseInt("--layers", args[i + 1]);
+                        case "--shape" -> {
+                            shape = args[i + 1];
+                            if (!SyntheticWeights.isSynthetic(shape)) {
+                                throw new IllegalArgumentException("--shape takes one of " + SyntheticWeights.NAMES
+                                        + ", found '" + shape + "'");
+                            }
+                        }
+                        default -> throw new IllegalArgumentException(args[0] + " takes CACHE_DIR, a type and optionally"
+                                + " --layers N and --shape SHAPE, found " + List.of(args).subList(1, args.length));
+                    }
                 }
                 if (args[0].equals("quantized")) {
                     Quantized type = Quantized.parse(args[2]);
-                    out.println(ensureQuantized(Path.of(args[1]), type, layers, err));
+                    out.println(ensureQuantized(Path.of(args[1]), shape, type, layers, err));
                     return 0;
                 }
                 DType dtype = DType.parse(args[2]);
@@ -90,7 +102,7 @@ public final class BenchCheckpoints {
                     throw new IllegalArgumentException("checkpoint dtype must be bf16 or f16 (the dtypes Gemma is published"
                             + " and benchmarked in), found " + args[2]);
                 }
-                out.println(ensure(Path.of(args[1]), dtype, layers, err));
+                out.println(ensure(Path.of(args[1]), shape, dtype, layers, err));
                 return 0;
             }
             if (args.length == 5 && args[0].equals("prompt")) {
@@ -144,8 +156,9 @@ public final class BenchCheckpoints {
      * The folder of the bf16 model ({@code layers}; 0 = all) quantized to {@code type}, written unless
      * its recipe (the bf16 folder's, plus the file type) is current.
      */
-    static Path ensureQuantized(Path cacheDir, Quantized type, int layers, PrintStream log) throws IOException {
-        Path source = ensure(cacheDir, DType.BF16, layers, log);
+    static Path ensureQuantized(Path cacheDir, String shape, Quantized type, int layers, PrintStream log)
+            throws IOException {
+        Path source = ensure(cacheDir, shape, DType.BF16, layers, log);
         Path target = cacheDir.resolve(type.shortName() + (layers == 0 ? "" : "-" + layers + "layers")).toAbsolutePath();
         ObjectNode r = (ObjectNode) JSON.readTree(source.resolve(RECIPE).toFile());
         r.put("quantized", type + " (llama_ftype " + type.ftype + ") from the bf16 GGUF by llama.cpp's llama_model_quantize");
@@ -187,30 +200,31 @@ public final class BenchCheckpoints {
         }
     }
 
-    /** The folder of ({@code dtype}, {@code layers}; 0 = all) under {@code cacheDir}, written unless current. */
-    static Path ensure(Path cacheDir, DType dtype, int layers, PrintStream log) throws IOException {
-        GemmaConfig config = SyntheticWeights.config(SHAPE, layers, dtype);
+    /** The folder of ({@code shape}, {@code dtype}, {@code layers}; 0 = all) under {@code cacheDir}, written unless current. */
+    static Path ensure(Path cacheDir, String shape, DType dtype, int layers, PrintStream log) throws IOException {
+        GemmaConfig config = SyntheticWeights.config(shape, layers, dtype);
         Path target = cacheDir.resolve(dtype.shortName() + (layers == 0 ? "" : "-" + layers + "layers")).toAbsolutePath();
-        String recipe = recipe(config, dtype);
+        String recipe = recipe(config, shape, dtype);
         if (isCurrent(target, recipe, HF_FOLDER + "/" + Checkpoint.CONFIG, HF_FOLDER + "/" + Checkpoint.SINGLE_FILE,
                 HF_FOLDER + "/" + Checkpoint.TOKENIZER, GGUF)) {
             return target;
         }
-        return replace(cacheDir, target, tmp -> write(tmp, config, dtype, layers, recipe, log));
+        return replace(cacheDir, target, tmp -> write(tmp, shape, config, dtype, layers, recipe, log));
     }
 
     /**
      * The Hugging Face folder from the synthetic weights (held once, off the Java heap, while the
      * safetensors file is streamed out), then the GGUF file from that folder as gemma4j reads it, memory-mapped.
      */
-    private static void write(Path dir, GemmaConfig config, DType dtype, int layers, String recipe, PrintStream log)
+    private static void write(Path dir, String shape, GemmaConfig config, DType dtype, int layers, String recipe,
+                              PrintStream log)
             throws IOException {
         Path hf = Files.createDirectories(dir.resolve(HF_FOLDER));
         long t0 = System.nanoTime();
         log.printf(Locale.ROOT, "writing %s: %s, %d layers, %,d parameters%n", dir, dtype, config.numHiddenLayers(),
                 config.parameterCount());
         Files.writeString(hf.resolve(Checkpoint.CONFIG), config.toJson());
-        try (SyntheticWeights weights = SyntheticWeights.create(SHAPE, layers, dtype, SEED)) {
+        try (SyntheticWeights weights = SyntheticWeights.create(shape, layers, dtype, SEED)) {
             Files.copy(weights.tokenizerJson(), hf.resolve(Checkpoint.TOKENIZER));
             List<Tensor> tensors = new ArrayList<>(weights.tensors().values());
             SafeTensorsWriter.write(hf.resolve(Checkpoint.SINGLE_FILE), tensors, Map.of("format", "pt"));
@@ -219,7 +233,7 @@ public final class BenchCheckpoints {
                 Files.size(hf.resolve(Checkpoint.SINGLE_FILE)), (System.nanoTime() - t0) / 1e9);
         long t1 = System.nanoTime();
         try (Checkpoint checkpoint = Checkpoint.open(hf)) {
-            GgufWriter.write(checkpoint, "gemma4j " + SHAPE + " " + dtype.shortName(), dir.resolve(GGUF),
+            GgufWriter.write(checkpoint, "gemma4j " + shape + " " + dtype.shortName(), dir.resolve(GGUF),
                     GgufWriter.Matrices.AS_STORED);
         }
         log.printf(Locale.ROOT, "  %s: %,d bytes (%.0f s)%n", GGUF, Files.size(dir.resolve(GGUF)),
@@ -238,10 +252,10 @@ public final class BenchCheckpoints {
     }
 
     /** What makes a folder: the recipe version, the weights' generator, shape, dtype and seed. */
-    static String recipe(GemmaConfig c, DType dtype) {
+    static String recipe(GemmaConfig c, String shape, DType dtype) {
         ObjectNode o = JSON.createObjectNode();
         o.put("recipe_version", RECIPE_VERSION);
-        o.put("weights", SyntheticWeights.class.getName() + " " + SHAPE);
+        o.put("weights", SyntheticWeights.class.getName() + " " + shape);
         o.put("seed", SEED);
         o.put("dtype", dtype.shortName());
         o.put("layers", c.numHiddenLayers());
