@@ -126,7 +126,10 @@ public final class GgufWriter {
         }
     }
 
-    /** Told after each tensor is written; the bytes are those of the tensor data written. */
+    /**
+     * Told once before the tensors' data (0 done) and after each tensor is written; the bytes are those
+     * of the tensors' data.
+     */
     @FunctionalInterface
     public interface Progress {
         Progress NONE = (tensorsDone, tensorsTotal, bytesDone, bytesTotal) -> {};
@@ -245,6 +248,7 @@ public final class GgufWriter {
         sink.pad();
         long bytesTotal = 0, bytesDone = 0;
         for (Entry e : entries) bytesTotal += e.bytes();
+        progress.written(0, entries.size(), 0, bytesTotal);
         for (int i = 0; i < entries.size(); i++) {
             Entry e = entries.get(i);
             Tensor t = e.source();
