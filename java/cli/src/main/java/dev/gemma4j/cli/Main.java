@@ -18,7 +18,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "gemma4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Runs Google's Gemma models from Java.",
         subcommands = {GenerateCommand.class, ChatCommand.class, LogitsCommand.class, TokenizeCommand.class,
-                InfoCommand.class, BenchCommand.class, ParityCommand.class, ServeCommand.class, ServeBenchCommand.class,
+                InfoCommand.class, QuantizeCommand.class, BenchCommand.class, ParityCommand.class, ServeCommand.class, ServeBenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit status for a usage error or a bad model, file or input. */

@@ -317,6 +317,80 @@ class CliTest {
         }
     }
 
+    /**
+     * quantize writes a GGUF file that gemma4j then runs alone (no tokenizer.json beside it), its matrices of the
+     * type asked, with a progress line over the tensors; no temporary file is left.
+     */
+    @Test
+    void quantizeWritesAGgufFileThatRuns(@TempDir Path dir) throws IOException {
+        for (String type : List.of("q8_0", "Q4_0")) {
+            Path out = dir.resolve("tiny-mqa-" + type + ".gguf");
+            Run q = run("quantize", "-m", "tiny-mqa", "--type", type, "--out", out.toString());
+            assertEquals(0, q.exit, q.err);
+            String upper = type.toUpperCase(java.util.Locale.ROOT);
+            assertTrue(q.err.contains("quantize (tensors): 20/20") && q.err.contains("wrote " + out)
+                    && q.err.contains("15 matrices to " + upper), q.err);
+            try (var files = Files.list(dir)) {
+                assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".part")), "no .part file left");
+            }
+            Run info = run("info", "-m", out.toString());
+            assertEquals(0, info.exit, info.err);
+            assertTrue(info.out.contains(upper + " ") && info.out.contains("15 tensors"), info.out);
+            Run g = run("generate", "-m", out.toString(), "--prompt", "Once", "--max-tokens", "4");
+            assertEquals(0, g.exit, g.err);
+            assertTrue(g.out.startsWith("Once"), g.out);
+        }
+    }
+
+    /**
+     * quantize refuses, with exit 2 and a line naming the problem: a type it does not write (K-quants included,
+     * naming the accepted ones), an already quantized model, an existing --out without --force (left as it was),
+     * an --out in a folder that does not exist or is a file, and a missing --model.
+     */
+    @Test
+    void quantizeRefusesBadInput(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("out.gguf");
+        for (String type : List.of("q4_k_m", "Q4_K", "f16", "bogus")) {
+            Run r = run("quantize", "-m", "tiny-mqa", "--type", type, "--out", out.toString());
+            assertEquals(Main.EXIT_BAD_INPUT, r.exit, r.err);
+            assertFails(r, "--type", "'" + type + "'", "q8_0", "q4_0");
+            if (type.startsWith("q4_k") || type.startsWith("Q4_K")) assertFails(r, "K-quant");
+        }
+        assertTrue(!Files.exists(out), "nothing written for a bad type");
+
+        Path q8 = dir.resolve("q8.gguf");
+        assertEquals(0, run("quantize", "-m", "tiny-mqa", "--type", "q8_0", "--out", q8.toString()).exit);
+        Run again = run("quantize", "-m", q8.toString(), "--type", "q4_0", "--out", out.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, again.exit, again.err);
+        assertFails(again, "is already Q8_0", "embed_tokens");
+        assertTrue(!Files.exists(out) && !Files.exists(dir.resolve("out.gguf.part")), "nothing written from a quantized model");
+
+        Files.writeString(out, "keep me");
+        Run exists = run("quantize", "-m", "tiny-mqa", "--type", "q4_0", "--out", out.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, exists.exit, exists.err);
+        assertFails(exists, "--out " + out, "exists", "--force");
+        assertEquals("keep me", Files.readString(out), "the existing file is left as it was");
+        Run forced = run("quantize", "-m", "tiny-mqa", "--type", "q4_0", "--out", out.toString(), "--force");
+        assertEquals(0, forced.exit, forced.err);
+        assertTrue(Files.size(out) > 1000, "--force replaced the file");
+
+        Path missing = dir.resolve("no-such-folder").resolve("x.gguf");
+        Run m = run("quantize", "-m", "tiny-mqa", "--type", "q8_0", "--out", missing.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, m.exit, m.err);
+        assertFails(m, missing.getParent().toString(), "does not exist");
+        Path underFile = dir.resolve("q8.gguf").resolve("x.gguf");
+        Run f = run("quantize", "-m", "tiny-mqa", "--type", "q8_0", "--out", underFile.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, f.exit, f.err);
+        assertFails(f, q8.toString(), "is not a folder");
+        Run folder = run("quantize", "-m", "tiny-mqa", "--type", "q8_0", "--out", dir.toString(), "--force");
+        assertEquals(Main.EXIT_BAD_INPUT, folder.exit, folder.err);
+        assertFails(folder, "is a folder");
+
+        Run noModel = run("quantize", "--type", "q8_0", "--out", dir.resolve("y.gguf").toString());
+        assertEquals(Main.EXIT_BAD_INPUT, noModel.exit, noModel.err);
+        assertFails(noModel, "--model is required");
+    }
+
     private static Path copyOfTinyModel(Path dir) throws IOException {
         Path src = TestModels.resolve("tiny-mqa");
         Path dst = dir.resolve("model");

@@ -116,15 +116,8 @@ public final class BlockQuantizer {
      */
     public static Tensor quantize(Tensor t, DType type, Arena arena) {
         check(type);
-        if (t.rank() != 2 || t.dtype().quantized()) {
-            throw new ModelFormatException("quantizing tensor '" + t.name() + "' to " + type + ": expected a float"
-                    + " matrix, found " + t.dtype() + " " + java.util.Arrays.toString(t.shape()));
-        }
+        checkQuantizable(t, type);
         int rows = Math.toIntExact(t.rows()), cols = Math.toIntExact(t.cols());
-        if (cols % BLOCK != 0) {
-            throw new ModelFormatException("quantizing tensor '" + t.name() + "' to " + type + ": rows of " + cols
-                    + " elements, expected a multiple of " + type + "'s block of " + BLOCK);
-        }
         long rowBytes = type.byteSize(cols);
         MemorySegment out = arena.allocate(rowBytes * rows, 64);
         ThreadLocal<float[]> buffer = ThreadLocal.withInitial(() -> new float[cols]);
@@ -145,6 +138,29 @@ public final class BlockQuantizer {
     }
 
     /**
+     * Checks that {@link #quantize} can quantize {@code t} to {@code type}, before any of it is read.
+     *
+     * @throws ModelFormatException naming the tensor when it is already quantized, not a matrix, or its rows
+     *                              are not whole blocks
+     */
+    static void checkQuantizable(Tensor t, DType type) {
+        if (t.dtype().quantized()) throw alreadyQuantized(t, type);
+        if (t.rank() != 2) {
+            throw new ModelFormatException("quantizing tensor '" + t.name() + "' to " + type + ": expected a float"
+                    + " matrix, found " + t.dtype() + " " + java.util.Arrays.toString(t.shape()));
+        }
+        if (t.cols() % BLOCK != 0) {
+            throw new ModelFormatException("quantizing tensor '" + t.name() + "' to " + type + ": rows of " + t.cols()
+                    + " elements, expected a multiple of " + type + "'s block of " + BLOCK);
+        }
+    }
+
+    private static ModelFormatException alreadyQuantized(Tensor t, DType type) {
+        return new ModelFormatException("cannot quantize to " + type + ": tensor '" + t.name() + "' is already "
+                + t.dtype() + "; quantize a float checkpoint (safetensors, or an F32, F16 or BF16 GGUF)");
+    }
+
+    /**
      * The weights of {@code source} with every matrix (the embedding and the projections) quantized to
      * {@code type} now, the norms as they are; closing it closes {@code source} and frees the blocks.
      *
@@ -157,10 +173,7 @@ public final class BlockQuantizer {
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (Map.Entry<String, Tensor> e : source.tensors().entrySet()) {
                 Tensor t = e.getValue();
-                if (t.dtype().quantized()) {
-                    throw new ModelFormatException("cannot quantize to " + type + ": tensor '" + t.name() + "' is already "
-                            + t.dtype() + "; quantize a float checkpoint (safetensors, or an F32, F16 or BF16 GGUF)");
-                }
+                if (t.dtype().quantized()) throw alreadyQuantized(t, type);
                 tensors.put(e.getKey(), t.rank() == 2 ? quantize(t, type, arena) : t);
             }
             return new Quantized(source, Collections.unmodifiableMap(tensors), arena);

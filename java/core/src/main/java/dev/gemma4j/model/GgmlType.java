@@ -61,6 +61,16 @@ record GgmlType(int id, String name, int blockSize, int blockBytes, DType dtype)
         return id >= 0 && id < BY_ID.length ? BY_ID[id] : null;
     }
 
+    /**
+     * The ggml type gemma4j's {@code dtype} is stored as.
+     *
+     * @throws IllegalArgumentException for a dtype no ggml type reads as (none, today)
+     */
+    static GgmlType of(DType dtype) {
+        for (GgmlType t : BY_ID) if (t != null && t.dtype() == dtype) return t;
+        throw new IllegalArgumentException("no ggml type is stored as " + dtype);
+    }
+
     /** The ggml name of type {@code id}, or "unknown" for a number ggml does not define. */
     static String describe(int id) {
         GgmlType t = of(id);

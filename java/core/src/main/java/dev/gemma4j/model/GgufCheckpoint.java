@@ -59,7 +59,7 @@ public final class GgufCheckpoint implements WeightSource {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** The tokenizer keys, kept to build the tokenizer on request. */
-    private record Vocabulary(String[] tokens, float[] scores, int[] types, int bos) {}
+    private record Vocabulary(GgufVocabulary pieces, int bos) {}
 
     private GgufCheckpoint(Path file, GemmaConfig config, Map<String, Tensor> tensors, Arena arena,
             List<OpenFile> open, boolean mapped, Vocabulary vocabulary) {
@@ -262,7 +262,7 @@ public final class GgufCheckpoint implements WeightSource {
                     k.has("tokenizer.ggml.add_space_prefix") ? "true" : "none (llama.cpp then adds one)");
         }
         int bos = k.tokenId("tokenizer.ggml.bos_token_id", tokens.length);
-        return new Vocabulary(tokens, scores, types, bos);
+        return new Vocabulary(new GgufVocabulary(tokens, scores, types), bos);
     }
 
     private static String architecture(Keys k) {
@@ -290,7 +290,7 @@ public final class GgufCheckpoint implements WeightSource {
         }
         double eps = k.f32(arch + ".attention.layer_norm_rms_epsilon");
         double theta = k.optionalF32(arch + ".rope.freq_base", LLAMA_CPP_ROPE_BASE);
-        int vocab = vocabulary.tokens().length;
+        int vocab = vocabulary.pieces().tokens().length;
         int eos = k.tokenId("tokenizer.ggml.eos_token_id", vocab);
         int pad = k.has("tokenizer.ggml.padding_token_id") ? k.tokenId("tokenizer.ggml.padding_token_id", vocab)
                 : GemmaConfig.DEFAULT_PAD;
@@ -405,11 +405,16 @@ public final class GgufCheckpoint implements WeightSource {
     @Override
     public GemmaTokenizer tokenizer() {
         try {
-            return GemmaTokenizer.fromScores(file, vocabulary.tokens(), vocabulary.scores(), vocabulary.types(),
-                    vocabulary.bos());
+            GgufVocabulary v = vocabulary.pieces();
+            return GemmaTokenizer.fromScores(file, v.tokens(), v.scores(), v.types(), vocabulary.bos());
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(file + ": tokenizer.ggml.*: " + e.getMessage(), e);
         }
+    }
+
+    /** The file's {@code tokenizer.ggml.tokens}, {@code .scores} and {@code .token_type}, as read. */
+    GgufVocabulary vocabulary() {
+        return vocabulary.pieces();
     }
 
     @Override

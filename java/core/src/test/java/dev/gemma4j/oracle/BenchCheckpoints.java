@@ -7,6 +7,7 @@ import dev.gemma4j.bench.Benchmark;
 import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.DType;
 import dev.gemma4j.model.GemmaConfig;
+import dev.gemma4j.model.GgufWriter;
 import dev.gemma4j.model.SafeTensorsWriter;
 import dev.gemma4j.model.Tensor;
 import dev.gemma4j.synthetic.SyntheticWeights;

@@ -11,6 +11,7 @@ import dev.gemma4j.model.BlockQuantizer;
 import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.DType;
 import dev.gemma4j.model.GgufCheckpoint;
+import dev.gemma4j.model.GgufWriter;
 import dev.gemma4j.model.ModelFormatException;
 import dev.gemma4j.model.Tensor;
 import dev.gemma4j.model.WeightSource;

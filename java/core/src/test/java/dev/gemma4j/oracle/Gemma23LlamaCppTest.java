@@ -7,6 +7,7 @@ import dev.gemma4j.Gemma;
 import dev.gemma4j.engine.ReferenceGemma;
 import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.DType;
+import dev.gemma4j.model.GgufWriter;
 import dev.gemma4j.testmodels.TestModelSpec;
 import dev.gemma4j.testmodels.TestModels;
 import java.io.IOException;

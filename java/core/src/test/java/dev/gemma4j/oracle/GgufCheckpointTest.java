@@ -10,6 +10,7 @@ import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.DType;
 import dev.gemma4j.model.GemmaConfig;
 import dev.gemma4j.model.GgufCheckpoint;
+import dev.gemma4j.model.GgufWriter;
 import dev.gemma4j.model.ModelFormatException;
 import dev.gemma4j.model.Tensor;
 import dev.gemma4j.model.WeightSource;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.DType;
+import dev.gemma4j.model.GgufWriter;
 import dev.gemma4j.model.Tensor;
 import dev.gemma4j.testmodels.TestModels;
 import dev.gemma4j.tokenizer.GemmaTokenizer;
@@ -77,11 +78,11 @@ class GgufStoredMatricesTest {
         int expectedType = GgufWriter.ggmlType(dtype);
         Map<String, Integer> types = theirs.model().tensorTypes();
         assertEquals(2 + 9 * 2, types.size(), "tensors llama.cpp found: " + types);
-        types.forEach((tensor, type) -> assertEquals(tensor.endsWith("_norm.weight") ? GgufWriter.GGML_TYPE_F32 : expectedType,
+        types.forEach((tensor, type) -> assertEquals(tensor.endsWith("_norm.weight") ? GgufWriter.ggmlType(DType.F32) : expectedType,
                 type, tensor + " as llama.cpp read it"));
         assertTrue(theirs.model().description().contains(dtype.safetensorsName()),
                 "llama.cpp's description of the file type: " + theirs.model().description());
-        reference.model().tensorTypes().forEach((tensor, type) -> assertEquals(GgufWriter.GGML_TYPE_F32, type, tensor));
+        reference.model().tensorTypes().forEach((tensor, type) -> assertEquals(GgufWriter.ggmlType(DType.F32), type, tensor));
 
         float[][] a = theirs.sequences().getFirst().logits();
         float[][] b = reference.sequences().getFirst().logits();

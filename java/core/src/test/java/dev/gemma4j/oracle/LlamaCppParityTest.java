@@ -11,6 +11,7 @@ import dev.gemma4j.GenerationResult.StopReason;
 import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.DType;
 import dev.gemma4j.model.GemmaConfig;
+import dev.gemma4j.model.GgufWriter;
 import dev.gemma4j.testmodels.TestModelSpec;
 import dev.gemma4j.testmodels.TestModels;
 import dev.gemma4j.tokenizer.GemmaTokenizer;

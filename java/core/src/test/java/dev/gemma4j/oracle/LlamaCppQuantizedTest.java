@@ -11,6 +11,7 @@ import dev.gemma4j.model.Checkpoint;
 import dev.gemma4j.model.DType;
 import dev.gemma4j.model.GemmaConfig;
 import dev.gemma4j.model.GgufCheckpoint;
+import dev.gemma4j.model.GgufWriter;
 import dev.gemma4j.model.RandomBlocks;
 import dev.gemma4j.model.Tensor;
 import dev.gemma4j.model.WeightSource;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.function.Function;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -162,6 +164,20 @@ class LlamaCppQuantizedTest {
         Path dir = Files.createDirectories(work.resolve(name));
         Path quantized = dir.resolve(name + ".gguf");
         LlamaCppQuantizer.quantize(k ? kF32 : f32, quantized, kase.ftype(), kase.embeddingType());
+        checkAgainstLlamaCpp(kase.toString(), quantized, k ? SyntheticWeights.tokenizerJson(K_MODEL) : tokenizerJson,
+                kase.expected(), gemma -> LlamaCppParityTest.inputs(gemma.tokenizer(), gemma.config().vocabSize()));
+    }
+
+    /**
+     * The three checks of the class comment on the quantized GGUF file {@code quantized} (its
+     * vocabulary that of {@code tokenizerJson}), on the sequences {@code inputs} makes from gemma4j's
+     * model of it; {@code expected} are quantized types its matrices must include. Work files go
+     * beside {@code quantized}.
+     */
+    static void checkAgainstLlamaCpp(String label, Path quantized, Path tokenizerJson, List<DType> expected,
+            Function<Gemma, List<int[]>> inputsOf) {
+        Path dir = quantized.getParent();
+        String name = quantized.getFileName().toString().replaceFirst("\\.gguf$", "");
         Path dequantized = dir.resolve(name + "-dequantized.gguf");
 
         // 1. Block by block against ggml's dequantization; the types as llama.cpp reads them.
@@ -177,26 +193,24 @@ class LlamaCppQuantizedTest {
                     continue;
                 }
                 int n = Math.toIntExact(t.elementCount());
-                float[] values = assertBitIdentical(kase.toString(), t, LlamaCppQuantizer.dequantize(t.dtype(), t.data(), n));
+                float[] values = assertBitIdentical(label, t, LlamaCppQuantizer.dequantize(t.dtype(), t.data(), n));
                 widenedTensors.put(t.name(), Tensor.of(t.name(), DType.F32, t.shape(), values));
                 blocks += n / t.dtype().blockSize();
             }
-            try (WeightSource widened = new Dequantized(q.config(), widenedTensors,
-                    k ? SyntheticWeights.tokenizerJson(K_MODEL) : tokenizerJson)) {
-                GgufWriter.write(widened, kase.model(), dequantized);
+            try (WeightSource widened = new Dequantized(q.config(), widenedTensors, tokenizerJson)) {
+                GgufWriter.write(widened, name, dequantized);
             }
         }
         System.out.printf("%s: tensors by type %s; %d blocks dequantized bit-identically to ggml's dequantize_row_*%n",
-                kase, ours, blocks);
-        for (DType expected : kase.expected()) {
-            assertTrue(ours.containsKey(expected.name()), kase + ": llama.cpp gave no matrix " + expected + ": " + ours);
+                label, ours, blocks);
+        for (DType type : expected) {
+            assertTrue(ours.containsKey(type.name()), label + ": the file has no matrix " + type + ": " + ours);
         }
 
         List<String> failures = new ArrayList<>();
         try (Gemma gemma = Gemma.load(quantized); Gemma widened = Gemma.load(dequantized)) {
             assertTrue(!Files.exists(quantized.resolveSibling("tokenizer.json")), "no tokenizer.json beside the file");
-            GemmaConfig c = gemma.config();
-            List<int[]> inputs = LlamaCppParityTest.inputs(gemma.tokenizer(), c.vocabSize());
+            List<int[]> inputs = inputsOf.apply(gemma);
             LlamaCppOracle.Result oracle = LlamaCppOracle.run(quantized, inputs, LlamaCppParityTest.GENERATE,
                     dir.resolve("oracle"), ORACLE_TIMEOUT);
             LlamaCppOracle.Result oracleF32 = LlamaCppOracle.run(dequantized, inputs, 1, dir.resolve("oracle-f32"),
@@ -205,10 +219,10 @@ class LlamaCppQuantizedTest {
             assertEquals(inputs.size(), oracleF32.sequences().size(), "sequences returned by llama.cpp on the F32 file");
             Map<String, Long> theirs = new TreeMap<>();
             for (int type : oracle.model().tensorTypes().values()) theirs.merge(typeName(type), 1L, Long::sum);
-            assertEquals(theirs, ours, kase + ": tensors by type, llama.cpp's reading against gemma4j's");
+            assertEquals(theirs, ours, label + ": tensors by type, llama.cpp's reading against gemma4j's");
             System.out.printf("%s vs %s (tolerances: %.0e against the dequantized F32 file; against llama.cpp,"
                     + " %.1f x (llama.cpp's own quantized-vs-F32 difference + %.0e + %.0e)):%n",
-                    kase, oracle.llamaCpp(), DEQUANTIZED_TOLERANCE, SLACK, F32_PARITY, DEQUANTIZED_TOLERANCE);
+                    label, oracle.llamaCpp(), DEQUANTIZED_TOLERANCE, SLACK, F32_PARITY, DEQUANTIZED_TOLERANCE);
             for (int s = 0; s < inputs.size(); s++) {
                 LlamaCppOracle.Sequence llama = oracle.sequences().get(s);
                 int[] prompt = inputs.get(s);
@@ -252,7 +266,7 @@ class LlamaCppQuantizedTest {
                 if (greedy.failure() != null) failures.add("sequence " + s + ": greedy " + greedy.failure());
             }
         }
-        if (!failures.isEmpty()) fail(kase + ": " + String.join("; ", failures));
+        if (!failures.isEmpty()) fail(label + ": " + String.join("; ", failures));
     }
 
     /** The name ggml gives type number {@code type}, for the types gemma4j reads. */

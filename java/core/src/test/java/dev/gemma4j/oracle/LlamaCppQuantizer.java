@@ -1,6 +1,7 @@
 package dev.gemma4j.oracle;
 
 import dev.gemma4j.model.DType;
+import dev.gemma4j.model.GgufWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -108,17 +109,8 @@ final class LlamaCppQuantizer {
 
     /** ggml.h's number of a quantized {@link DType} (ggml names them alike). */
     static int ggmlType(DType dtype) {
-        return switch (dtype) {
-            case Q4_0 -> 2;
-            case Q4_1 -> 3;
-            case Q5_0 -> 6;
-            case Q5_1 -> 7;
-            case Q8_0 -> 8;
-            case Q4_K -> 12;
-            case Q5_K -> 13;
-            case Q6_K -> 14;
-            default -> throw new IllegalArgumentException(dtype + " is not a quantized type");
-        };
+        if (!dtype.quantized()) throw new IllegalArgumentException(dtype + " is not a quantized type");
+        return GgufWriter.ggmlType(dtype);
     }
 
     /**

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemma4j.Home;
-import dev.gemma4j.oracle.GgufVocabulary;
+import dev.gemma4j.model.GgufVocabulary;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,16 +1,25 @@
-package dev.gemma4j.oracle;
+package dev.gemma4j.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gemma4j.tokenizer.GemmaTokenizer;
 import java.io.IOException;
+import java.lang.ref.SoftReference;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 /**
- * The vocabulary of a Hugging Face {@code tokenizer.json} (SentencePiece BPE, as Gemma's) in the form
- * llama.cpp's "llama" (SentencePiece) tokenizer reads from GGUF: {@code tokenizer.ggml.tokens},
- * {@code tokenizer.ggml.scores} and {@code tokenizer.ggml.token_type}.
+ * A vocabulary in the form llama.cpp's "llama" (SentencePiece) tokenizer reads from GGUF:
+ * {@code tokenizer.ggml.tokens}, {@code tokenizer.ggml.scores} and {@code tokenizer.ggml.token_type};
+ * as a GGUF file holds it ({@link GgufCheckpoint}), or derived from a Hugging Face
+ * {@code tokenizer.json} (SentencePiece BPE, as Gemma's) by {@link #read}, as below.
  *
  * <p>Token types are llama.cpp's {@code llama_token_type}, as its converter writes them: the added
  * tokens marked special are CONTROL (3), the other added tokens USER_DEFINED (4), the model's
@@ -27,13 +36,6 @@ import java.util.regex.Pattern;
  * @param types  one per piece, llama_token_type values
  */
 public record GgufVocabulary(String[] tokens, float[] scores, int[] types) {
-    static final int NORMAL = 1;
-    static final int UNKNOWN = 2;
-    static final int CONTROL = 3;
-    static final int USER_DEFINED = 4;
-    static final int UNUSED = 5;
-    static final int BYTE = 6;
-
     private static final Pattern BYTE_PIECE = Pattern.compile("<0x[0-9A-F]{2}>");
 
     /**
@@ -43,17 +45,26 @@ public record GgufVocabulary(String[] tokens, float[] scores, int[] types) {
     public static GgufVocabulary read(Path tokenizerJson, int vocabSize) {
         String key;
         try {
-            key = tokenizerJson.toRealPath() + "|" + java.nio.file.Files.getLastModifiedTime(tokenizerJson) + "|"
-                    + java.nio.file.Files.size(tokenizerJson) + "|" + vocabSize;
+            key = tokenizerJson.toRealPath() + "|" + Files.getLastModifiedTime(tokenizerJson) + "|"
+                    + Files.size(tokenizerJson) + "|" + vocabSize;
         } catch (IOException e) {
             throw new IllegalArgumentException(tokenizerJson + ": cannot be read: " + e.getMessage(), e);
         }
-        return READ.computeIfAbsent(key, k -> parse(tokenizerJson, vocabSize));
+        SoftReference<GgufVocabulary> cached = READ.get(key);
+        GgufVocabulary v = cached != null ? cached.get() : null;
+        if (v == null) {
+            v = parse(tokenizerJson, vocabSize);
+            READ.put(key, new SoftReference<>(v));
+        }
+        return v;
     }
 
-    /** Vocabularies read, by file and size: the test models share two tokenizers, each tens of MB of JSON. */
-    private static final java.util.concurrent.ConcurrentHashMap<String, GgufVocabulary> READ =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Vocabularies read, by file, modification time and size: a Gemma tokenizer.json is tens of MB of
+     * JSON, often written into several files in a row (one model at several types). Held softly, so
+     * the collector frees them before memory runs short.
+     */
+    private static final Map<String, SoftReference<GgufVocabulary>> READ = new ConcurrentHashMap<>();
 
     private static GgufVocabulary parse(Path tokenizerJson, int vocabSize) {
         JsonNode root;
@@ -97,21 +108,22 @@ public record GgufVocabulary(String[] tokens, float[] scores, int[] types) {
         for (int id = 0; id < vocabSize; id++) {
             String t = tokens[id];
             if (id >= pieces) {
-                types[id] = UNUSED;
+                types[id] = GemmaTokenizer.TYPE_UNUSED;
                 scores[id] = PAD_SCORE;
             } else if (t.equals(unk)) {
-                types[id] = UNKNOWN;
+                types[id] = GemmaTokenizer.TYPE_UNKNOWN;
             } else if (BYTE_PIECE.matcher(t).matches()) {
-                types[id] = BYTE;
+                types[id] = GemmaTokenizer.TYPE_BYTE;
             } else {
-                types[id] = NORMAL;
+                types[id] = GemmaTokenizer.TYPE_NORMAL;
             }
             if (id < pieces) scores[id] = ranks[id];
         }
         for (JsonNode added : root.path("added_tokens")) {
             int id = added.path("id").asInt(-1);
-            if (id < vocabSize && types[id] != UNKNOWN) {
-                types[id] = added.path("special").asBoolean(false) ? CONTROL : USER_DEFINED;
+            if (id < vocabSize && types[id] != GemmaTokenizer.TYPE_UNKNOWN) {
+                types[id] = added.path("special").asBoolean(false) ? GemmaTokenizer.TYPE_CONTROL
+                        : GemmaTokenizer.TYPE_USER_DEFINED;
             }
         }
         return new GgufVocabulary(tokens, scores, types);
@@ -129,11 +141,11 @@ public record GgufVocabulary(String[] tokens, float[] scores, int[] types) {
      * no rule produces scores below every merged piece, by id.
      */
     private static float[] mergeScores(JsonNode model, String[] tokens) {
-        java.util.Map<String, Integer> ids = new java.util.HashMap<>();
+        Map<String, Integer> ids = new HashMap<>();
         for (int i = 0; i < tokens.length; i++) ids.put(tokens[i], i);
         int[] first = new int[tokens.length];
         int[] last = new int[tokens.length];
-        java.util.Arrays.fill(first, -1);
+        Arrays.fill(first, -1);
         int rank = 0;
         for (JsonNode m : model.path("merges")) {
             String merged = m.isArray() ? m.get(0).asText() + m.get(1).asText() : m.asText().replace(" ", "");
@@ -144,8 +156,8 @@ public record GgufVocabulary(String[] tokens, float[] scores, int[] types) {
             }
             rank++;
         }
-        Integer[] byFirst = java.util.stream.IntStream.range(0, tokens.length).filter(i -> first[i] >= 0).boxed()
-                .sorted(java.util.Comparator.comparingInt(i -> first[i])).toArray(Integer[]::new);
+        Integer[] byFirst = IntStream.range(0, tokens.length).filter(i -> first[i] >= 0).boxed()
+                .sorted(Comparator.comparingInt(i -> first[i])).toArray(Integer[]::new);
         float[] scores = new float[tokens.length];
         for (int i = 0; i < tokens.length; i++) scores[i] = -(rank + i);
         int groupStart = -1;

@@ -1,34 +1,38 @@
-package dev.gemma4j.oracle;
+package dev.gemma4j.model;
 
-import dev.gemma4j.model.AttentionKind;
-import dev.gemma4j.model.DType;
-import dev.gemma4j.model.GemmaFamily;
-import dev.gemma4j.model.GemmaConfig;
-import dev.gemma4j.model.GemmaTensorNames;
-import dev.gemma4j.model.Tensor;
-import dev.gemma4j.model.WeightSource;
+import dev.gemma4j.tokenizer.GemmaTokenizer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Writes a gemma4j model as a GGUF v3 file that llama.cpp loads as architecture "gemma" (or
  * "gemma2" / "gemma3" for those families, described after the list): the
- * matrices (embedding and projections) either widened to F32 or in the dtype the source stores
- * them in, byte for byte ({@link Matrices}); the RMSNorm weights always F32.
+ * matrices (embedding and projections) widened to F32, in the dtype the source stores them in byte
+ * for byte (float or quantized blocks), or quantized to Q8_0 / Q4_0 by {@link BlockQuantizer} as
+ * llama.cpp's quantizer would ({@link Matrices}); the RMSNorm weights always F32. The vocabulary is
+ * the source's: a GGUF file's own {@code tokenizer.ggml.*} keys, else derived from its
+ * tokenizer.json ({@link GgufVocabulary}).
  *
  * <p>What llama.cpp expects, from its Gemma loader ({@code src/models/gemma.cpp}), its metadata
  * reader ({@code src/llama-model.cpp}, {@code src/llama-vocab.cpp}, strict about value types) and
@@ -52,10 +56,14 @@ import java.util.Map;
  *   <li>alignment 32 (general.alignment): the data section starts at the next multiple of 32 after
  *       the tensor infos, and tensor i's offset is the sum of the sizes of tensors 0..i-1, each
  *       padded to 32 bytes;
- *   <li>tensor types as ggml numbers them (ggml.h {@code enum ggml_type}: F32 0, F16 1, BF16 30) and
- *       {@code general.file_type} as llama.h's {@code enum llama_ftype} (ALL_F32 0, MOSTLY_F16 1,
- *       MOSTLY_BF16 32; "mostly": the 1-D norm weights stay F32). ggml's F16 and BF16 elements are
- *       the same little-endian IEEE binary16 and bfloat16 bit patterns as safetensors' F16 and BF16,
+ *   <li>tensor types as ggml numbers them (ggml.h {@code enum ggml_type}, {@link GgmlType}: F32 0,
+ *       F16 1, Q4_0 2, Q8_0 8, BF16 30, ...) and {@code general.file_type} as llama.h's
+ *       {@code enum llama_ftype} for the type most matrices have ("mostly": the 1-D norm weights stay
+ *       F32), mapped as llama.cpp's loader maps a file's commonest tensor type when the key is absent
+ *       ({@code llama-model-loader.cpp}: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q4_0 2, MOSTLY_Q8_0 7,
+ *       MOSTLY_BF16 32, Q4_K as MOSTLY_Q4_K_M 15, ...; llama.cpp reads the key only to describe the
+ *       file). ggml's F16 and BF16 elements are the same little-endian IEEE binary16 and bfloat16 bit
+ *       patterns as safetensors' F16 and BF16, and gemma4j holds quantized tensors as ggml's blocks,
  *       so stored matrices are copied as they are.
  * </ul>
  *
@@ -69,7 +77,7 @@ import java.util.Map;
  * head_dim^-0.5 (but for its 27B layer counts); a config that differs is refused, since llama.cpp
  * would compute another model.
  */
-final class GgufWriter {
+public final class GgufWriter {
     private GgufWriter() {}
 
     static final int VERSION = 3;
@@ -81,45 +89,89 @@ final class GgufWriter {
     private static final int TYPE_BOOL = 7;
     private static final int TYPE_STRING = 8;
     private static final int TYPE_ARRAY = 9;
-    static final int GGML_TYPE_F32 = 0;
-    static final int GGML_TYPE_F16 = 1;
-    static final int GGML_TYPE_BF16 = 30;
-    private static final int LLAMA_FTYPE_ALL_F32 = 0;
-    private static final int LLAMA_FTYPE_MOSTLY_F16 = 1;
-    private static final int LLAMA_FTYPE_MOSTLY_BF16 = 32;
 
-    /** How the 2-D tensors (embedding and projections) are written. */
-    enum Matrices {
+    /** llama.h {@code enum llama_ftype} for a file whose matrices are mostly of the key's type. */
+    private static final Map<DType, Integer> LLAMA_FTYPE = new EnumMap<>(Map.ofEntries(
+            Map.entry(DType.F32, 0), Map.entry(DType.F16, 1), Map.entry(DType.Q4_0, 2), Map.entry(DType.Q4_1, 3),
+            Map.entry(DType.Q8_0, 7), Map.entry(DType.Q5_0, 8), Map.entry(DType.Q5_1, 9), Map.entry(DType.Q4_K, 15),
+            Map.entry(DType.Q5_K, 17), Map.entry(DType.Q6_K, 18), Map.entry(DType.BF16, 32)));
+
+    /**
+     * How the 2-D tensors (embedding and projections) are written.
+     *
+     * @param type F32 (widened), a {@link BlockQuantizer#TYPES} type (quantized), or null (as stored)
+     */
+    public record Matrices(DType type) {
         /** Widened exactly to F32, whatever the source stores: for comparisons that must not round activations. */
-        F32,
-        /** In the source's dtype with the source's bytes: the same weights as the checkpoint, at its size. */
-        AS_STORED
+        public static final Matrices F32 = new Matrices(DType.F32);
+        /**
+         * In the source's dtype with the source's bytes (float elements or quantized blocks): the same
+         * weights as the checkpoint, at its size.
+         */
+        public static final Matrices AS_STORED = new Matrices(null);
+
+        public Matrices {
+            if (type != null && type != DType.F32) BlockQuantizer.check(type);
+        }
+
+        /**
+         * Quantized to {@code type} by {@link BlockQuantizer}, bit for bit as llama.cpp's quantizer, from a
+         * float source.
+         *
+         * @throws IllegalArgumentException naming the type and the ones gemma4j quantizes to
+         */
+        public static Matrices quantized(DType type) {
+            BlockQuantizer.check(type);
+            return new Matrices(type);
+        }
+    }
+
+    /**
+     * Told once before the tensors' data (0 done) and after each tensor is written; the bytes are those
+     * of the tensors' data.
+     */
+    @FunctionalInterface
+    public interface Progress {
+        Progress NONE = (tensorsDone, tensorsTotal, bytesDone, bytesTotal) -> {};
+
+        void written(int tensorsDone, int tensorsTotal, long bytesDone, long bytesTotal);
     }
 
     /** One tensor as written: GGUF name, ggml dimensions (innermost first), source, whether 1 + w, type. */
     private record Entry(String name, long[] ne, Tensor source, boolean plusOne, DType type) {
         long bytes() {
-            return source.elementCount() * type.bytes();
+            return type.byteSize(source.elementCount());
         }
     }
 
     /** As {@link #write(WeightSource, String, Path, Matrices)} with every tensor F32. */
-    static void write(WeightSource weights, String modelName, Path out) {
+    public static void write(WeightSource weights, String modelName, Path out) {
         write(weights, modelName, out, Matrices.F32);
     }
 
+    /** As {@link #write(WeightSource, String, Path, Matrices, Progress)}, telling no one of the progress. */
+    public static void write(WeightSource weights, String modelName, Path out, Matrices matrices) {
+        write(weights, modelName, out, matrices, Progress.NONE);
+    }
+
     /**
-     * Writes {@code weights} (with the vocabulary of its tokenizer.json) to {@code out}, through a
-     * temporary file in the same folder that is moved into place once complete.
+     * Writes {@code weights} (with the vocabulary of its GGUF metadata or tokenizer.json) to {@code out},
+     * through a temporary file {@code out.part} in the same folder that is moved into place once
+     * complete (replacing {@code out} if it exists) and deleted if writing fails. Every tensor and the
+     * vocabulary are checked before the file is created.
      *
-     * @throws IllegalArgumentException with {@link Matrices#AS_STORED}, when the source's matrices do not
-     *                                  share one dtype (a GGUF file states one file type)
+     * @throws IllegalArgumentException when llama.cpp would compute the model differently ({@link #architecture})
+     * @throws ModelFormatException     naming the tensor when its shape is not the one the config implies or,
+     *                                  with {@link Matrices#quantized}, it is already quantized or not whole blocks
+     * @throws UncheckedIOException     naming the file when it cannot be written
      */
-    static void write(WeightSource weights, String modelName, Path out, Matrices matrices) {
+    public static void write(WeightSource weights, String modelName, Path out, Matrices matrices, Progress progress) {
+        Objects.requireNonNull(progress, "no progress listener given");
         GemmaConfig c = weights.config();
-        GgufVocabulary vocab = GgufVocabulary.read(weights.tokenizerJson(), c.vocabSize());
         String arch = architecture(c);
         List<Entry> entries = entries(weights, c, matrices);
+        GgufVocabulary vocab = weights instanceof GgufCheckpoint g ? g.vocabulary()
+                : GgufVocabulary.read(weights.tokenizerJson(), c.vocabSize());
 
         Metadata meta = new Metadata();
         meta.string("general.architecture", arch);
@@ -153,53 +205,90 @@ final class GgufWriter {
         meta.u32("tokenizer.ggml.bos_token_id", c.bosTokenId());
         meta.u32("tokenizer.ggml.eos_token_id", c.eosTokenId());
         meta.u32("tokenizer.ggml.padding_token_id", c.padTokenId());
-        int unk = firstOfType(vocab, GgufVocabulary.UNKNOWN);
+        int unk = firstOfType(vocab, GemmaTokenizer.TYPE_UNKNOWN);
         if (unk >= 0) meta.u32("tokenizer.ggml.unknown_token_id", unk);
         meta.bool("tokenizer.ggml.add_bos_token", true);
         meta.bool("tokenizer.ggml.add_eos_token", false);
         meta.bool("tokenizer.ggml.add_space_prefix", false);
 
         Path tmp = out.resolveSibling(out.getFileName() + ".part");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            Sink sink = new Sink(ch);
-            sink.bytes("GGUF".getBytes(StandardCharsets.US_ASCII));
-            sink.u32(VERSION);
-            sink.u64(entries.size());
-            sink.u64(meta.count);
-            sink.bytes(meta.buffer.toByteArray());
-
-            long offset = 0;
-            for (Entry e : entries) {
-                sink.string(e.name());
-                sink.u32(e.ne().length);
-                for (long d : e.ne()) sink.u64(d);
-                sink.u32(ggmlType(e.type()));
-                sink.u64(offset);
-                offset += pad(e.bytes());
-            }
-            sink.pad();
-            for (Entry e : entries) {
-                Tensor t = e.source();
-                if (t.dtype() == e.type() && !e.plusOne()) {
-                    sink.segment(t.data());            // already little-endian in the file's type: copied as is
-                } else {
-                    long n = t.elementCount();
-                    for (long i = 0; i < n; i++) {
-                        float v = t.getFloat(i);
-                        sink.f32(e.plusOne() ? 1f + v : v);
-                    }
-                }
-                sink.pad();
-            }
-            sink.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing GGUF " + tmp, e);
-        }
         try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                writeTo(ch, meta, entries, progress);
+            }
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new UncheckedIOException("moving " + tmp + " to " + out, e);
+            deleteQuietly(tmp);
+            throw new UncheckedIOException("writing GGUF " + out + ": " + reason(e), e);
+        } catch (RuntimeException | Error e) {
+            deleteQuietly(tmp);
+            throw e;
+        }
+    }
+
+    /** The header, the metadata, the tensor infos and the tensors' data, each section padded to {@link #ALIGNMENT}. */
+    private static void writeTo(FileChannel ch, Metadata meta, List<Entry> entries, Progress progress) throws IOException {
+        Sink sink = new Sink(ch);
+        sink.bytes("GGUF".getBytes(StandardCharsets.US_ASCII));
+        sink.u32(VERSION);
+        sink.u64(entries.size());
+        sink.u64(meta.count);
+        sink.bytes(meta.buffer.toByteArray());
+
+        long offset = 0;
+        for (Entry e : entries) {
+            sink.string(e.name());
+            sink.u32(e.ne().length);
+            for (long d : e.ne()) sink.u64(d);
+            sink.u32(ggmlType(e.type()));
+            sink.u64(offset);
+            offset += pad(e.bytes());
+        }
+        sink.pad();
+        long bytesTotal = 0, bytesDone = 0;
+        for (Entry e : entries) bytesTotal += e.bytes();
+        progress.written(0, entries.size(), 0, bytesTotal);
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.get(i);
+            Tensor t = e.source();
+            if (t.dtype() == e.type() && !e.plusOne()) {
+                sink.segment(t.data());            // already little-endian in the file's type: copied as is
+            } else if (e.type().quantized()) {
+                // One matrix's blocks at a time: the quantized model is never all in memory.
+                try (Arena arena = Arena.ofShared()) {
+                    sink.segment(BlockQuantizer.quantize(t, e.type(), arena).data());
+                }
+            } else {
+                long n = t.elementCount();
+                for (long j = 0; j < n; j++) {
+                    float v = t.getFloat(j);
+                    sink.f32(e.plusOne() ? 1f + v : v);
+                }
+            }
+            sink.pad();
+            bytesDone += e.bytes();
+            progress.written(i + 1, entries.size(), bytesDone, bytesTotal);
+        }
+        sink.flush();
+        ch.force(false);
+    }
+
+    /** An I/O failure's cause in words: NIO's exceptions give only the path as their message. */
+    private static String reason(IOException e) {
+        return switch (e) {
+            case AccessDeniedException a -> a.getMessage() + ": permission denied";
+            case NoSuchFileException n -> n.getMessage() + ": no such file or folder";
+            case FileSystemException f when f.getReason() == null -> f.getMessage() + ": " + f.getClass().getSimpleName();
+            default -> e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        };
+    }
+
+    private static void deleteQuietly(Path tmp) {
+        try {
+            Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+            // the write's own failure is the one to report; a leftover .part is overwritten by the next write
         }
     }
 
@@ -243,29 +332,30 @@ final class GgufWriter {
     }
 
     /** ggml's number for a tensor type (ggml.h {@code enum ggml_type}). */
-    static int ggmlType(DType type) {
-        return switch (type) {
-            case F32 -> GGML_TYPE_F32;
-            case F16 -> GGML_TYPE_F16;
-            case BF16 -> GGML_TYPE_BF16;
-            default -> throw new IllegalArgumentException("the GGUF writer writes float tensors, found " + type);
-        };
+    public static int ggmlType(DType type) {
+        return GgmlType.of(type).id();
     }
 
-    /** llama.cpp's file type: that of the matrices, which {@link #entries} made all of one type. */
+    /**
+     * llama.cpp's file type: that of the type most matrices have (the first of equals, in file order),
+     * as llama.cpp's loader guesses it for a file without the key.
+     */
     private static int fileType(List<Entry> entries) {
-        return switch (entries.getFirst().type()) {
-            case F32 -> LLAMA_FTYPE_ALL_F32;
-            case F16 -> LLAMA_FTYPE_MOSTLY_F16;
-            case BF16 -> LLAMA_FTYPE_MOSTLY_BF16;
-            default -> throw new IllegalArgumentException("the GGUF writer writes float tensors, found "
-                    + entries.getFirst().type());
-        };
+        Map<DType, Integer> matrices = new LinkedHashMap<>();
+        for (Entry e : entries) if (!e.plusOne()) matrices.merge(e.type(), 1, Integer::sum);
+        DType most = null;
+        for (Map.Entry<DType, Integer> m : matrices.entrySet()) {
+            if (most == null || m.getValue() > matrices.get(most)) most = m.getKey();
+        }
+        Integer ftype = LLAMA_FTYPE.get(most);
+        if (ftype == null) throw new IllegalArgumentException("no llama.cpp file type for matrices of " + most);
+        return ftype;
     }
 
     /**
      * The tensors in llama.cpp's names and order (the embedding first), each checked against the shape
-     * the config implies, the matrices typed as {@code matrices} says.
+     * the config implies, the matrices typed as {@code matrices} says (each in its own dtype when as
+     * stored: llama.cpp's K-quant files mix types).
      */
     private static List<Entry> entries(WeightSource weights, GemmaConfig c, Matrices matrices) {
         Map<String, long[]> expected = GemmaTensorNames.expectedShapes(c);
@@ -304,19 +394,20 @@ final class GgufWriter {
                     blk + "ffn_down.weight", false));
         }
         out.add(entry(weights, expected, GemmaTensorNames.finalNorm(), "output_norm.weight", true));
-        if (matrices == Matrices.F32) return out;
-        DType stored = out.getFirst().source().dtype();
+        if (matrices.equals(Matrices.F32)) return out;
         List<Entry> typed = new ArrayList<>();
         for (Entry e : out) {
             if (e.plusOne()) {
                 typed.add(e);
                 continue;
             }
-            if (e.source().dtype() != stored) {
-                throw new IllegalArgumentException("tensor '" + e.source().name() + "' is " + e.source().dtype()
-                        + ", the embedding is " + stored + ": a GGUF file of stored matrices needs them all of one dtype");
+            DType type = matrices.type();
+            if (type == null) {
+                type = e.source().dtype();
+            } else {
+                BlockQuantizer.checkQuantizable(e.source(), type);
             }
-            typed.add(new Entry(e.name(), e.ne(), e.source(), false, stored));
+            typed.add(new Entry(e.name(), e.ne(), e.source(), false, type));
         }
         return typed;
     }
