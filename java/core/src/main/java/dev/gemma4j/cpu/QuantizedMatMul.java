@@ -19,8 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
  * scale first, have kernels of their own that widen L integers at a time in registers. The other
  * types share kernels over groups that read a span of 256 elements (a K-quant super-block, or 8
  * blocks of 32) unpacked by the type's own method with vector byte operations into a per-thread
- * buffer of 256 floats (in L1), with its groups' scales and offsets. No widened copy of a matrix,
- * nothing allocated per call beyond the driver's.
+ * buffer of 256 floats (in L1), with its groups' scales and offsets; a tile's tokens, four at a
+ * time, all go past each unpacked span before the next (their accumulators in a per-thread buffer),
+ * so prefill unpacks each weight once per 64 tokens. No widened copy of a matrix, nothing allocated
+ * per call beyond the driver's.
  *
  * <p>Every output element is the same function of its row and its token's activations, whatever the
  * token count: per group g of {@link DType#groupSize()} elements (scale a_g, offset b_g: element =
@@ -92,17 +94,28 @@ final class QuantizedMatMul {
             float[] lanes = s.lanes;
             for (int r = r0; r < r1; r++) {
                 long row = r * rowBytes;
+                if (!q8 && !q4) {
+                    // Whole quads of the tile share each unpacked span; the rest go one at a time.
+                    int quads = (t1 - t0) / 4 * 4;
+                    if (quads > 0) dotTile(dtype, data, row, blocks, x, inDim, t0, t0 + quads, s);
+                    for (int t = t0; t < t0 + quads; t++) {
+                        store(out, t * outDim + r, MatMul.laneSum(s.acc, (t - t0) * L), accumulate);
+                    }
+                    for (int t = t0 + quads; t < t1; t++) {
+                        dot1(dtype, data, row, blocks, x, t * inDim, s);
+                        store(out, t * outDim + r, MatMul.laneSum(lanes, 0), accumulate);
+                    }
+                    continue;
+                }
                 int t = t0;
                 for (; t + 4 <= t1; t += 4) {
                     if (q8) q8x4(data, row, blocks, x, t * inDim, inDim, lanes);
-                    else if (q4) q4x4(data, row, blocks, x, t * inDim, inDim, lanes);
-                    else dot4(dtype, data, row, blocks, x, t * inDim, inDim, s);
+                    else q4x4(data, row, blocks, x, t * inDim, inDim, lanes);
                     for (int k = 0; k < 4; k++) store(out, (t + k) * outDim + r, MatMul.laneSum(lanes, k * L), accumulate);
                 }
                 for (; t < t1; t++) {
                     if (q8) q8x1(data, row, blocks, x, t * inDim, lanes);
-                    else if (q4) q4x1(data, row, blocks, x, t * inDim, lanes);
-                    else dot1(dtype, data, row, blocks, x, t * inDim, s);
+                    else q4x1(data, row, blocks, x, t * inDim, lanes);
                     store(out, t * outDim + r, MatMul.laneSum(lanes, 0), accumulate);
                 }
             }
@@ -123,8 +136,12 @@ final class QuantizedMatMul {
     /** Elements unpacked at a time: one K-quant super-block, or 8 blocks of 32. */
     private static final int SPAN = 256, MAX_GROUPS = 16;
 
-    /** Per-thread buffers: a span's integers as floats, its groups' scales and offsets, 4 tokens' lanes. */
+    /**
+     * Per-thread buffers: a span's integers as floats, its groups' scales and offsets, the lanes of 4
+     * tokens, and the accumulators of a tile's tokens.
+     */
     private static final class Scratch {
+        final float[] acc = new float[TILE_TOKENS * L];
         final float[] q = new float[SPAN];
         final float[] scale = new float[MAX_GROUPS];
         final float[] offset = new float[MAX_GROUPS];
@@ -212,6 +229,25 @@ final class QuantizedMatMul {
         return low ? b.and((byte) 0x0f) : b.lanewise(VectorOperators.LSHR, 4);
     }
 
+    /**
+     * Row {@code row} against tokens t0 .. t1 − 1 of x (a multiple of 4 of them): each span is unpacked
+     * once for all of them, and each token's accumulator ({@code s.acc} at (t − t0) · L) goes through
+     * the span's groups in the order {@link #dot1} takes them, so a token's result is the same whatever
+     * tokens share its tile.
+     */
+    private static void dotTile(DType dtype, MemorySegment w, long row, int blocks, float[] x, int inDim, int t0, int t1,
+                                Scratch s) {
+        int bs = dtype.blockSize(), perSpan = SPAN / bs;
+        long bb = dtype.blockBytes();
+        java.util.Arrays.fill(s.acc, 0, (t1 - t0) * L, 0f);
+        for (int b = 0; b < blocks; b += perSpan) {
+            int nb = Math.min(perSpan, blocks - b);
+            unpack(dtype, w, row + b * bb, nb, s);
+            for (int t = t0; t < t1; t += 4) span4(dtype, nb, x, t * inDim + b * bs, inDim, s, (t - t0) * L);
+        }
+    }
+
+    /** Row {@code row} against one token's x from {@code x0}, into {@code s.lanes}. */
     private static void dot1(DType dtype, MemorySegment w, long row, int blocks, float[] x, int x0, Scratch s) {
         int bs = dtype.blockSize(), gs = dtype.groupSize(), chunks = gs / L, perSpan = SPAN / bs;
         long bb = dtype.blockBytes();
@@ -237,53 +273,50 @@ final class QuantizedMatMul {
         acc.intoArray(s.lanes, 0);
     }
 
-    private static void dot4(DType dtype, MemorySegment w, long row, int blocks, float[] x, int x0, int inDim, Scratch s) {
-        int bs = dtype.blockSize(), gs = dtype.groupSize(), chunks = gs / L, perSpan = SPAN / bs;
-        long bb = dtype.blockBytes();
+    /** The unpacked span's {@code nb} blocks against 4 tokens' x from {@code xs} ({@code inDim} apart), into their accumulators from {@code at}. */
+    private static void span4(DType dtype, int nb, float[] x, int xs, int inDim, Scratch s, int at) {
+        int gs = dtype.groupSize(), chunks = gs / L;
         boolean offsets = dtype.hasOffsets();
         float[] q = s.q;
         FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
-        for (int b = 0; b < blocks; b += perSpan) {
-            int nb = Math.min(perSpan, blocks - b), xs = x0 + b * bs;
-            unpack(dtype, w, row + b * bb, nb, s);
-            for (int g = 0; g < nb * bs / gs; g++) {
-                FloatVector p0 = z, p1 = z, p2 = z, p3 = z;
-                FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
-                for (int c = 0; c < chunks; c++) {
-                    int i = g * gs + c * L, xi = xs + i;
-                    FloatVector qv = FloatVector.fromArray(F, q, i);
-                    FloatVector v0 = FloatVector.fromArray(F, x, xi), v1 = FloatVector.fromArray(F, x, xi + inDim);
-                    FloatVector v2 = FloatVector.fromArray(F, x, xi + 2 * inDim), v3 = FloatVector.fromArray(F, x, xi + 3 * inDim);
-                    p0 = qv.fma(v0, p0);
-                    p1 = qv.fma(v1, p1);
-                    p2 = qv.fma(v2, p2);
-                    p3 = qv.fma(v3, p3);
-                    if (offsets) {
-                        s0 = s0.add(v0);
-                        s1 = s1.add(v1);
-                        s2 = s2.add(v2);
-                        s3 = s3.add(v3);
-                    }
-                }
-                FloatVector d = FloatVector.broadcast(F, s.scale[g]);
-                a0 = p0.fma(d, a0);
-                a1 = p1.fma(d, a1);
-                a2 = p2.fma(d, a2);
-                a3 = p3.fma(d, a3);
+        FloatVector a0 = FloatVector.fromArray(F, s.acc, at), a1 = FloatVector.fromArray(F, s.acc, at + L);
+        FloatVector a2 = FloatVector.fromArray(F, s.acc, at + 2 * L), a3 = FloatVector.fromArray(F, s.acc, at + 3 * L);
+        for (int g = 0; g < nb * dtype.blockSize() / gs; g++) {
+            FloatVector p0 = z, p1 = z, p2 = z, p3 = z;
+            FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
+            for (int c = 0; c < chunks; c++) {
+                int i = g * gs + c * L, xi = xs + i;
+                FloatVector qv = FloatVector.fromArray(F, q, i);
+                FloatVector v0 = FloatVector.fromArray(F, x, xi), v1 = FloatVector.fromArray(F, x, xi + inDim);
+                FloatVector v2 = FloatVector.fromArray(F, x, xi + 2 * inDim), v3 = FloatVector.fromArray(F, x, xi + 3 * inDim);
+                p0 = qv.fma(v0, p0);
+                p1 = qv.fma(v1, p1);
+                p2 = qv.fma(v2, p2);
+                p3 = qv.fma(v3, p3);
                 if (offsets) {
-                    FloatVector m = FloatVector.broadcast(F, s.offset[g]);
-                    a0 = s0.fma(m, a0);
-                    a1 = s1.fma(m, a1);
-                    a2 = s2.fma(m, a2);
-                    a3 = s3.fma(m, a3);
+                    s0 = s0.add(v0);
+                    s1 = s1.add(v1);
+                    s2 = s2.add(v2);
+                    s3 = s3.add(v3);
                 }
             }
+            FloatVector d = FloatVector.broadcast(F, s.scale[g]);
+            a0 = p0.fma(d, a0);
+            a1 = p1.fma(d, a1);
+            a2 = p2.fma(d, a2);
+            a3 = p3.fma(d, a3);
+            if (offsets) {
+                FloatVector m = FloatVector.broadcast(F, s.offset[g]);
+                a0 = s0.fma(m, a0);
+                a1 = s1.fma(m, a1);
+                a2 = s2.fma(m, a2);
+                a3 = s3.fma(m, a3);
+            }
         }
-        a0.intoArray(s.lanes, 0);
-        a1.intoArray(s.lanes, L);
-        a2.intoArray(s.lanes, 2 * L);
-        a3.intoArray(s.lanes, 3 * L);
+        a0.intoArray(s.acc, at);
+        a1.intoArray(s.acc, at + L);
+        a2.intoArray(s.acc, at + 2 * L);
+        a3.intoArray(s.acc, at + 3 * L);
     }
 
     // ---- Q8_0 and Q4_0: the same arithmetic, each block's one scale read in place, the chunk loop unrolled ----
